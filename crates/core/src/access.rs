@@ -1,0 +1,267 @@
+//! Roles, function-level permissions and row scope (DESIGN.md "Who uses it"; security.md 8.1.4.2).
+//!
+//! Deny by default: a permission is granted only where [`permits`] lists it. The three admin roles
+//! (三权分立, GB/T 22239-2019 level 3) hold disjoint permissions and see no business data.
+
+use serde::{Deserialize, Serialize};
+
+/// A user's role. One role per account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    SystemAdmin,
+    SecurityAdmin,
+    AuditAdmin,
+    Leader,
+    DepartmentStaff,
+    GridOfficer,
+    TownOfficial,
+    EnterpriseUser,
+    SafetySupervisor,
+}
+
+impl Role {
+    pub const ALL: [Role; 9] = [
+        Role::SystemAdmin,
+        Role::SecurityAdmin,
+        Role::AuditAdmin,
+        Role::Leader,
+        Role::DepartmentStaff,
+        Role::GridOfficer,
+        Role::TownOfficial,
+        Role::EnterpriseUser,
+        Role::SafetySupervisor,
+    ];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "system_admin",
+            Role::SecurityAdmin => "security_admin",
+            Role::AuditAdmin => "audit_admin",
+            Role::Leader => "leader",
+            Role::DepartmentStaff => "department_staff",
+            Role::GridOfficer => "grid_officer",
+            Role::TownOfficial => "town_official",
+            Role::EnterpriseUser => "enterprise_user",
+            Role::SafetySupervisor => "safety_supervisor",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Role> {
+        Role::ALL.into_iter().find(|r| r.code() == code)
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Role::SystemAdmin => "系统管理员",
+            Role::SecurityAdmin => "安全管理员",
+            Role::AuditAdmin => "审计管理员",
+            Role::Leader => "领导",
+            Role::DepartmentStaff => "部门人员",
+            Role::GridOfficer => "网格员",
+            Role::TownOfficial => "乡镇/部门",
+            Role::EnterpriseUser => "企业",
+            Role::SafetySupervisor => "第三方监管",
+        }
+    }
+
+    /// The three admin roles; they need a second factor (security.md 8.1.4.1).
+    pub fn is_admin(self) -> bool {
+        matches!(
+            self,
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
+        )
+    }
+}
+
+/// Function-level permissions. Each route names exactly one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    /// Any signed-in user: own account, password, TOTP, API keys, home page.
+    OwnAccount,
+    /// Create and edit accounts of non-admin roles, reset their passwords, disable them.
+    ManageUsers,
+    /// Departments, grids and other organisation reference data.
+    ManageOrganisation,
+    /// Password, lockout and session policy.
+    ManageSecurityPolicy,
+    /// Role grants, unlocking accounts, ending sessions.
+    ManageAccess,
+    /// Read the audit and login logs, verify the chain, export them.
+    ReadAudit,
+    /// Read the enterprise registry within scope.
+    ReadEnterprises,
+    /// Create enterprises and edit every field, within scope.
+    EditEnterprises,
+    /// Edit the contact fields (address, contact person, phone) of enterprises in scope: what an
+    /// enterprise may edit of its own file.
+    EditEnterpriseContact,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 9] = [
+        Permission::OwnAccount,
+        Permission::ManageUsers,
+        Permission::ManageOrganisation,
+        Permission::ManageSecurityPolicy,
+        Permission::ManageAccess,
+        Permission::ReadAudit,
+        Permission::ReadEnterprises,
+        Permission::EditEnterprises,
+        Permission::EditEnterpriseContact,
+    ];
+}
+
+/// The permission table. Anything not listed is denied.
+pub fn permits(role: Role, permission: Permission) -> bool {
+    use Permission as P;
+    use Role as R;
+    match permission {
+        P::OwnAccount => true,
+        P::ManageUsers | P::ManageOrganisation => role == R::SystemAdmin,
+        P::ManageSecurityPolicy | P::ManageAccess => role == R::SecurityAdmin,
+        P::ReadAudit => role == R::AuditAdmin,
+        P::ReadEnterprises => matches!(
+            role,
+            R::Leader
+                | R::DepartmentStaff
+                | R::GridOfficer
+                | R::TownOfficial
+                | R::EnterpriseUser
+                | R::SafetySupervisor
+        ),
+        P::EditEnterprises => matches!(role, R::DepartmentStaff | R::GridOfficer),
+        P::EditEnterpriseContact => matches!(
+            role,
+            R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser
+        ),
+    }
+}
+
+/// What an account is attached to in the organisation.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub department_id: Option<i64>,
+    pub town_code: Option<String>,
+    pub grid_id: Option<i64>,
+    pub enterprise_id: Option<i64>,
+}
+
+/// The rows of business data a user may read and write. Derived once per request from the account and
+/// passed to every store call; the store turns it into bound-parameter predicates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "kind", content = "id", rename_all = "snake_case")]
+pub enum Scope {
+    /// No business data at all (the three admins, or an account missing its attachment).
+    Nothing,
+    /// The whole zone (leadership).
+    Zone,
+    /// A zone department's staff: the department's own records, and the enterprises of the zone.
+    Department(i64),
+    /// A grid officer's grid.
+    Grid(i64),
+    /// A town (division code): enterprises hosted in or introduced by the town.
+    Town(String),
+    /// A county department as introducer.
+    CountyDepartment(i64),
+    /// One enterprise's own file.
+    Enterprise(i64),
+    /// A third-party supervisor: the enterprises assigned to this user id.
+    Assigned(i64),
+}
+
+impl Scope {
+    /// Scope of an account. A missing attachment yields [`Scope::Nothing`], never a wider scope.
+    pub fn of(role: Role, user_id: i64, at: &Attachment) -> Scope {
+        match role {
+            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin => Scope::Nothing,
+            Role::Leader => Scope::Zone,
+            Role::DepartmentStaff => at.department_id.map_or(Scope::Nothing, Scope::Department),
+            Role::GridOfficer => at.grid_id.map_or(Scope::Nothing, Scope::Grid),
+            Role::TownOfficial => match (&at.town_code, at.department_id) {
+                (Some(t), _) => Scope::Town(t.clone()),
+                (None, Some(d)) => Scope::CountyDepartment(d),
+                (None, None) => Scope::Nothing,
+            },
+            Role::EnterpriseUser => at.enterprise_id.map_or(Scope::Nothing, Scope::Enterprise),
+            Role::SafetySupervisor => Scope::Assigned(user_id),
+        }
+    }
+
+    pub fn label(&self) -> String {
+        match self {
+            Scope::Nothing => "无业务数据".into(),
+            Scope::Zone => "全区".into(),
+            Scope::Department(_) => "本部门".into(),
+            Scope::Grid(_) => "本网格".into(),
+            Scope::Town(_) => "本乡镇".into(),
+            Scope::CountyDepartment(_) => "本部门(县直)".into(),
+            Scope::Enterprise(_) => "本企业".into(),
+            Scope::Assigned(_) => "分配的企业".into(),
+        }
+    }
+}
+
+/// Whether a role needs a masked view of personal data (phone numbers, ID numbers): only the people who
+/// serve the enterprise directly see them in full (security.md "Field-level masking").
+pub fn sees_personal_data(role: Role) -> bool {
+    matches!(
+        role,
+        Role::DepartmentStaff | Role::GridOfficer | Role::EnterpriseUser
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admins_hold_disjoint_permissions_and_no_business_data() {
+        let admins = [Role::SystemAdmin, Role::SecurityAdmin, Role::AuditAdmin];
+        for p in Permission::ALL {
+            if p == Permission::OwnAccount {
+                continue;
+            }
+            let holders = admins.iter().filter(|r| permits(**r, p)).count();
+            assert!(holders <= 1, "{p:?} held by more than one admin role");
+        }
+        for r in admins {
+            assert!(!permits(r, Permission::ReadEnterprises));
+            assert_eq!(Scope::of(r, 1, &Attachment::default()), Scope::Nothing);
+        }
+    }
+
+    #[test]
+    fn every_role_round_trips_its_code() {
+        for r in Role::ALL {
+            assert_eq!(Role::parse(r.code()), Some(r));
+        }
+        assert_eq!(Role::parse("root"), None);
+    }
+
+    #[test]
+    fn missing_attachment_never_widens_scope() {
+        let none = Attachment::default();
+        for r in [
+            Role::DepartmentStaff,
+            Role::GridOfficer,
+            Role::TownOfficial,
+            Role::EnterpriseUser,
+        ] {
+            assert_eq!(Scope::of(r, 7, &none), Scope::Nothing);
+        }
+    }
+
+    #[test]
+    fn town_official_of_a_county_department_gets_that_department() {
+        let at = Attachment {
+            department_id: Some(4),
+            ..Default::default()
+        };
+        assert_eq!(
+            Scope::of(Role::TownOfficial, 1, &at),
+            Scope::CountyDepartment(4)
+        );
+    }
+}

@@ -1,0 +1,155 @@
+//! Storage of dianxiaoer: one SQL text for SQLite and PostgreSQL through sqlx's `Any` driver, with the
+//! backend chosen once from the URL. Every read and write of business data takes the caller's
+//! [`Scope`](dianxiaoer_core::access::Scope) and turns it into bound-parameter predicates here, so no
+//! layer above can forget it (DESIGN.md, principle 6).
+
+mod apikeys;
+mod audit;
+mod enterprises;
+mod error;
+mod logins;
+mod migrate;
+mod org;
+mod policy;
+mod scope;
+pub mod sessions;
+mod sql;
+mod url;
+mod users;
+
+pub use apikeys::ApiKeyRow;
+pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
+pub use enterprises::{EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
+pub use error::{Error, Result};
+pub use logins::{LoginFilter, LoginRow};
+pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
+pub use sessions::SessionRow;
+pub use sql::Page;
+pub use url::{Backend, DatabaseUrl};
+pub use users::{NewUser, UserFilter, UserRow, UserUpdate};
+
+use sqlx::any::{AnyPoolOptions, install_default_drivers};
+use sqlx::{Any, AnyPool, Transaction};
+use std::sync::Arc;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// A write transaction. On SQLite it also holds the process-wide writer lock, so a transaction that
+/// reads before it writes never meets a stale snapshot; on PostgreSQL the audit chain takes an
+/// advisory lock instead (see `audit.rs`).
+pub struct Tx<'a> {
+    pub(crate) tx: Transaction<'static, Any>,
+    pub(crate) backend: Backend,
+    _writer: Option<MutexGuard<'a, ()>>,
+}
+
+impl Tx<'_> {
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Secrets the store uses. Never logged.
+#[derive(Clone, Default)]
+pub struct Keys {
+    /// Keys the audit chain (HMAC-SM3) when set; plain SM3 otherwise.
+    pub audit: Option<Vec<u8>>,
+    /// Keys the stored hashes of session tokens and API keys, so that a copy of the database cannot
+    /// even confirm a guessed token.
+    pub token: Option<Vec<u8>>,
+}
+
+impl std::fmt::Debug for Keys {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Keys { .. }")
+    }
+}
+
+/// The store. Cheap to clone.
+#[derive(Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+    audit_key: Option<Arc<Vec<u8>>>,
+    token_key: Option<Arc<Vec<u8>>>,
+    writer: Arc<Mutex<()>>,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file when missing, and applies the compiled-in migrations.
+    pub async fn open(url: &DatabaseUrl, keys: Keys) -> Result<Store> {
+        let store = Store::connect(url, keys).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &DatabaseUrl, keys: Keys) -> Result<Store> {
+        install_default_drivers();
+        url.prepare()?;
+        let max = match url.backend() {
+            Backend::Sqlite => 8,
+            Backend::Postgres => 16,
+        };
+        let pool = AnyPoolOptions::new()
+            .max_connections(max)
+            .min_connections(1)
+            .connect(&url.connect_string())
+            .await
+            .map_err(|e| Error::Connect(e.to_string()))?;
+        Ok(Store {
+            pool,
+            backend: url.backend(),
+            audit_key: keys.audit.map(Arc::new),
+            token_key: keys.token.map(Arc::new),
+            writer: Arc::new(Mutex::new(())),
+        })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub async fn migrate(&self) -> Result<usize> {
+        migrate::run(&self.pool, self.backend).await
+    }
+
+    /// Begins a write transaction (see [`Tx`]).
+    pub async fn begin(&self) -> Result<Tx<'_>> {
+        let guard = match self.backend {
+            Backend::Sqlite => Some(self.writer.lock().await),
+            Backend::Postgres => None,
+        };
+        let tx = self.pool.begin().await?;
+        Ok(Tx { tx, backend: self.backend, _writer: guard })
+    }
+
+    /// For `/readyz`: the database answers a trivial query.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    /// A consistent copy of a SQLite database while it is in use (`VACUUM INTO`).
+    pub async fn backup_sqlite(&self, target: &std::path::Path) -> Result<()> {
+        if self.backend != Backend::Sqlite {
+            return Err(Error::Invalid(
+                "PostgreSQL 数据库请使用 pg_dump 备份，例如：pg_dump -Fc -f dianxiaoer.dump <数据库URL>".into(),
+            ));
+        }
+        if target.exists() {
+            return Err(Error::Invalid(format!("备份文件已存在：{}", target.display())));
+        }
+        let path = target.to_str().ok_or_else(|| Error::Invalid("备份路径须为 UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1").bind(path.to_string()).execute(&self.pool).await?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    pub(crate) fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}

@@ -1,0 +1,119 @@
+//! A small statement builder: SQL text is assembled only from `&'static str` pieces, and every value
+//! becomes a numbered `$N` parameter (accepted by both PostgreSQL and sqlx's SQLite driver). This is
+//! how scope predicates, filters and allow-listed sort keys are added without splicing input into SQL.
+
+use serde::Serialize;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool};
+
+#[derive(Debug, Clone)]
+pub(crate) enum Arg {
+    I64(i64),
+    OptI64(Option<i64>),
+    Text(String),
+    OptText(Option<String>),
+}
+
+#[derive(Debug, Default, Clone)]
+pub(crate) struct Sql {
+    text: String,
+    args: Vec<Arg>,
+}
+
+impl Sql {
+    pub fn new(text: &'static str) -> Sql {
+        Sql { text: text.to_string(), args: Vec::new() }
+    }
+
+    pub fn push(&mut self, text: &'static str) -> &mut Sql {
+        self.text.push_str(text);
+        self
+    }
+
+    pub fn bind(&mut self, arg: Arg) -> &mut Sql {
+        self.args.push(arg);
+        self.text.push('$');
+        self.text.push_str(&self.args.len().to_string());
+        self
+    }
+
+    pub fn i64(&mut self, v: i64) -> &mut Sql {
+        self.bind(Arg::I64(v))
+    }
+
+    pub fn text(&mut self, v: impl Into<String>) -> &mut Sql {
+        self.bind(Arg::Text(v.into()))
+    }
+
+    /// A LIKE pattern matching `needle` anywhere, with the wildcards in `needle` escaped.
+    pub fn like(&mut self, needle: &str) -> &mut Sql {
+        let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        self.text(format!("%{escaped}%"));
+        self.push(" ESCAPE '\\'")
+    }
+
+    pub fn query(&self) -> Query<'_, Any, AnyArguments<'_>> {
+        let mut q = sqlx::query(&self.text);
+        for a in &self.args {
+            q = match a {
+                Arg::I64(v) => q.bind(*v),
+                Arg::OptI64(v) => q.bind(*v),
+                Arg::Text(v) => q.bind(v.clone()),
+                Arg::OptText(v) => q.bind(v.clone()),
+            };
+        }
+        q
+    }
+
+    pub async fn fetch_all(&self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
+        self.query().fetch_all(pool).await
+    }
+
+    pub async fn count(&self, pool: &AnyPool) -> Result<i64, sqlx::Error> {
+        use sqlx::Row;
+        let row = self.query().fetch_one(pool).await?;
+        row.try_get::<i64, _>(0)
+    }
+}
+
+/// One page of a list and the total matching rows.
+#[derive(Debug, Clone, Serialize)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl<T> Page<T> {
+    pub fn pages(&self) -> i64 {
+        if self.per_page <= 0 { 1 } else { ((self.total + self.per_page - 1) / self.per_page).max(1) }
+    }
+}
+
+/// Clamps paging input: page ≥ 1, 1 ≤ per_page ≤ 200.
+pub(crate) fn paging(page: i64, per_page: i64) -> (i64, i64, i64) {
+    let page = page.max(1);
+    let per_page = per_page.clamp(1, 200);
+    (page, per_page, (page - 1) * per_page)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_parameters_in_order() {
+        let mut s = Sql::new("SELECT * FROM t WHERE a = ");
+        s.i64(1).push(" AND b LIKE ").like("5%_x");
+        assert_eq!(s.text, "SELECT * FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\\'");
+        assert!(matches!(&s.args[1], Arg::Text(t) if t == "%5\\%\\_x%"));
+    }
+
+    #[test]
+    fn paging_is_clamped() {
+        assert_eq!(paging(0, 0), (1, 1, 0));
+        assert_eq!(paging(3, 10_000), (3, 200, 400));
+    }
+}

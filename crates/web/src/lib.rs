@@ -1,0 +1,120 @@
+//! The web layer: server-rendered Chinese pages and the JSON API over the same store operations.
+//! Every route is declared once in [`routes`], with the permission it needs; the router, the
+//! OpenAPI document and the route × role test matrix are all built from that table.
+
+mod api;
+mod auth;
+mod error;
+mod form;
+mod metrics;
+mod openapi;
+mod pages;
+pub mod routes;
+mod view;
+mod xlsx;
+
+pub use auth::{hash_password, verify_password};
+pub use metrics::Metrics;
+
+pub use axum::Router;
+use dianxiaoer_core::password::PasswordPolicy;
+use dianxiaoer_store::Store;
+use std::net::SocketAddr;
+use std::sync::{Arc, RwLock};
+
+/// The clock, passed in so that tests can move time (DESIGN.md principle 3).
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or_default()
+    }
+}
+
+/// Settings of the web layer, filled from the command line.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Set cookies `Secure`: served over TLS or behind a TLS-terminating proxy.
+    pub secure_cookies: bool,
+    /// Take the client address from `X-Forwarded-For` (only behind a trusted proxy).
+    pub trust_proxy: bool,
+    /// Demo mode: the login page says so and lists the demo accounts.
+    pub demo: bool,
+    /// Largest accepted request body in bytes.
+    pub body_limit: usize,
+}
+
+impl Default for WebConfig {
+    fn default() -> Self {
+        WebConfig { secure_cookies: false, trust_proxy: false, demo: false, body_limit: 2 * 1024 * 1024 }
+    }
+}
+
+/// Shared state of all handlers. Cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub config: Arc<WebConfig>,
+    pub metrics: Arc<Metrics>,
+    policy: Arc<RwLock<PasswordPolicy>>,
+}
+
+impl AppState {
+    pub async fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> dianxiaoer_store::Result<AppState> {
+        let policy = store.policy().await?;
+        Ok(AppState {
+            store,
+            clock,
+            config: Arc::new(config),
+            metrics: Arc::new(Metrics::default()),
+            policy: Arc::new(RwLock::new(policy)),
+        })
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    pub fn policy(&self) -> PasswordPolicy {
+        self.policy.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    pub(crate) fn set_cached_policy(&self, p: PasswordPolicy) {
+        if let Ok(mut g) = self.policy.write() {
+            *g = p;
+        }
+    }
+}
+
+/// The application router.
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves, finishing requests in flight.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
+}
+
+/// A router with only the Prometheus metrics, for a separate listener that is not exposed.
+pub fn metrics_app(state: AppState) -> Router {
+    metrics::router(state)
+}
+
+/// Serves a plain router (the metrics listener).
+pub async fn serve_router(listener: tokio::net::TcpListener, app: Router) -> std::io::Result<()> {
+    axum::serve(listener, app).await
+}

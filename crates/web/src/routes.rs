@@ -1,0 +1,161 @@
+//! The route table: every route once, with the permission it needs. The router, the OpenAPI document
+//! and the route × role test matrix are built from it, so no route can exist without a guard.
+
+use crate::auth::guard;
+use crate::{AppState, api, metrics, pages};
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{MethodRouter, get, post};
+use dianxiaoer_core::access::Permission;
+
+/// Which half-finished login states may use a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Gate {
+    /// Only a fully signed-in user.
+    Full,
+    /// Also while the second factor is pending (the TOTP challenge and enrolment).
+    PendingMfa,
+    /// Also while a password change is forced (the change page).
+    PendingPassword,
+    /// In any state (logout).
+    Any,
+}
+
+/// What the guard needs to know about a route.
+#[derive(Debug, Clone, Copy)]
+pub struct Guard {
+    /// `None`: public (login page, health, static files, the OpenAPI document). No public route reads data.
+    pub permission: Option<Permission>,
+    pub gate: Gate,
+    pub api: bool,
+}
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    pub path: &'static str,
+    pub permission: Option<Permission>,
+    pub gate: Gate,
+    pub summary: &'static str,
+}
+
+impl RouteSpec {
+    pub fn is_api(&self) -> bool {
+        self.path.starts_with("/api/")
+    }
+}
+
+struct Route {
+    spec: RouteSpec,
+    handler: MethodRouter<AppState>,
+}
+
+fn r(method: &'static str, path: &'static str, permission: Option<Permission>, summary: &'static str, handler: MethodRouter<AppState>) -> Route {
+    Route { spec: RouteSpec { method, path, permission, gate: Gate::Full, summary }, handler }
+}
+
+fn gated(mut route: Route, gate: Gate) -> Route {
+    route.spec.gate = gate;
+    route
+}
+
+fn table() -> Vec<Route> {
+    use Permission as P;
+    let own = Some(P::OwnAccount);
+    vec![
+        // Public.
+        r("GET", "/login", None, "登录页", get(pages::login::form)),
+        r("POST", "/login", None, "登录", post(pages::login::submit)),
+        r("GET", "/healthz", None, "存活检查", get(metrics::healthz)),
+        r("GET", "/readyz", None, "就绪检查（数据库可达）", get(metrics::readyz)),
+        r("GET", "/static/{file}", None, "样式与脚本", get(pages::static_file)),
+        r("GET", "/api/v1/openapi.json", None, "OpenAPI 3.1 文档", get(crate::openapi::document)),
+        // Any signed-in user.
+        gated(r("POST", "/logout", own, "退出登录", post(pages::login::logout)), Gate::Any),
+        gated(r("GET", "/login/totp", own, "动态口令验证页", get(pages::login::totp_form)), Gate::PendingMfa),
+        gated(r("POST", "/login/totp", own, "动态口令验证", post(pages::login::totp_submit)), Gate::PendingMfa),
+        gated(r("GET", "/account/totp", own, "动态口令绑定页", get(pages::account::totp_form)), Gate::PendingMfa),
+        gated(r("POST", "/account/totp", own, "绑定动态口令", post(pages::account::totp_submit)), Gate::PendingMfa),
+        gated(r("GET", "/account/password", own, "修改密码页", get(pages::account::password_form)), Gate::PendingPassword),
+        gated(r("POST", "/account/password", own, "修改密码", post(pages::account::password_submit)), Gate::PendingPassword),
+        r("GET", "/", own, "首页", get(pages::home::home)),
+        r("GET", "/account", own, "我的账号", get(pages::account::overview)),
+        r("POST", "/account/api-keys", own, "创建 API 密钥", post(pages::account::create_key)),
+        r("POST", "/account/api-keys/{id}/revoke", own, "吊销 API 密钥", post(pages::account::revoke_key)),
+        // System admin.
+        r("GET", "/admin/users", Some(P::ManageUsers), "用户列表", get(pages::admin::users)),
+        r("GET", "/admin/users/new", Some(P::ManageUsers), "新建用户页", get(pages::admin::new_user)),
+        r("POST", "/admin/users", Some(P::ManageUsers), "新建用户", post(pages::admin::create_user)),
+        r("GET", "/admin/users/{id}", Some(P::ManageUsers), "编辑用户页", get(pages::admin::edit_user)),
+        r("POST", "/admin/users/{id}", Some(P::ManageUsers), "保存用户", post(pages::admin::update_user)),
+        r("POST", "/admin/users/{id}/reset-password", Some(P::ManageUsers), "重置密码", post(pages::admin::reset_password)),
+        r("POST", "/admin/users/{id}/disable", Some(P::ManageUsers), "停用账号", post(pages::admin::disable_user)),
+        r("POST", "/admin/users/{id}/enable", Some(P::ManageUsers), "启用账号", post(pages::admin::enable_user)),
+        r("GET", "/admin/org", Some(P::ManageOrganisation), "部门与网格", get(pages::admin::org)),
+        r("POST", "/admin/departments", Some(P::ManageOrganisation), "新建部门", post(pages::admin::create_department)),
+        r("POST", "/admin/grids", Some(P::ManageOrganisation), "新建网格", post(pages::admin::create_grid)),
+        // Security admin.
+        r("GET", "/security/policy", Some(P::ManageSecurityPolicy), "安全策略页", get(pages::security::policy_form)),
+        r("POST", "/security/policy", Some(P::ManageSecurityPolicy), "保存安全策略", post(pages::security::policy_submit)),
+        r("GET", "/security/accounts", Some(P::ManageAccess), "账号状态", get(pages::security::accounts)),
+        r("POST", "/security/accounts/{id}/unlock", Some(P::ManageAccess), "解锁账号", post(pages::security::unlock)),
+        r("POST", "/security/accounts/{id}/end-sessions", Some(P::ManageAccess), "强制下线", post(pages::security::end_sessions)),
+        // Audit admin.
+        r("GET", "/audit/logs", Some(P::ReadAudit), "审计日志", get(pages::audit::logs)),
+        r("GET", "/audit/logs.xlsx", Some(P::ReadAudit), "导出审计日志", get(pages::audit::logs_xlsx)),
+        r("GET", "/audit/logins", Some(P::ReadAudit), "登录日志", get(pages::audit::logins)),
+        r("GET", "/audit/logins.xlsx", Some(P::ReadAudit), "导出登录日志", get(pages::audit::logins_xlsx)),
+        r("POST", "/audit/verify", Some(P::ReadAudit), "校验审计链", post(pages::audit::verify)),
+        // Business.
+        r("GET", "/enterprises", Some(P::ReadEnterprises), "企业列表", get(pages::enterprises::list)),
+        r("GET", "/enterprises/export.xlsx", Some(P::ReadEnterprises), "导出企业", get(pages::enterprises::export)),
+        r("GET", "/enterprises/{id}", Some(P::ReadEnterprises), "企业档案", get(pages::enterprises::detail)),
+        r("POST", "/enterprises/{id}/contact", Some(P::EditEnterpriseContact), "修改企业联系信息", post(pages::enterprises::update_contact)),
+        // JSON API.
+        r("GET", "/api/v1/me", own, "当前用户", get(api::me)),
+        r("GET", "/api/v1/towns", own, "乡镇街道", get(api::towns)),
+        r("GET", "/api/v1/departments", own, "部门", get(api::departments)),
+        r("GET", "/api/v1/api-keys", own, "我的 API 密钥", get(api::list_keys)),
+        r("POST", "/api/v1/api-keys", own, "创建 API 密钥", post(api::create_key)),
+        r("POST", "/api/v1/api-keys/{id}/revoke", own, "吊销 API 密钥", post(api::revoke_key)),
+        r("GET", "/api/v1/users", Some(P::ManageUsers), "用户列表", get(api::users)),
+        r("POST", "/api/v1/users", Some(P::ManageUsers), "新建用户", post(api::create_user)),
+        r("GET", "/api/v1/security/policy", Some(P::ManageSecurityPolicy), "安全策略", get(api::policy)),
+        r("POST", "/api/v1/security/policy", Some(P::ManageSecurityPolicy), "保存安全策略", post(api::set_policy)),
+        r("POST", "/api/v1/security/accounts/{id}/unlock", Some(P::ManageAccess), "解锁账号", post(api::unlock)),
+        r("GET", "/api/v1/audit/logs", Some(P::ReadAudit), "审计日志", get(api::audit_logs)),
+        r("GET", "/api/v1/audit/logins", Some(P::ReadAudit), "登录日志", get(api::logins)),
+        r("POST", "/api/v1/audit/verify", Some(P::ReadAudit), "校验审计链", post(api::verify)),
+        r("GET", "/api/v1/enterprises", Some(P::ReadEnterprises), "企业列表", get(api::enterprises)),
+        r("GET", "/api/v1/enterprises/{id}", Some(P::ReadEnterprises), "企业档案", get(api::enterprise)),
+        r("POST", "/api/v1/enterprises/{id}/contact", Some(P::EditEnterpriseContact), "修改企业联系信息", post(api::update_contact)),
+    ]
+}
+
+/// The table without handlers, for the OpenAPI document and the tests.
+pub fn specs() -> Vec<RouteSpec> {
+    table().into_iter().map(|r| r.spec).collect()
+}
+
+pub fn router(state: AppState) -> Router {
+    let mut router: Router<AppState> = Router::new();
+    let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
+    for route in table() {
+        let g = Guard { permission: route.spec.permission, gate: route.spec.gate, api: route.spec.is_api() };
+        let handler = route.handler.route_layer(from_fn_with_state((state.clone(), g), guard));
+        match by_path.iter_mut().find(|(p, _)| *p == route.spec.path) {
+            Some((_, mr)) => *mr = std::mem::take(mr).merge(handler),
+            None => by_path.push((route.spec.path, handler)),
+        }
+    }
+    for (path, mr) in by_path {
+        router = router.route(path, mr);
+    }
+    router
+        .fallback(pages::not_found)
+        .layer(from_fn_with_state(state.clone(), metrics::observe))
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .with_state(state)
+}

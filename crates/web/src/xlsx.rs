@@ -1,0 +1,59 @@
+//! Excel export with Chinese headers, a frozen header row and proper column widths.
+
+use crate::error::AppError;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use rust_xlsxwriter::{Format, Workbook};
+
+/// One cell value.
+pub enum Cell {
+    Text(String),
+    Int(i64),
+    /// Epoch milliseconds, written as a real Excel date-time in Beijing time.
+    Time(i64),
+}
+
+/// Builds a one-sheet workbook.
+pub fn workbook(sheet: &str, headers: &[(&str, f64)], rows: impl Iterator<Item = Vec<Cell>>) -> Result<Vec<u8>, AppError> {
+    let xe = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
+    let mut wb = Workbook::new();
+    let ws = wb.add_worksheet();
+    ws.set_name(sheet).map_err(xe)?;
+    let head = Format::new().set_bold().set_background_color("#E8EEF7");
+    let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    for (c, (title, width)) in headers.iter().enumerate() {
+        let c = c as u16;
+        ws.write_string_with_format(0, c, *title, &head).map_err(xe)?;
+        ws.set_column_width(c, *width).map_err(xe)?;
+    }
+    ws.set_freeze_panes(1, 0).map_err(xe)?;
+    for (r, row) in rows.enumerate() {
+        let r = (r + 1) as u32;
+        for (c, cell) in row.into_iter().enumerate() {
+            let c = c as u16;
+            match cell {
+                Cell::Text(s) => ws.write_string(r, c, s).map(|_| ()),
+                Cell::Int(n) => ws.write_number(r, c, n as f64).map(|_| ()),
+                Cell::Time(ms) => {
+                    // Excel serial days from 1899-12-30, in local (UTC+8) time.
+                    let serial = (ms + 8 * 3_600_000) as f64 / 86_400_000.0 + 25_569.0;
+                    ws.write_number_with_format(r, c, serial, &when).map(|_| ())
+                }
+            }
+            .map_err(xe)?;
+        }
+    }
+    wb.save_to_buffer().map_err(xe)
+}
+
+/// The HTTP response of a download.
+pub fn download(bytes: Vec<u8>, filename_ascii: &str) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename_ascii}\"")),
+        ],
+        bytes,
+    )
+        .into_response()
+}
