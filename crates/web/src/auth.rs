@@ -49,6 +49,8 @@ pub struct CurrentUser {
     /// The session token (absent for API-key requests).
     pub token: Option<String>,
     pub ip: String,
+    /// The second factor is still to be given in this session.
+    pub mfa_pending: bool,
 }
 
 impl CurrentUser {
@@ -126,7 +128,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> 
             }
             let scope = user.scope();
             return Ok(Resolved::User(
-                Box::new(CurrentUser { user, scope, csrf: String::new(), token: None, ip: ip.into() }),
+                Box::new(CurrentUser { user, scope, csrf: String::new(), token: None, ip: ip.into(), mfa_pending: false }),
                 None,
             ));
         }
@@ -159,7 +161,14 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> 
     };
     let scope = user.scope();
     Ok(Resolved::User(
-        Box::new(CurrentUser { user, scope, csrf: session.csrf_token, token: Some(token), ip: ip.into() }),
+        Box::new(CurrentUser {
+            user,
+            scope,
+            csrf: session.csrf_token,
+            token: Some(token),
+            ip: ip.into(),
+            mfa_pending: !session.mfa_done,
+        }),
         pending,
     ))
 }

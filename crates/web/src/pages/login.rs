@@ -167,6 +167,9 @@ struct TotpChallenge {
 }
 
 pub async fn totp_form(Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
+    if !me.mfa_pending {
+        return Ok(see_other("/"));
+    }
     if !me.user.totp_enabled {
         return Ok(see_other("/account/totp"));
     }
@@ -186,6 +189,9 @@ pub async fn totp_submit(
     headers: HeaderMap,
     PageForm(f): PageForm<CodeForm>,
 ) -> Result<Response, PageError> {
+    if !me.mfa_pending {
+        return Ok(see_other("/"));
+    }
     let now = state.now();
     let ua = user_agent(&headers);
     let Some(secret) = me.user.totp_secret.as_deref().and_then(totp::base32_decode) else {
