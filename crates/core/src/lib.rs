@@ -12,3 +12,4 @@ pub mod password;
 pub mod text;
 pub mod totp;
 pub mod when;
+pub mod zone;

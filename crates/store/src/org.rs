@@ -4,6 +4,7 @@ use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
 use crate::Store;
 use dianxiaoer_core::division::{TOWNS, TownKind};
+use dianxiaoer_core::zone::PROJECT_AREAS;
 use serde::Serialize;
 use sqlx::Row;
 
@@ -37,29 +38,6 @@ pub struct ProjectAreaRow {
     /// GeoJSON Polygon in CGCS2000 longitude/latitude.
     pub polygon: String,
 }
-
-/// The zone's three project areas (standards.md). The outlines are schematic: drawn around the county
-/// seat (35.79°N, 118.63°E) where the areas lie, not surveyed boundaries.
-pub const PROJECT_AREAS: [(&str, &str, &str, &[(f64, f64)]); 3] = [
-    (
-        "binhe",
-        "滨河片区",
-        "电子信息、机械制造、纺织服装、新材料",
-        &[(118.640, 35.745), (118.690, 35.748), (118.695, 35.785), (118.655, 35.792), (118.638, 35.770), (118.640, 35.745)],
-    ),
-    (
-        "lushan",
-        "庐山化工园区",
-        "能源和精细化工、生物医药",
-        &[(118.548, 35.700), (118.598, 35.702), (118.602, 35.738), (118.560, 35.742), (118.546, 35.722), (118.548, 35.700)],
-    ),
-    (
-        "chengbei",
-        "城北片区",
-        "休闲食品、包装印刷、机械配件",
-        &[(118.600, 35.820), (118.660, 35.818), (118.664, 35.858), (118.615, 35.862), (118.598, 35.842), (118.600, 35.820)],
-    ),
-];
 
 /// The committee's own departments (DESIGN.md: 审批, 企业服务, 招商, 土地, 安全, 党建, 经济运行).
 pub const ZONE_DEPARTMENTS: [&str; 7] = [
@@ -114,14 +92,14 @@ impl Store {
                 .execute(&mut *tx.tx)
                 .await?;
         }
-        for (code, name, industries, ring) in PROJECT_AREAS {
+        for a in PROJECT_AREAS {
             sqlx::query(
                 "INSERT INTO project_areas (code, name, industries, polygon) VALUES ($1, $2, $3, $4) ON CONFLICT (code) DO NOTHING",
             )
-            .bind(code)
-            .bind(name)
-            .bind(industries)
-            .bind(polygon_json(ring))
+            .bind(a.code)
+            .bind(a.name)
+            .bind(a.industries)
+            .bind(polygon_json(a.ring))
             .execute(&mut *tx.tx)
             .await?;
         }
