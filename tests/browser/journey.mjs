@@ -292,8 +292,16 @@ async function journey(browser, base, secrets) {
       `pager ${total}, api ${body && body.total}`);
     check('2 table row ids equal API ids', rows.length > 0 && sameIds(rows.map((r) => r.id), apiIds),
       `rows ${rows.length}, api ${apiIds.length}`);
-    const towns = [...new Set(rows.map((r) => r.town))];
-    check('2 every row is in 许家湖镇', towns.length === 1 && towns[0] === '许家湖镇', towns.join(','));
+    // A town's scope is the enterprises hosted in OR introduced by the town (core/src/access.rs,
+    // Scope::Town), so a row's data-town (the host town) may be another town when 许家湖镇 introduced it.
+    const items = body && Array.isArray(body.items) ? body.items : [];
+    const townCodes = new Set(items.filter((e) => e.host_town_name === '许家湖镇').map((e) => e.host_town));
+    const outside = items.filter((e) => !townCodes.has(e.host_town) && !townCodes.has(e.introducer_town));
+    const byId = new Map(items.map((e) => [Number(e.id), e.host_town_name]));
+    const hostedRows = rows.filter((r) => r.town === '许家湖镇').length;
+    check('2 every row is hosted in or introduced by 许家湖镇',
+      townCodes.size === 1 && hostedRows > 0 && outside.length === 0 && rows.every((r) => byId.get(r.id) === r.town),
+      `town codes ${[...townCodes].join(',')}, hosted rows ${hostedRows}, outside ${outside.map((e) => e.id).join(',')}`);
     await shot(page, '02-town-enterprises.png', { fullPage: true });
     const after = await logout(page);
     check('2 logout returns to /login', after === '/login', `at ${after}`);
@@ -306,6 +314,7 @@ async function journey(browser, base, secrets) {
     await page.goto(`${base}/enterprises?per_page=200`);
     const total = await pagerTotal(page);
     state.leaderIds = (await enterpriseRows(page)).map((r) => r.id);
+    console.log(`# town total N = ${state.townTotal}, leader total M = ${total}`);
     check('3 leader total M > town total N', total > state.townTotal, `M ${total}, N ${state.townTotal}`);
     await page.goto(`${base}/`);
     await shot(page, '03-leader-home.png');

@@ -77,6 +77,14 @@ pub struct EnterpriseFilter {
     pub sort: EnterpriseSort,
 }
 
+/// The fields an enterprise may edit of its own file.
+#[derive(Debug, Clone)]
+pub struct Contact {
+    pub address: String,
+    pub contact_name: String,
+    pub contact_phone: String,
+}
+
 /// The fields of a new or edited enterprise, already parsed at the edge.
 #[derive(Debug, Clone)]
 pub struct EnterpriseInput {
@@ -130,7 +138,9 @@ fn filters(s: &mut Sql, scope_: &Scope, f: &EnterpriseFilter) {
     if let Some(q) = &f.q {
         s.push(" AND (e.name LIKE ").like(q);
         // A code prefix is matched only for text that could be one (digits and capital letters).
-        if q.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
+        if q.bytes()
+            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
+        {
             s.push(" OR e.credit_code LIKE ").text(format!("{q}%"));
         }
         s.push(")");
@@ -159,10 +169,24 @@ impl Store {
         filters(&mut count, scope_, f);
         let mut list = Sql::new(SELECT);
         filters(&mut list, scope_, f);
-        list.push(f.sort.order_by()).push(" LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
+        list.push(f.sort.order_by())
+            .push(" LIMIT ")
+            .i64(per_page)
+            .push(" OFFSET ")
+            .i64(offset);
         let total = count.count(self.pool()).await?;
-        let items = list.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
-        Ok(Page { items, total, page, per_page })
+        let items = list
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(row)
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 
     /// One enterprise, or `NotFound` when it does not exist or lies outside `scope`.
@@ -170,11 +194,23 @@ impl Store {
         let mut s = Sql::new(SELECT);
         scope::enterprises(&mut s, scope_);
         s.push(" AND e.id = ").i64(id);
-        s.query().fetch_optional(self.pool()).await?.as_ref().map(row).transpose()?.ok_or(Error::NotFound)
+        s.query()
+            .fetch_optional(self.pool())
+            .await?
+            .as_ref()
+            .map(row)
+            .transpose()?
+            .ok_or(Error::NotFound)
     }
 
     /// Creates an enterprise. The new row must fall inside the caller's scope, or nothing is written.
-    pub async fn create_enterprise(&self, actor: &Actor, scope_: &Scope, e: &EnterpriseInput, now: i64) -> Result<i64> {
+    pub async fn create_enterprise(
+        &self,
+        actor: &Actor,
+        scope_: &Scope,
+        e: &EnterpriseInput,
+        now: i64,
+    ) -> Result<i64> {
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO enterprises (credit_code, name, legal_representative, industry_code, host_town, introducer_town, \
@@ -219,26 +255,33 @@ impl Store {
         actor: &Actor,
         scope_: &Scope,
         id: i64,
-        address: &str,
-        contact_name: &str,
-        contact_phone: &str,
+        c: &Contact,
         now: i64,
     ) -> Result<()> {
+        let (address, contact_name, contact_phone) = (
+            c.address.as_str(),
+            c.contact_name.as_str(),
+            c.contact_phone.as_str(),
+        );
         let before = self.enterprise(scope_, id).await?;
         let mut tx = self.begin().await?;
         let mut s = Sql::new("UPDATE enterprises AS e SET address = ");
         s.text(address).push(", contact_name = ").text(contact_name);
-        s.push(", contact_phone = ").text(contact_phone).push(", updated_at = ").i64(now);
+        s.push(", contact_phone = ")
+            .text(contact_phone)
+            .push(", updated_at = ")
+            .i64(now);
         s.push(" WHERE e.id = ").i64(id);
         scope::enterprises(&mut s, scope_);
         let n = s.query().execute(&mut *tx.tx).await?.rows_affected();
         if n == 0 {
             return Err(Error::NotFound);
         }
-        let entry = AuditEntry::ok("update_enterprise", "enterprise", id).detail(serde_json::json!({
-            "before": {"address": before.address, "contact_name": before.contact_name},
-            "after": {"address": address, "contact_name": contact_name},
-        }));
+        let entry =
+            AuditEntry::ok("update_enterprise", "enterprise", id).detail(serde_json::json!({
+                "before": {"address": before.address, "contact_name": before.contact_name},
+                "after": {"address": address, "contact_name": contact_name},
+            }));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await
     }
@@ -254,7 +297,9 @@ impl Store {
         scope::enterprises(&mut s, scope_);
         s.push(" GROUP BY COALESCE(p.name, '区外') ORDER BY 2 DESC");
         let rows = s.fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect()
     }
 }
 
@@ -262,25 +307,34 @@ impl Store {
     /// Resolves a credit code to an enterprise id, for attaching an enterprise account. Reveals only
     /// whether the code is registered, which the one who types the code already knows.
     pub async fn enterprise_id_by_credit_code(&self, code: &CreditCode) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT id FROM enterprises WHERE credit_code = $1")
-            .bind(code.as_str().to_string())
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT id FROM enterprises WHERE credit_code = $1")
+                .bind(code.as_str().to_string())
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 
     /// The credit code of an enterprise id (for showing an account's attachment to the system admin).
     pub async fn credit_code_of(&self, id: i64) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar("SELECT credit_code FROM enterprises WHERE id = $1")
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT credit_code FROM enterprises WHERE id = $1")
+                .bind(id)
+                .fetch_optional(self.pool())
+                .await?,
+        )
     }
 }
 
 impl Store {
     /// Inserts many enterprises in one transaction with one audit record (demo data, bulk import).
     /// All or nothing: a duplicate credit code aborts the whole batch.
-    pub async fn insert_enterprises_bulk(&self, actor: &Actor, rows: &[EnterpriseInput], now: i64) -> Result<u64> {
+    pub async fn insert_enterprises_bulk(
+        &self,
+        actor: &Actor,
+        rows: &[EnterpriseInput],
+        now: i64,
+    ) -> Result<u64> {
         const CHUNK: usize = 500;
         let mut tx = self.begin().await?;
         let mut n = 0;
@@ -291,14 +345,31 @@ impl Store {
             );
             for (i, e) in chunk.iter().enumerate() {
                 s.push(if i == 0 { "(" } else { ", (" });
-                s.text(e.credit_code.as_str()).push(", ").text(e.name.clone()).push(", ");
-                s.text(e.legal_representative.clone()).push(", ").text(e.industry_code.clone()).push(", ");
-                s.text(e.host_town.clone()).push(", ").bind(crate::sql::Arg::OptText(e.introducer_town.clone())).push(", ");
-                s.bind(crate::sql::Arg::OptI64(e.introducer_department)).push(", ");
-                s.bind(crate::sql::Arg::OptText(e.project_area.clone())).push(", ");
+                s.text(e.credit_code.as_str())
+                    .push(", ")
+                    .text(e.name.clone())
+                    .push(", ");
+                s.text(e.legal_representative.clone())
+                    .push(", ")
+                    .text(e.industry_code.clone())
+                    .push(", ");
+                s.text(e.host_town.clone())
+                    .push(", ")
+                    .bind(crate::sql::Arg::OptText(e.introducer_town.clone()))
+                    .push(", ");
+                s.bind(crate::sql::Arg::OptI64(e.introducer_department))
+                    .push(", ");
+                s.bind(crate::sql::Arg::OptText(e.project_area.clone()))
+                    .push(", ");
                 s.bind(crate::sql::Arg::OptI64(e.grid_id)).push(", ");
-                s.text(e.address.clone()).push(", ").text(e.contact_name.clone()).push(", ");
-                s.text(e.contact_phone.clone()).push(", ").text(e.status.clone()).push(", ");
+                s.text(e.address.clone())
+                    .push(", ")
+                    .text(e.contact_name.clone())
+                    .push(", ");
+                s.text(e.contact_phone.clone())
+                    .push(", ")
+                    .text(e.status.clone())
+                    .push(", ");
                 s.i64(now).push(", ").i64(now).push(")");
             }
             n += s
@@ -308,7 +379,8 @@ impl Store {
                 .map_err(|err| Error::from(err).unique_as("统一社会信用代码重复"))?
                 .rows_affected();
         }
-        let entry = AuditEntry::ok("bulk_insert", "enterprise", "batch").detail(serde_json::json!({"rows": n}));
+        let entry = AuditEntry::ok("bulk_insert", "enterprise", "batch")
+            .detail(serde_json::json!({"rows": n}));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(n)

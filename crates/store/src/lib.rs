@@ -19,7 +19,7 @@ mod users;
 
 pub use apikeys::ApiKeyRow;
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
-pub use enterprises::{EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
+pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
 pub use error::{Error, Result};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
@@ -121,7 +121,11 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(Tx { tx, backend: self.backend, _writer: guard })
+        Ok(Tx {
+            tx,
+            backend: self.backend,
+            _writer: guard,
+        })
     }
 
     /// For `/readyz`: the database answers a trivial query.
@@ -138,10 +142,18 @@ impl Store {
             ));
         }
         if target.exists() {
-            return Err(Error::Invalid(format!("备份文件已存在：{}", target.display())));
+            return Err(Error::Invalid(format!(
+                "备份文件已存在：{}",
+                target.display()
+            )));
         }
-        let path = target.to_str().ok_or_else(|| Error::Invalid("备份路径须为 UTF-8".into()))?;
-        sqlx::query("VACUUM INTO $1").bind(path.to_string()).execute(&self.pool).await?;
+        let path = target
+            .to_str()
+            .ok_or_else(|| Error::Invalid("备份路径须为 UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1")
+            .bind(path.to_string())
+            .execute(&self.pool)
+            .await?;
         Ok(())
     }
 

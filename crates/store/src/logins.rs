@@ -71,7 +71,12 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn list_logins(&self, f: &LoginFilter, page: i64, per_page: i64) -> Result<Page<LoginRow>> {
+    pub async fn list_logins(
+        &self,
+        f: &LoginFilter,
+        page: i64,
+        per_page: i64,
+    ) -> Result<Page<LoginRow>> {
         let (page, per_page, offset) = paging(page, per_page);
         let mut count = Sql::new("SELECT COUNT(*) FROM login_log WHERE 1 = 1");
         let mut list = Sql::new(
@@ -91,9 +96,22 @@ impl Store {
                 s.push(" AND at < ").i64(to);
             }
         }
-        list.push(" ORDER BY id DESC LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
+        list.push(" ORDER BY id DESC LIMIT ")
+            .i64(per_page)
+            .push(" OFFSET ")
+            .i64(offset);
         let total = count.count(self.pool()).await?;
-        let items = list.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
-        Ok(Page { items, total, page, per_page })
+        let items = list
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(row)
+            .collect::<Result<_>>()?;
+        Ok(Page {
+            items,
+            total,
+            page,
+            per_page,
+        })
     }
 }

@@ -1,8 +1,8 @@
 //! Settings kept in the database: the security policy (security.md, 等保 defaults).
 
+use crate::Store;
 use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
-use crate::Store;
 use dianxiaoer_core::password::PasswordPolicy;
 
 const POLICY_KEY: &str = "security_policy";
@@ -14,12 +14,18 @@ impl Store {
             .bind(POLICY_KEY)
             .fetch_optional(self.pool())
             .await?;
-        Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
+        Ok(v.and_then(|v| serde_json::from_str(&v).ok())
+            .unwrap_or_default())
     }
 
     pub async fn set_policy(&self, actor: &Actor, p: &PasswordPolicy, now: i64) -> Result<()> {
         p.validate().map_err(|errs| {
-            Error::Invalid(errs.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；"))
+            Error::Invalid(
+                errs.into_iter()
+                    .map(|(_, m)| m)
+                    .collect::<Vec<_>>()
+                    .join("；"),
+            )
         })?;
         let before = self.policy().await?;
         let value = serde_json::to_string(p).map_err(|e| Error::Invalid(e.to_string()))?;

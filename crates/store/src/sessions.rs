@@ -24,7 +24,11 @@ impl Store {
     /// The stored form of a session token or API key: HMAC-SM3 under the token key, or SM3.
     pub(crate) fn token_hash(&self, token: &str) -> String {
         match self.token_key.as_deref() {
-            Some(k) => hex::encode(dianxiaoer_core::audit_chain::link(Some(k), &[0; 32], token.as_bytes())),
+            Some(k) => hex::encode(dianxiaoer_core::audit_chain::link(
+                Some(k),
+                &[0; 32],
+                token.as_bytes(),
+            )),
             None => hex::encode(Sm3::digest(token.as_bytes())),
         }
     }
@@ -88,12 +92,14 @@ impl Store {
 
     /// Marks activity. Written at most once a minute per session to spare the database.
     pub async fn touch_session(&self, token: &str, now: i64) -> Result<()> {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3")
-            .bind(now)
-            .bind(self.token_hash(token))
-            .bind(now - 60_000)
-            .execute(self.pool())
-            .await?;
+        sqlx::query(
+            "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3",
+        )
+        .bind(now)
+        .bind(self.token_hash(token))
+        .bind(now - 60_000)
+        .execute(self.pool())
+        .await?;
         Ok(())
     }
 
@@ -119,17 +125,20 @@ impl Store {
     pub async fn end_sessions(&self, actor: &Actor, user_id: i64, now: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
         let n = end_in(&mut tx, user_id).await?;
-        let entry = AuditEntry::ok("end_sessions", "user", user_id).detail(serde_json::json!({"ended": n}));
+        let entry =
+            AuditEntry::ok("end_sessions", "user", user_id).detail(serde_json::json!({"ended": n}));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(n)
     }
 
     pub async fn count_sessions(&self, user_id: i64) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
-            .bind(user_id)
-            .fetch_one(self.pool())
-            .await?)
+        Ok(
+            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+                .bind(user_id)
+                .fetch_one(self.pool())
+                .await?,
+        )
     }
 
     /// Removes sessions idle longer than `idle_ms` or older than `absolute_ms`.

@@ -34,7 +34,10 @@ impl DatabaseUrl {
             let path = rest.strip_prefix("//").unwrap_or(rest);
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() || path == "/" {
-                return Err(Error::Url("SQLite 地址缺少文件路径，例如 sqlite:///var/lib/dianxiaoer/dianxiaoer.db".into()));
+                return Err(Error::Url(
+                    "SQLite 地址缺少文件路径，例如 sqlite:///var/lib/dianxiaoer/dianxiaoer.db"
+                        .into(),
+                ));
             }
             if path.contains(":memory:") {
                 return Err(Error::Url("不支持内存数据库，请给出文件路径".into()));
@@ -46,7 +49,10 @@ impl DatabaseUrl {
             let host = after.rsplit_once('@').map(|(_, h)| h).unwrap_or(after);
             let host = host.split(['/', '?']).next().unwrap_or_default();
             if host.is_empty() && !raw.contains("host=") {
-                return Err(Error::Url("PostgreSQL 地址缺少主机，例如 postgres://user@127.0.0.1:5432/dianxiaoer".into()));
+                return Err(Error::Url(
+                    "PostgreSQL 地址缺少主机，例如 postgres://user@127.0.0.1:5432/dianxiaoer"
+                        .into(),
+                ));
             }
             return Ok(DatabaseUrl::Postgres(raw.to_string()));
         }
@@ -65,11 +71,11 @@ impl DatabaseUrl {
 
     /// Creates the SQLite file's directory when missing.
     pub(crate) fn prepare(&self) -> Result<()> {
-        if let DatabaseUrl::Sqlite(path) = self {
-            if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| Error::Url(format!("无法创建目录 {}：{e}", dir.display())))?;
-            }
+        if let DatabaseUrl::Sqlite(path) = self
+            && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| Error::Url(format!("无法创建目录 {}：{e}", dir.display())))?;
         }
         Ok(())
     }
@@ -112,12 +118,22 @@ mod tests {
             DatabaseUrl::parse("sqlite://data/x.db").ok(),
             Some(DatabaseUrl::Sqlite("data/x.db".into()))
         );
-        assert!(matches!(DatabaseUrl::parse("postgres://u:p@127.0.0.1/db"), Ok(DatabaseUrl::Postgres(_))));
+        assert!(matches!(
+            DatabaseUrl::parse("postgres://u:p@127.0.0.1/db"),
+            Ok(DatabaseUrl::Postgres(_))
+        ));
     }
 
     #[test]
     fn refuses_unknown_and_malformed() {
-        for bad in ["mysql://x/y", "", "file.db", "sqlite://", "postgres:///", "sqlite::memory:"] {
+        for bad in [
+            "mysql://x/y",
+            "",
+            "file.db",
+            "sqlite://",
+            "postgres:///",
+            "sqlite::memory:",
+        ] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
         }
     }
@@ -125,6 +141,9 @@ mod tests {
     #[test]
     fn redacts_password() {
         let u = DatabaseUrl::parse("postgres://app:secret@db:5432/x").ok();
-        assert_eq!(u.map(|u| u.redacted()), Some("postgres://app@db:5432/x".into()));
+        assert_eq!(
+            u.map(|u| u.redacted()),
+            Some("postgres://app@db:5432/x".into())
+        );
     }
 }

@@ -4,10 +4,19 @@
 use dianxiaoer_testkit::{Backend, TestApp, dual};
 use reqwest::StatusCode;
 
-const NASTY: [&str; 6] = ["' OR '1'='1", "1; DROP TABLE users; --", "%", "_", "\\", "<script>alert(1)</script>"];
+const NASTY: [&str; 6] = [
+    "' OR '1'='1",
+    "1; DROP TABLE users; --",
+    "%",
+    "_",
+    "\\",
+    "<script>alert(1)</script>",
+];
 
 async fn bad_input(backend: Backend) {
-    let Some(app) = TestApp::spawn(backend).await else { return };
+    let Some(app) = TestApp::spawn(backend).await else {
+        return;
+    };
     let users_before = app.store.count_users().await.unwrap();
 
     // SQL-looking text in every search box.
@@ -23,7 +32,10 @@ async fn bad_input(backend: Backend) {
             (&admin, format!("/admin/users?q={q}")),
             (&admin, format!("/api/v1/users?q={q}")),
             (&sec, format!("/security/accounts?q={q}")),
-            (&auditor, format!("/audit/logs?username={q}&action={q}&object_id={q}")),
+            (
+                &auditor,
+                format!("/audit/logs?username={q}&action={q}&object_id={q}"),
+            ),
             (&auditor, format!("/audit/logins?username={q}")),
             (&auditor, format!("/api/v1/audit/logs?username={q}")),
         ] {
@@ -49,7 +61,15 @@ async fn bad_input(backend: Backend) {
     // Over-long and empty fields: errors beside the field, typed values kept, nothing written.
     let long = "长".repeat(100);
     let r = admin
-        .post_form("/admin/users", &[("username", "ab"), ("display_name", &long), ("role", "leader"), ("phone", "12")])
+        .post_form(
+            "/admin/users",
+            &[
+                ("username", "ab"),
+                ("display_name", &long),
+                ("role", "leader"),
+                ("phone", "12"),
+            ],
+        )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let html = r.text().await.unwrap();
@@ -57,17 +77,42 @@ async fn bad_input(backend: Backend) {
     assert!(html.contains("姓名不能超过 32 个字符"));
     assert!(html.contains("手机号应为 11 位数字"));
     assert!(html.contains("value=\"ab\""), "typed values are kept");
-    let r = admin.post_form("/admin/users", &[("username", ""), ("display_name", ""), ("role", "system_admin")]).await;
+    let r = admin
+        .post_form(
+            "/admin/users",
+            &[
+                ("username", ""),
+                ("display_name", ""),
+                ("role", "system_admin"),
+            ],
+        )
+        .await;
     let html = r.text().await.unwrap();
     assert!(html.contains("请填写用户名") && html.contains("管理员账号只能在服务器上用命令行创建"));
-    let r = admin.post_json("/api/v1/users", &serde_json::json!({"username": "x", "role": "nope"})).await;
+    let r = admin
+        .post_json(
+            "/api/v1/users",
+            &serde_json::json!({"username": "x", "role": "nope"}),
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p: serde_json::Value = r.json().await.unwrap();
     assert!(p["errors"]["role"].is_string() && p["errors"]["username"].is_string());
-    assert_eq!(app.store.count_users().await.unwrap(), users_before, "nothing written");
+    assert_eq!(
+        app.store.count_users().await.unwrap(),
+        users_before,
+        "nothing written"
+    );
 
     // Wrong content type and malformed JSON.
-    let r = admin.client.post(admin.url("/api/v1/users")).header("x-csrf-token", &admin.csrf).body("username=x").send().await.unwrap();
+    let r = admin
+        .client
+        .post(admin.url("/api/v1/users"))
+        .header("x-csrf-token", &admin.csrf)
+        .body("username=x")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("内容类型错误"));
     let r = admin
@@ -80,18 +125,39 @@ async fn bad_input(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = admin.post_json("/api/v1/users", &serde_json::json!({"username": 5})).await;
+    let r = admin
+        .post_json("/api/v1/users", &serde_json::json!({"username": 5}))
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Oversized body.
     let big = "x".repeat(3 * 1024 * 1024);
-    let r = admin.client.post(admin.url("/admin/users")).form(&[("username", big.as_str()), ("_csrf", &admin.csrf)]).send().await;
+    let r = admin
+        .client
+        .post(admin.url("/admin/users"))
+        .form(&[("username", big.as_str()), ("_csrf", &admin.csrf)])
+        .send()
+        .await;
     if let Ok(r) = r {
         assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
     }
 
     // Security policy out of range.
-    let r = sec.post_form("/security/policy", &[("min_length", "4"), ("min_classes", "9"), ("max_age_days", "x"), ("history", "5"), ("max_failures", "5"), ("lockout_minutes", "30"), ("idle_timeout_minutes", "30"), ("absolute_timeout_minutes", "480")]).await;
+    let r = sec
+        .post_form(
+            "/security/policy",
+            &[
+                ("min_length", "4"),
+                ("min_classes", "9"),
+                ("max_age_days", "x"),
+                ("history", "5"),
+                ("max_failures", "5"),
+                ("lockout_minutes", "30"),
+                ("idle_timeout_minutes", "30"),
+                ("absolute_timeout_minutes", "480"),
+            ],
+        )
+        .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let html = r.text().await.unwrap();
     assert!(html.contains("value=\"x\""));
@@ -109,6 +175,12 @@ dual!(bad_input_is_refused_clearly, super::bad_input);
 
 fn urlencode(s: &str) -> String {
     s.bytes()
-        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .map(|b| {
+            if b.is_ascii_alphanumeric() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
         .collect()
 }

@@ -18,7 +18,8 @@ use dianxiaoer_core::password::PasswordPolicy;
 use dianxiaoer_core::text;
 use dianxiaoer_store::sessions::random_token;
 use dianxiaoer_store::{
-    ApiKeyRow, AuditRow, ChainReport, DepartmentRow, EnterpriseRow, LoginRow, NewUser, Page, TownRow, UserFilter, UserRow,
+    ApiKeyRow, AuditRow, ChainReport, DepartmentRow, EnterpriseRow, LoginRow, NewUser, Page,
+    TownRow, UserFilter, UserRow,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -32,7 +33,10 @@ pub struct Me {
 }
 
 pub async fn me(Extension(me): Extension<CurrentUser>) -> ApiResult<Me> {
-    Ok(Json(Me { user: me.user, scope: me.scope }))
+    Ok(Json(Me {
+        user: me.user,
+        scope: me.scope,
+    }))
 }
 
 pub async fn towns(State(state): State<AppState>) -> ApiResult<Vec<TownRow>> {
@@ -46,15 +50,23 @@ pub async fn departments(State(state): State<AppState>) -> ApiResult<Vec<Departm
 /// Creates a key for `me`; shared with the account page.
 pub async fn new_key(state: &AppState, me: &CurrentUser, name: &str) -> Result<String, AppError> {
     if me.user.role.is_admin() {
-        return Err(AppError::BadRequest("管理员账号须使用动态口令登录，不能创建 API 密钥".into()));
+        return Err(AppError::BadRequest(
+            "管理员账号须使用动态口令登录，不能创建 API 密钥".into(),
+        ));
     }
     let name = text::required("名称", name, 40).map_err(AppError::BadRequest)?;
     let key = format!("dxe_{}", random_token(24));
-    state.store.create_api_key(&me.actor(), me.user.id, &name, &key, state.now()).await?;
+    state
+        .store
+        .create_api_key(&me.actor(), me.user.id, &name, &key, state.now())
+        .await?;
     Ok(key)
 }
 
-pub async fn list_keys(State(state): State<AppState>, Extension(me): Extension<CurrentUser>) -> ApiResult<Vec<ApiKeyRow>> {
+pub async fn list_keys(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+) -> ApiResult<Vec<ApiKeyRow>> {
     Ok(Json(state.store.list_api_keys(me.user.id).await?))
 }
 
@@ -63,13 +75,28 @@ pub struct KeyBody {
     name: String,
 }
 
-pub async fn create_key(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, ApiJson(b): ApiJson<KeyBody>) -> Result<Response, ApiError> {
+pub async fn create_key(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(b): ApiJson<KeyBody>,
+) -> Result<Response, ApiError> {
     let key = new_key(&state, &me, &b.name).await?;
-    Ok((StatusCode::CREATED, Json(json!({"key": key, "note": "密钥只显示这一次"})) ).into_response())
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"key": key, "note": "密钥只显示这一次"})),
+    )
+        .into_response())
 }
 
-pub async fn revoke_key(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    state.store.revoke_api_key(&me.actor(), me.user.id, id, state.now()).await?;
+pub async fn revoke_key(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .revoke_api_key(&me.actor(), me.user.id, id, state.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -81,22 +108,44 @@ pub struct UsersQuery {
     per_page: Option<i64>,
 }
 
-pub async fn users(State(state): State<AppState>, Query(q): Query<UsersQuery>) -> ApiResult<Page<UserRow>> {
+pub async fn users(
+    State(state): State<AppState>,
+    Query(q): Query<UsersQuery>,
+) -> ApiResult<Page<UserRow>> {
     let (page, per_page) = paging(q.page, q.per_page);
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => Some(dianxiaoer_core::access::Role::parse(r).ok_or_else(|| AppError::BadRequest("未知角色".into()))?),
+        Some(r) => Some(
+            dianxiaoer_core::access::Role::parse(r)
+                .ok_or_else(|| AppError::BadRequest("未知角色".into()))?,
+        ),
         None => None,
     };
-    let filter = UserFilter { q: q.q.filter(|s| !s.trim().is_empty()), role };
+    let filter = UserFilter {
+        q: q.q.filter(|s| !s.trim().is_empty()),
+        role,
+    };
     Ok(Json(state.store.list_users(&filter, page, per_page).await?))
 }
 
 fn field_problem(errors: crate::pages::FieldErrors) -> Response {
-    let errs: Value = errors.into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect::<serde_json::Map<_, _>>().into();
-    problem(StatusCode::UNPROCESSABLE_ENTITY, "数据校验未通过", "请按 errors 中的说明修改后重新提交", Some(errs))
+    let errs: Value = errors
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), Value::String(v)))
+        .collect::<serde_json::Map<_, _>>()
+        .into();
+    problem(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "数据校验未通过",
+        "请按 errors 中的说明修改后重新提交",
+        Some(errs),
+    )
 }
 
-pub async fn create_user(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, ApiJson(f): ApiJson<UserForm>) -> Result<Response, ApiError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(f): ApiJson<UserForm>,
+) -> Result<Response, ApiError> {
     let parsed = match parse_user_form(&state, &f, true).await {
         Ok(p) => p,
         Err(errors) => return Ok(field_problem(errors)),
@@ -112,15 +161,26 @@ pub async fn create_user(State(state): State<AppState>, Extension(me): Extension
         must_change_password: true,
         demo: false,
     };
-    let id = state.store.create_user(&me.actor(), &new, state.now()).await?;
-    Ok((StatusCode::CREATED, Json(json!({"id": id, "temporary_password": temp}))).into_response())
+    let id = state
+        .store
+        .create_user(&me.actor(), &new, state.now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"id": id, "temporary_password": temp})),
+    )
+        .into_response())
 }
 
 pub async fn policy(State(state): State<AppState>) -> ApiResult<PasswordPolicy> {
     Ok(Json(state.policy()))
 }
 
-pub async fn set_policy(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, ApiJson(p): ApiJson<PasswordPolicy>) -> Result<Response, ApiError> {
+pub async fn set_policy(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(p): ApiJson<PasswordPolicy>,
+) -> Result<Response, ApiError> {
     if let Err(errs) = p.validate() {
         return Ok(field_problem(errs.into_iter().collect()));
     }
@@ -128,46 +188,94 @@ pub async fn set_policy(State(state): State<AppState>, Extension(me): Extension<
     Ok(Json(p).into_response())
 }
 
-pub async fn unlock(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>) -> Result<StatusCode, ApiError> {
-    state.store.unlock_user(&me.actor(), id, state.now()).await?;
+pub async fn unlock(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .store
+        .unlock_user(&me.actor(), id, state.now())
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn audit_logs(State(state): State<AppState>, Query(q): Query<LogQuery>) -> ApiResult<Page<AuditRow>> {
+pub async fn audit_logs(
+    State(state): State<AppState>,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Page<AuditRow>> {
     let (page, per_page) = paging(q.page, q.per_page);
-    Ok(Json(state.store.list_audit(&q.audit_filter(), page, per_page).await?))
+    Ok(Json(
+        state
+            .store
+            .list_audit(&q.audit_filter(), page, per_page)
+            .await?,
+    ))
 }
 
-pub async fn logins(State(state): State<AppState>, Query(q): Query<LogQuery>) -> ApiResult<Page<LoginRow>> {
+pub async fn logins(
+    State(state): State<AppState>,
+    Query(q): Query<LogQuery>,
+) -> ApiResult<Page<LoginRow>> {
     let (page, per_page) = paging(q.page, q.per_page);
-    Ok(Json(state.store.list_logins(&q.login_filter(), page, per_page).await?))
+    Ok(Json(
+        state
+            .store
+            .list_logins(&q.login_filter(), page, per_page)
+            .await?,
+    ))
 }
 
-pub async fn verify(State(state): State<AppState>, Extension(me): Extension<CurrentUser>) -> ApiResult<ChainReport> {
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+) -> ApiResult<ChainReport> {
     let report = state.store.verify_audit_chain().await?;
     let entry = dianxiaoer_store::AuditEntry::ok("verify_audit_chain", "audit_log", "all")
         .detail(json!({"checked": report.checked, "first_bad_seq": report.first_bad_seq}));
-    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
+    state
+        .store
+        .audit_alone(&me.actor(), entry, state.now())
+        .await?;
     Ok(Json(report))
 }
 
-pub async fn enterprises(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Query(q): Query<ListQuery>) -> ApiResult<Page<EnterpriseRow>> {
+pub async fn enterprises(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Page<EnterpriseRow>> {
     let f = q.filter()?;
     let (page, per_page) = paging(q.page, q.per_page);
-    let mut rows = state.store.list_enterprises(&me.scope, &f, page, per_page).await?;
+    let mut rows = state
+        .store
+        .list_enterprises(&me.scope, &f, page, per_page)
+        .await?;
     rows.items = rows.items.into_iter().map(|e| masked(e, &me)).collect();
     Ok(Json(rows))
 }
 
-pub async fn enterprise(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>) -> ApiResult<EnterpriseRow> {
-    Ok(Json(masked(state.store.enterprise(&me.scope, id).await?, &me)))
+pub async fn enterprise(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> ApiResult<EnterpriseRow> {
+    Ok(Json(masked(
+        state.store.enterprise(&me.scope, id).await?,
+        &me,
+    )))
 }
 
-pub async fn update_contact(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>, ApiJson(f): ApiJson<ContactForm>) -> Result<Response, ApiError> {
-    let (a, n, p) = match parse_contact(&f) {
-        Ok(v) => v,
-        Err(m) => return Err(AppError::BadRequest(m).into()),
-    };
-    state.store.update_enterprise_contact(&me.actor(), &me.scope, id, &a, &n, &p, state.now()).await?;
+pub async fn update_contact(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(f): ApiJson<ContactForm>,
+) -> Result<Response, ApiError> {
+    let c = parse_contact(&f).map_err(AppError::BadRequest)?;
+    state
+        .store
+        .update_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now())
+        .await?;
     Ok(Json(masked(state.store.enterprise(&me.scope, id).await?, &me)).into_response())
 }

@@ -4,8 +4,8 @@
 use crate::AppState;
 use crate::error::{AppError, error_page, problem};
 use crate::routes::{Gate, Guard};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use axum::body::{Body, to_bytes};
 use axum::extract::{ConnectInfo, Request, State};
 use axum::http::{HeaderMap, Method, StatusCode, header};
@@ -29,7 +29,11 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok())
+        .map(|h| {
+            Argon2::default()
+                .verify_password(password.as_bytes(), &h)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -37,7 +41,9 @@ pub fn verify_password(password: &str, hash: &str) -> bool {
 /// takes as long as for a known one (no user enumeration by timing).
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| hash_password(&dianxiaoer_store::sessions::random_token(16)).unwrap_or_default())
+    H.get_or_init(|| {
+        hash_password(&dianxiaoer_store::sessions::random_token(16)).unwrap_or_default()
+    })
 }
 
 /// The signed-in user of a request.
@@ -76,33 +82,49 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> String {
-    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
-    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
+    let secure = if state.config.secure_cookies {
+        "; Secure"
+    } else {
+        ""
+    };
+    let age = max_age
+        .map(|a| format!("; Max-Age={a}"))
+        .unwrap_or_default();
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}")
 }
 
 pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>) -> String {
-    if state.config.trust_proxy {
-        if let Some(ip) = headers
+    if state.config.trust_proxy
+        && let Some(ip) = headers
             .get("x-forwarded-for")
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.split(',').next())
             .map(str::trim)
             .filter(|v| v.parse::<std::net::IpAddr>().is_ok())
-        {
-            return ip.to_string();
-        }
+    {
+        return ip.to_string();
     }
-    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
+    peer.map(|p| p.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
 }
 
 pub fn user_agent(headers: &HeaderMap) -> String {
-    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(256).collect()
+    headers
+        .get(header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .chars()
+        .take(256)
+        .collect()
 }
 
 /// Compares two tokens in time independent of where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 enum Resolved {
@@ -111,27 +133,38 @@ enum Resolved {
     Expired,
 }
 
-async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> Result<Resolved, AppError> {
+async fn resolve(
+    state: &AppState,
+    headers: &HeaderMap,
+    ip: &str,
+    api: bool,
+) -> Result<Resolved, AppError> {
     let now = state.now();
-    if api {
-        if let Some(key) = headers
+    if api
+        && let Some(key) = headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
-        {
-            let Some(uid) = state.store.api_key_user(key.trim(), now).await? else {
-                return Ok(Resolved::Anonymous);
-            };
-            let user = state.store.user_by_id(uid).await?;
-            if user.disabled || user.role.is_admin() {
-                return Ok(Resolved::Anonymous);
-            }
-            let scope = user.scope();
-            return Ok(Resolved::User(
-                Box::new(CurrentUser { user, scope, csrf: String::new(), token: None, ip: ip.into(), mfa_pending: false }),
-                None,
-            ));
+    {
+        let Some(uid) = state.store.api_key_user(key.trim(), now).await? else {
+            return Ok(Resolved::Anonymous);
+        };
+        let user = state.store.user_by_id(uid).await?;
+        if user.disabled || user.role.is_admin() {
+            return Ok(Resolved::Anonymous);
         }
+        let scope = user.scope();
+        return Ok(Resolved::User(
+            Box::new(CurrentUser {
+                user,
+                scope,
+                csrf: String::new(),
+                token: None,
+                ip: ip.into(),
+                mfa_pending: false,
+            }),
+            None,
+        ));
     }
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64) else {
         return Ok(Resolved::Anonymous);
@@ -154,7 +187,9 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> 
     state.store.touch_session(&token, now).await?;
     let pending = if !session.mfa_done {
         Some("mfa".to_string())
-    } else if user.must_change_password || policy.is_expired(user.password_changed_at, now) && !user.demo {
+    } else if user.must_change_password
+        || policy.is_expired(user.password_changed_at, now) && !user.demo
+    {
         Some("password".to_string())
     } else {
         None
@@ -182,8 +217,15 @@ fn deny(api: bool, e: AppError) -> Response {
 }
 
 /// The guard in front of every route of the table.
-pub async fn guard(State((state, g)): State<(AppState, Guard)>, req: Request, next: Next) -> Response {
-    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
+pub async fn guard(
+    State((state, g)): State<(AppState, Guard)>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let peer = req
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0);
     let ip = client_ip(&state, req.headers(), peer);
     let Some(permission) = g.permission else {
         return next.run(req).await;
@@ -194,7 +236,9 @@ pub async fn guard(State((state, g)): State<(AppState, Guard)>, req: Request, ne
     };
     let (current, pending) = match resolved {
         Resolved::User(u, p) => (*u, p),
-        Resolved::Anonymous | Resolved::Expired if g.api => return deny(true, AppError::Unauthorized),
+        Resolved::Anonymous | Resolved::Expired if g.api => {
+            return deny(true, AppError::Unauthorized);
+        }
         Resolved::Anonymous => return Redirect::to("/login").into_response(),
         Resolved::Expired => return Redirect::to("/login?expired=1").into_response(),
     };
@@ -204,11 +248,18 @@ pub async fn guard(State((state, g)): State<(AppState, Guard)>, req: Request, ne
         (Some("password"), Gate::PendingPassword) => {}
         (Some("mfa"), _) if g.api => return deny(true, AppError::Unauthorized),
         (Some("mfa"), _) => {
-            let to = if current.user.totp_enabled { "/login/totp" } else { "/account/totp" };
+            let to = if current.user.totp_enabled {
+                "/login/totp"
+            } else {
+                "/account/totp"
+            };
             return Redirect::to(to).into_response();
         }
         (Some(_), _) if g.api => {
-            return deny(true, AppError::BadRequest("首次登录或密码已过期，请先在网页上修改密码".into()));
+            return deny(
+                true,
+                AppError::BadRequest("首次登录或密码已过期，请先在网页上修改密码".into()),
+            );
         }
         (Some(_), _) => return Redirect::to("/account/password").into_response(),
     }
@@ -216,30 +267,32 @@ pub async fn guard(State((state, g)): State<(AppState, Guard)>, req: Request, ne
         return deny(g.api, AppError::Forbidden);
     }
     let mut req = req;
-    if req.method() != Method::GET && req.method() != Method::HEAD {
-        if current.token.is_some() {
-            let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
-            let ok = match header_token {
-                Some(t) => same_token(&t, &current.csrf),
-                None if g.api => false,
-                None => {
-                    let (parts, body) = req.into_parts();
-                    let bytes = match to_bytes(body, state.config.body_limit).await {
-                        Ok(b) => b,
-                        Err(_) => return deny(false, AppError::TooLarge),
-                    };
-                    let ok = form_field(&bytes, "_csrf").is_some_and(|t| same_token(&t, &current.csrf));
-                    req = Request::from_parts(parts, Body::from(bytes));
-                    ok
-                }
-            };
-            if !ok {
-                tracing::warn!(user = %current.user.username, ip = %ip, path = %req.uri().path(), "CSRF token rejected");
-                let e = AppError::BadRequest("安全令牌无效或已过期，请刷新页面后重试".into());
-                let mut resp = deny(g.api, e);
-                *resp.status_mut() = StatusCode::FORBIDDEN;
-                return resp;
+    if req.method() != Method::GET && req.method() != Method::HEAD && current.token.is_some() {
+        let header_token = req
+            .headers()
+            .get("x-csrf-token")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string);
+        let ok = match header_token {
+            Some(t) => same_token(&t, &current.csrf),
+            None if g.api => false,
+            None => {
+                let (parts, body) = req.into_parts();
+                let bytes = match to_bytes(body, state.config.body_limit).await {
+                    Ok(b) => b,
+                    Err(_) => return deny(false, AppError::TooLarge),
+                };
+                let ok = form_field(&bytes, "_csrf").is_some_and(|t| same_token(&t, &current.csrf));
+                req = Request::from_parts(parts, Body::from(bytes));
+                ok
             }
+        };
+        if !ok {
+            tracing::warn!(user = %current.user.username, ip = %ip, path = %req.uri().path(), "CSRF token rejected");
+            let e = AppError::BadRequest("安全令牌无效或已过期，请刷新页面后重试".into());
+            let mut resp = deny(g.api, e);
+            *resp.status_mut() = StatusCode::FORBIDDEN;
+            return resp;
         }
     }
     req.extensions_mut().insert(current);

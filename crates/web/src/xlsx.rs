@@ -14,7 +14,11 @@ pub enum Cell {
 }
 
 /// Builds a one-sheet workbook.
-pub fn workbook(sheet: &str, headers: &[(&str, f64)], rows: impl Iterator<Item = Vec<Cell>>) -> Result<Vec<u8>, AppError> {
+pub fn workbook(
+    sheet: &str,
+    headers: &[(&str, f64)],
+    rows: impl Iterator<Item = Vec<Cell>>,
+) -> Result<Vec<u8>, AppError> {
     let xe = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
     let ws = wb.add_worksheet();
@@ -23,7 +27,8 @@ pub fn workbook(sheet: &str, headers: &[(&str, f64)], rows: impl Iterator<Item =
     let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     for (c, (title, width)) in headers.iter().enumerate() {
         let c = c as u16;
-        ws.write_string_with_format(0, c, *title, &head).map_err(xe)?;
+        ws.write_string_with_format(0, c, *title, &head)
+            .map_err(xe)?;
         ws.set_column_width(c, *width).map_err(xe)?;
     }
     ws.set_freeze_panes(1, 0).map_err(xe)?;
@@ -50,8 +55,14 @@ pub fn workbook(sheet: &str, headers: &[(&str, f64)], rows: impl Iterator<Item =
 pub fn download(bytes: Vec<u8>, filename_ascii: &str) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename_ascii}\"")),
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename_ascii}\""),
+            ),
         ],
         bytes,
     )

@@ -16,7 +16,9 @@ use axum::response::Response;
 use dianxiaoer_core::access::{Attachment, Role};
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_core::text;
-use dianxiaoer_store::{DepartmentRow, GridRow, NewUser, Page, TownRow, UserFilter, UserRow, UserUpdate};
+use dianxiaoer_store::{
+    DepartmentRow, GridRow, NewUser, Page, TownRow, UserFilter, UserRow, UserUpdate,
+};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -43,12 +45,22 @@ pub fn role_options() -> Vec<(&'static str, &'static str)> {
     Role::ALL.iter().map(|r| (r.code(), r.label())).collect()
 }
 
-pub async fn users(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Query(q): Query<UserQuery>) -> Result<Response, PageError> {
+pub async fn users(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<UserQuery>,
+) -> Result<Response, PageError> {
     let (page, per_page) = paging(q.page, q.per_page);
     let role = nonempty(&q.role);
-    let filter = UserFilter { q: nonempty(&q.q), role: role.as_deref().and_then(Role::parse) };
+    let filter = UserFilter {
+        q: nonempty(&q.q),
+        role: role.as_deref().and_then(Role::parse),
+    };
     let users = state.store.list_users(&filter, page, per_page).await?;
-    let base = query_string(&[("q", q.q.as_deref().unwrap_or("")), ("role", role.as_deref().unwrap_or(""))]);
+    let base = query_string(&[
+        ("q", q.q.as_deref().unwrap_or("")),
+        ("role", role.as_deref().unwrap_or("")),
+    ]);
     let pager = Pager::new(&users, base);
     render(&UsersPage {
         chrome: Chrome::new(&me, "/admin/users", "用户管理").notice(q.ok.as_deref()),
@@ -106,13 +118,21 @@ async fn form_page(
     temp_password: Option<String>,
 ) -> Result<Response, PageError> {
     let bad = !errors.is_empty();
-    let title = if id.is_some() { "编辑用户" } else { "新建用户" };
+    let title = if id.is_some() {
+        "编辑用户"
+    } else {
+        "新建用户"
+    };
     let page = UserFormPage {
         chrome: Chrome::new(me, "/admin/users", title),
         id,
         form,
         errors,
-        roles: Role::ALL.iter().filter(|r| !r.is_admin()).map(|r| (r.code(), r.label())).collect(),
+        roles: Role::ALL
+            .iter()
+            .filter(|r| !r.is_admin())
+            .map(|r| (r.code(), r.label()))
+            .collect(),
         departments: state.store.departments().await?,
         towns: state.store.towns().await?,
         grids: state.store.grids().await?,
@@ -126,8 +146,20 @@ async fn form_page(
     Ok(resp)
 }
 
-pub async fn new_user(State(state): State<AppState>, Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
-    form_page(&state, &me, None, UserForm::default(), FieldErrors::new(), None, None).await
+pub async fn new_user(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+) -> Result<Response, PageError> {
+    form_page(
+        &state,
+        &me,
+        None,
+        UserForm::default(),
+        FieldErrors::new(),
+        None,
+        None,
+    )
+    .await
 }
 
 /// Parsed fields of the user form.
@@ -140,13 +172,26 @@ pub struct ParsedUser {
 }
 
 /// Validates the form at the edge; every problem is reported next to its field.
-pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> Result<ParsedUser, FieldErrors> {
+pub async fn parse_user_form(
+    state: &AppState,
+    f: &UserForm,
+    creating: bool,
+) -> Result<ParsedUser, FieldErrors> {
     let mut errors = FieldErrors::new();
     let username = if creating {
         match text::required("用户名", &f.username, 32) {
-            Ok(u) if u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') && u.len() >= 3 => u,
+            Ok(u)
+                if u.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
+                    && u.len() >= 3 =>
+            {
+                u
+            }
             Ok(_) => {
-                errors.insert("username", "用户名为 3–32 位字母、数字、下划线、点或连字符".into());
+                errors.insert(
+                    "username",
+                    "用户名为 3–32 位字母、数字、下划线、点或连字符".into(),
+                );
                 String::new()
             }
             Err(m) => {
@@ -176,10 +221,10 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
         errors.insert("phone", m);
         None
     });
-    if let Some(p) = &phone {
-        if !(p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit())) {
-            errors.insert("phone", "手机号应为 11 位数字".into());
-        }
+    if let Some(p) = &phone
+        && !(p.len() == 11 && p.starts_with('1') && p.bytes().all(|b| b.is_ascii_digit()))
+    {
+        errors.insert("phone", "手机号应为 11 位数字".into());
     }
     let mut at = Attachment::default();
     let towns = state.store.towns().await.unwrap_or_default();
@@ -187,13 +232,23 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
     let grids = state.store.grids().await.unwrap_or_default();
     if let Some(r) = role {
         match r {
-            Role::DepartmentStaff => match f.department_id.parse::<i64>().ok().filter(|d| departments.iter().any(|x| x.id == *d && x.kind == "zone")) {
+            Role::DepartmentStaff => match f
+                .department_id
+                .parse::<i64>()
+                .ok()
+                .filter(|d| departments.iter().any(|x| x.id == *d && x.kind == "zone"))
+            {
                 Some(d) => at.department_id = Some(d),
                 None => {
                     errors.insert("department_id", "部门人员须选择开发区内设部门".into());
                 }
             },
-            Role::GridOfficer => match f.grid_id.parse::<i64>().ok().filter(|g| grids.iter().any(|x| x.id == *g)) {
+            Role::GridOfficer => match f
+                .grid_id
+                .parse::<i64>()
+                .ok()
+                .filter(|g| grids.iter().any(|x| x.id == *g))
+            {
                 Some(g) => at.grid_id = Some(g),
                 None => {
                     errors.insert("grid_id", "网格员须选择网格".into());
@@ -203,10 +258,19 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
                 let town = Some(f.town_code.trim()).filter(|t| !t.is_empty());
                 let dept = f.department_id.parse::<i64>().ok();
                 match (town, dept) {
-                    (Some(t), None) if towns.iter().any(|x| x.code == t) => at.town_code = Some(t.to_string()),
-                    (None, Some(d)) if departments.iter().any(|x| x.id == d && x.kind == "county") => at.department_id = Some(d),
+                    (Some(t), None) if towns.iter().any(|x| x.code == t) => {
+                        at.town_code = Some(t.to_string())
+                    }
+                    (None, Some(d))
+                        if departments.iter().any(|x| x.id == d && x.kind == "county") =>
+                    {
+                        at.department_id = Some(d)
+                    }
                     _ => {
-                        errors.insert("town_code", "乡镇/部门账号须选择一个乡镇街道，或一个县直部门（二选一）".into());
+                        errors.insert(
+                            "town_code",
+                            "乡镇/部门账号须选择一个乡镇街道，或一个县直部门（二选一）".into(),
+                        );
                     }
                 }
             }
@@ -225,14 +289,25 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
         }
     }
     match (errors.is_empty(), role) {
-        (true, Some(role)) => Ok(ParsedUser { username, display_name, role, attachment: at, phone: phone.unwrap_or_default() }),
+        (true, Some(role)) => Ok(ParsedUser {
+            username,
+            display_name,
+            role,
+            attachment: at,
+            phone: phone.unwrap_or_default(),
+        }),
         _ => Err(errors),
     }
 }
 
 /// A temporary password that satisfies any allowed policy: 14 characters of all four classes.
 pub fn temporary_password() -> String {
-    const SETS: [&[u8]; 4] = [b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"abcdefghijkmnpqrstuvwxyz", b"23456789", b"@#%+=!"];
+    const SETS: [&[u8]; 4] = [
+        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
+        b"abcdefghijkmnpqrstuvwxyz",
+        b"23456789",
+        b"@#%+=!",
+    ];
     let mut raw = [0u8; 14];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
     raw.iter()
@@ -244,7 +319,11 @@ pub fn temporary_password() -> String {
         .collect()
 }
 
-pub async fn create_user(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, PageForm(f): PageForm<UserForm>) -> Result<Response, PageError> {
+pub async fn create_user(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    PageForm(f): PageForm<UserForm>,
+) -> Result<Response, PageError> {
     let parsed = match parse_user_form(&state, &f, true).await {
         Ok(p) => p,
         Err(errors) => return form_page(&state, &me, None, f, errors, None, None).await,
@@ -260,10 +339,23 @@ pub async fn create_user(State(state): State<AppState>, Extension(me): Extension
         must_change_password: true,
         demo: false,
     };
-    match state.store.create_user(&me.actor(), &new, state.now()).await {
+    match state
+        .store
+        .create_user(&me.actor(), &new, state.now())
+        .await
+    {
         Ok(id) => {
             let user = state.store.user_by_id(id).await?;
-            form_page(&state, &me, Some(id), form_of(&state, &user).await?, FieldErrors::new(), Some(user), Some(temp)).await
+            form_page(
+                &state,
+                &me,
+                Some(id),
+                form_of(&state, &user).await?,
+                FieldErrors::new(),
+                Some(user),
+                Some(temp),
+            )
+            .await
         }
         Err(dianxiaoer_store::Error::Conflict(m)) => {
             let mut errors = FieldErrors::new();
@@ -300,41 +392,88 @@ async fn managed_user(state: &AppState, id: i64) -> Result<UserRow, PageError> {
     Ok(u)
 }
 
-pub async fn edit_user(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn edit_user(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let u = managed_user(&state, id).await?;
     let f = form_of(&state, &u).await?;
     form_page(&state, &me, Some(id), f, FieldErrors::new(), Some(u), None).await
 }
 
-pub async fn update_user(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>, PageForm(mut f): PageForm<UserForm>) -> Result<Response, PageError> {
+pub async fn update_user(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    PageForm(mut f): PageForm<UserForm>,
+) -> Result<Response, PageError> {
     let u = managed_user(&state, id).await?;
     f.username = u.username.clone();
     let parsed = match parse_user_form(&state, &f, false).await {
         Ok(p) => p,
         Err(errors) => return form_page(&state, &me, Some(id), f, errors, Some(u), None).await,
     };
-    let upd = UserUpdate { display_name: parsed.display_name, role: parsed.role, attachment: parsed.attachment, phone: parsed.phone };
-    state.store.update_user(&me.actor(), id, &upd, state.now()).await?;
+    let upd = UserUpdate {
+        display_name: parsed.display_name,
+        role: parsed.role,
+        attachment: parsed.attachment,
+        phone: parsed.phone,
+    };
+    state
+        .store
+        .update_user(&me.actor(), id, &upd, state.now())
+        .await?;
     Ok(see_other("/admin/users?ok=saved"))
 }
 
-pub async fn reset_password(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn reset_password(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     let u = managed_user(&state, id).await?;
     let temp = temporary_password();
-    state.store.set_password(&me.actor(), id, &hash_password(&temp)?, true, state.now()).await?;
+    state
+        .store
+        .set_password(&me.actor(), id, &hash_password(&temp)?, true, state.now())
+        .await?;
     let f = form_of(&state, &u).await?;
-    form_page(&state, &me, Some(id), f, FieldErrors::new(), Some(u), Some(temp)).await
+    form_page(
+        &state,
+        &me,
+        Some(id),
+        f,
+        FieldErrors::new(),
+        Some(u),
+        Some(temp),
+    )
+    .await
 }
 
-pub async fn disable_user(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn disable_user(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     managed_user(&state, id).await?;
-    state.store.set_disabled(&me.actor(), id, true, state.now()).await?;
+    state
+        .store
+        .set_disabled(&me.actor(), id, true, state.now())
+        .await?;
     Ok(see_other("/admin/users?ok=disabled"))
 }
 
-pub async fn enable_user(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Path(id): Path<i64>) -> Result<Response, PageError> {
+pub async fn enable_user(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
     managed_user(&state, id).await?;
-    state.store.set_disabled(&me.actor(), id, false, state.now()).await?;
+    state
+        .store
+        .set_disabled(&me.actor(), id, false, state.now())
+        .await?;
     Ok(see_other("/admin/users?ok=enabled"))
 }
 
@@ -359,7 +498,13 @@ pub struct OrgForm {
     description: String,
 }
 
-async fn org_page(state: &AppState, me: &CurrentUser, ok: Option<&str>, form: OrgForm, errors: FieldErrors) -> Result<Response, PageError> {
+async fn org_page(
+    state: &AppState,
+    me: &CurrentUser,
+    ok: Option<&str>,
+    form: OrgForm,
+    errors: FieldErrors,
+) -> Result<Response, PageError> {
     let bad = !errors.is_empty();
     let page = OrgPage {
         chrome: Chrome::new(me, "/admin/org", "部门与网格").notice(ok),
@@ -376,11 +521,26 @@ async fn org_page(state: &AppState, me: &CurrentUser, ok: Option<&str>, form: Or
     Ok(resp)
 }
 
-pub async fn org(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Query(q): Query<UserQuery>) -> Result<Response, PageError> {
-    org_page(&state, &me, q.ok.as_deref(), OrgForm::default(), FieldErrors::new()).await
+pub async fn org(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<UserQuery>,
+) -> Result<Response, PageError> {
+    org_page(
+        &state,
+        &me,
+        q.ok.as_deref(),
+        OrgForm::default(),
+        FieldErrors::new(),
+    )
+    .await
 }
 
-pub async fn create_department(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, PageForm(f): PageForm<OrgForm>) -> Result<Response, PageError> {
+pub async fn create_department(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    PageForm(f): PageForm<OrgForm>,
+) -> Result<Response, PageError> {
     let mut errors = FieldErrors::new();
     let name = text::required("部门名称", &f.name, 40).unwrap_or_else(|m| {
         errors.insert("dept_name", m);
@@ -390,7 +550,11 @@ pub async fn create_department(State(state): State<AppState>, Extension(me): Ext
         errors.insert("kind", "请选择部门类型".into());
     }
     if errors.is_empty() {
-        match state.store.create_department(&me.actor(), &name, &f.kind, state.now()).await {
+        match state
+            .store
+            .create_department(&me.actor(), &name, &f.kind, state.now())
+            .await
+        {
             Ok(_) => return Ok(see_other("/admin/org?ok=created")),
             Err(dianxiaoer_store::Error::Conflict(m)) => {
                 errors.insert("dept_name", m);
@@ -401,7 +565,11 @@ pub async fn create_department(State(state): State<AppState>, Extension(me): Ext
     org_page(&state, &me, None, f, errors).await
 }
 
-pub async fn create_grid(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, PageForm(f): PageForm<OrgForm>) -> Result<Response, PageError> {
+pub async fn create_grid(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    PageForm(f): PageForm<OrgForm>,
+) -> Result<Response, PageError> {
     let mut errors = FieldErrors::new();
     let name = text::required("网格名称", &f.name, 40).unwrap_or_else(|m| {
         errors.insert("grid_name", m);
@@ -412,7 +580,16 @@ pub async fn create_grid(State(state): State<AppState>, Extension(me): Extension
         None
     });
     if errors.is_empty() {
-        match state.store.create_grid(&me.actor(), &name, &description.unwrap_or_default(), state.now()).await {
+        match state
+            .store
+            .create_grid(
+                &me.actor(),
+                &name,
+                &description.unwrap_or_default(),
+                state.now(),
+            )
+            .await
+        {
             Ok(_) => return Ok(see_other("/admin/org?ok=created")),
             Err(dianxiaoer_store::Error::Conflict(m)) => {
                 errors.insert("grid_name", m);

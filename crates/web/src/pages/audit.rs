@@ -11,7 +11,9 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use dianxiaoer_core::when::parse_date;
-use dianxiaoer_store::{AuditEntry, AuditFilter, AuditRow, ChainReport, LoginFilter, LoginRow, Page};
+use dianxiaoer_store::{
+    AuditEntry, AuditFilter, AuditRow, ChainReport, LoginFilter, LoginRow, Page,
+};
 use serde::Deserialize;
 
 /// Filters of both log pages, as typed.
@@ -36,7 +38,11 @@ impl LogQuery {
             object_type: nonempty(&self.object_type),
             object_id: nonempty(&self.object_id),
             from_ms: self.from.as_deref().and_then(parse_date),
-            to_ms: self.to.as_deref().and_then(parse_date).map(|d| d + 86_400_000),
+            to_ms: self
+                .to
+                .as_deref()
+                .and_then(parse_date)
+                .map(|d| d + 86_400_000),
         }
     }
 
@@ -45,14 +51,34 @@ impl LogQuery {
             username: nonempty(&self.username),
             result: nonempty(&self.result),
             from_ms: self.from.as_deref().and_then(parse_date),
-            to_ms: self.to.as_deref().and_then(parse_date).map(|d| d + 86_400_000),
+            to_ms: self
+                .to
+                .as_deref()
+                .and_then(parse_date)
+                .map(|d| d + 86_400_000),
         }
     }
 
     fn base(&self) -> String {
         let s = |o: &Option<String>| o.clone().unwrap_or_default();
-        let (u, a, t, i, r, f, to) = (s(&self.username), s(&self.action), s(&self.object_type), s(&self.object_id), s(&self.result), s(&self.from), s(&self.to));
-        query_string(&[("username", &u), ("action", &a), ("object_type", &t), ("object_id", &i), ("result", &r), ("from", &f), ("to", &to)])
+        let (u, a, t, i, r, f, to) = (
+            s(&self.username),
+            s(&self.action),
+            s(&self.object_type),
+            s(&self.object_id),
+            s(&self.result),
+            s(&self.from),
+            s(&self.to),
+        );
+        query_string(&[
+            ("username", &u),
+            ("action", &a),
+            ("object_type", &t),
+            ("object_id", &i),
+            ("result", &r),
+            ("from", &f),
+            ("to", &to),
+        ])
     }
 }
 
@@ -67,31 +93,86 @@ struct LogsPage {
     report: Option<ChainReport>,
 }
 
-pub async fn logs(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Query(q): Query<LogQuery>) -> Result<Response, PageError> {
+pub async fn logs(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, PageError> {
     logs_page(&state, &me, q, None).await
 }
 
-async fn logs_page(state: &AppState, me: &CurrentUser, q: LogQuery, report: Option<ChainReport>) -> Result<Response, PageError> {
+async fn logs_page(
+    state: &AppState,
+    me: &CurrentUser,
+    q: LogQuery,
+    report: Option<ChainReport>,
+) -> Result<Response, PageError> {
     let (page, per_page) = paging(q.page, q.per_page);
-    let rows = state.store.list_audit(&q.audit_filter(), page, per_page).await?;
+    let rows = state
+        .store
+        .list_audit(&q.audit_filter(), page, per_page)
+        .await?;
     let base = q.base();
     let pager = Pager::new(&rows, base.clone());
-    render(&LogsPage { chrome: Chrome::new(me, "/audit/logs", "审计日志"), rows, pager, q, export: base, report })
+    render(&LogsPage {
+        chrome: Chrome::new(me, "/audit/logs", "审计日志"),
+        rows,
+        pager,
+        q,
+        export: base,
+        report,
+    })
 }
 
 /// Most rows one export may hold; a larger request is narrowed by the filters.
 const EXPORT_MAX: i64 = 200_000;
 
-pub async fn logs_xlsx(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Query(q): Query<LogQuery>) -> Result<Response, PageError> {
+pub async fn logs_xlsx(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, PageError> {
     let f = q.audit_filter();
     let rows = state.store.list_audit(&f, 1, EXPORT_MAX).await?;
-    let headers = [("序号", 8.0), ("时间", 20.0), ("用户", 14.0), ("角色", 14.0), ("IP", 16.0), ("操作", 20.0), ("对象类型", 12.0), ("对象", 12.0), ("结果", 8.0), ("详情", 60.0), ("哈希", 66.0)];
+    let headers = [
+        ("序号", 8.0),
+        ("时间", 20.0),
+        ("用户", 14.0),
+        ("角色", 14.0),
+        ("IP", 16.0),
+        ("操作", 20.0),
+        ("对象类型", 12.0),
+        ("对象", 12.0),
+        ("结果", 8.0),
+        ("详情", 60.0),
+        ("哈希", 66.0),
+    ];
     let n = rows.items.len();
-    let bytes = workbook("审计日志", &headers, rows.items.into_iter().map(|r| {
-        vec![Cell::Int(r.seq), Cell::Time(r.at), Cell::Text(r.username), Cell::Text(r.role), Cell::Text(r.ip), Cell::Text(r.action), Cell::Text(r.object_type), Cell::Text(r.object_id), Cell::Text(r.result), Cell::Text(r.detail), Cell::Text(r.hash)]
-    }))?;
-    let entry = AuditEntry::ok("export", "audit_log", "xlsx").detail(serde_json::json!({"rows": n}));
-    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
+    let bytes = workbook(
+        "审计日志",
+        &headers,
+        rows.items.into_iter().map(|r| {
+            vec![
+                Cell::Int(r.seq),
+                Cell::Time(r.at),
+                Cell::Text(r.username),
+                Cell::Text(r.role),
+                Cell::Text(r.ip),
+                Cell::Text(r.action),
+                Cell::Text(r.object_type),
+                Cell::Text(r.object_id),
+                Cell::Text(r.result),
+                Cell::Text(r.detail),
+                Cell::Text(r.hash),
+            ]
+        }),
+    )?;
+    let entry =
+        AuditEntry::ok("export", "audit_log", "xlsx").detail(serde_json::json!({"rows": n}));
+    state
+        .store
+        .audit_alone(&me.actor(), entry, state.now())
+        .await?;
     Ok(download(bytes, "audit-log.xlsx"))
 }
 
@@ -105,31 +186,80 @@ struct LoginsPage {
     export: String,
 }
 
-pub async fn logins(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Query(q): Query<LogQuery>) -> Result<Response, PageError> {
+pub async fn logins(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, PageError> {
     let (page, per_page) = paging(q.page, q.per_page);
-    let rows = state.store.list_logins(&q.login_filter(), page, per_page).await?;
+    let rows = state
+        .store
+        .list_logins(&q.login_filter(), page, per_page)
+        .await?;
     let base = q.base();
     let pager = Pager::new(&rows, base.clone());
-    render(&LoginsPage { chrome: Chrome::new(&me, "/audit/logins", "登录日志"), rows, pager, q, export: base })
+    render(&LoginsPage {
+        chrome: Chrome::new(&me, "/audit/logins", "登录日志"),
+        rows,
+        pager,
+        q,
+        export: base,
+    })
 }
 
-pub async fn logins_xlsx(State(state): State<AppState>, Extension(me): Extension<CurrentUser>, Query(q): Query<LogQuery>) -> Result<Response, PageError> {
-    let rows = state.store.list_logins(&q.login_filter(), 1, EXPORT_MAX).await?;
-    let headers = [("时间", 20.0), ("用户名", 16.0), ("IP", 16.0), ("结果", 8.0), ("原因", 24.0), ("浏览器", 60.0)];
+pub async fn logins_xlsx(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<LogQuery>,
+) -> Result<Response, PageError> {
+    let rows = state
+        .store
+        .list_logins(&q.login_filter(), 1, EXPORT_MAX)
+        .await?;
+    let headers = [
+        ("时间", 20.0),
+        ("用户名", 16.0),
+        ("IP", 16.0),
+        ("结果", 8.0),
+        ("原因", 24.0),
+        ("浏览器", 60.0),
+    ];
     let n = rows.items.len();
-    let bytes = workbook("登录日志", &headers, rows.items.into_iter().map(|r| {
-        vec![Cell::Time(r.at), Cell::Text(r.username), Cell::Text(r.ip), Cell::Text(r.result), Cell::Text(r.reason), Cell::Text(r.user_agent)]
-    }))?;
-    let entry = AuditEntry::ok("export", "login_log", "xlsx").detail(serde_json::json!({"rows": n}));
-    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
+    let bytes = workbook(
+        "登录日志",
+        &headers,
+        rows.items.into_iter().map(|r| {
+            vec![
+                Cell::Time(r.at),
+                Cell::Text(r.username),
+                Cell::Text(r.ip),
+                Cell::Text(r.result),
+                Cell::Text(r.reason),
+                Cell::Text(r.user_agent),
+            ]
+        }),
+    )?;
+    let entry =
+        AuditEntry::ok("export", "login_log", "xlsx").detail(serde_json::json!({"rows": n}));
+    state
+        .store
+        .audit_alone(&me.actor(), entry, state.now())
+        .await?;
     Ok(download(bytes, "login-log.xlsx"))
 }
 
 /// Verifies the whole chain and shows the result above the log.
-pub async fn verify(State(state): State<AppState>, Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
+pub async fn verify(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+) -> Result<Response, PageError> {
     let report = state.store.verify_audit_chain().await?;
-    let entry = AuditEntry::ok("verify_audit_chain", "audit_log", "all")
-        .detail(serde_json::json!({"checked": report.checked, "first_bad_seq": report.first_bad_seq}));
-    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
+    let entry = AuditEntry::ok("verify_audit_chain", "audit_log", "all").detail(
+        serde_json::json!({"checked": report.checked, "first_bad_seq": report.first_bad_seq}),
+    );
+    state
+        .store
+        .audit_alone(&me.actor(), entry, state.now())
+        .await?;
     logs_page(&state, &me, LogQuery::default(), Some(report)).await
 }
