@@ -182,6 +182,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { out } => {
+            if database_url(&g, "dianxiaoer.db")?.backend() != dianxiaoer_store::Backend::Sqlite {
+                return Err("PostgreSQL 数据库请使用 pg_dump 备份，例如：pg_dump -Fc -f dianxiaoer.dump <数据库URL>".into());
+            }
             let store = open(&g, "dianxiaoer.db", None).await?;
             store.backup_sqlite(&out).await.map_err(|e| e.to_string())?;
             println!("已备份到 {}", out.display());

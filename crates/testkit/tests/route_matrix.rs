@@ -142,3 +142,21 @@ fn only_the_expected_routes_are_public() {
         ]
     );
 }
+
+/// The OpenAPI document lists exactly the API routes of the table.
+async fn openapi(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let doc: serde_json::Value = reqwest::get(app.url("/api/v1/openapi.json")).await.unwrap().json().await.unwrap();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    let mut n = 0;
+    for r in specs().into_iter().filter(|r| r.is_api() && !r.path.ends_with("openapi.json")) {
+        let p = r.path.trim_start_matches("/api/v1");
+        assert!(paths[p][r.method.to_lowercase()].is_object(), "{} {}", r.method, r.path);
+        n += 1;
+    }
+    let listed: usize = paths.values().map(|v| v.as_object().unwrap().len()).sum();
+    assert_eq!(listed, n);
+    app.cleanup().await;
+}
+dual!(openapi_document, super::openapi);
