@@ -4,11 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 
 #[derive(Parser, Debug)]
-#[command(
-    name = "dianxiaoer",
-    version,
-    about = "店小二：沂水经济开发区企业服务与管理平台"
-)]
+#[command(name = "dianxiaoer", version, about = "店小二：沂水经济开发区企业服务与管理平台")]
 pub struct Cli {
     #[command(flatten)]
     pub global: Global,
@@ -29,12 +25,7 @@ pub struct Global {
     #[arg(long, env = "DXE_AUDIT_KEY", global = true, hide_env_values = true)]
     pub audit_key: Option<String>,
     /// Secret keying stored session and API-key hashes; required by `serve` (at least 32 characters).
-    #[arg(
-        long,
-        env = "DXE_SESSION_SECRET",
-        global = true,
-        hide_env_values = true
-    )]
+    #[arg(long, env = "DXE_SESSION_SECRET", global = true, hide_env_values = true)]
     pub session_secret: Option<String>,
     /// Log format: text or json.
     #[arg(long, env = "DXE_LOG_FORMAT", global = true, default_value = "text")]

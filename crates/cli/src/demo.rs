@@ -18,56 +18,16 @@ struct DemoUser {
 }
 
 const USERS: [DemoUser; 10] = [
-    DemoUser {
-        username: "admin",
-        name: "王建国",
-        role: Role::SystemAdmin,
-    },
-    DemoUser {
-        username: "secadmin",
-        name: "刘海燕",
-        role: Role::SecurityAdmin,
-    },
-    DemoUser {
-        username: "auditor",
-        name: "赵立新",
-        role: Role::AuditAdmin,
-    },
-    DemoUser {
-        username: "leader",
-        name: "张志强",
-        role: Role::Leader,
-    },
-    DemoUser {
-        username: "staff",
-        name: "李晓梅",
-        role: Role::DepartmentStaff,
-    },
-    DemoUser {
-        username: "grid1",
-        name: "孙明亮",
-        role: Role::GridOfficer,
-    },
-    DemoUser {
-        username: "xujiahu",
-        name: "高振华",
-        role: Role::TownOfficial,
-    },
-    DemoUser {
-        username: "fagai",
-        name: "陈秀英",
-        role: Role::TownOfficial,
-    },
-    DemoUser {
-        username: "qiye",
-        name: "马俊峰",
-        role: Role::EnterpriseUser,
-    },
-    DemoUser {
-        username: "anjian",
-        name: "徐国庆",
-        role: Role::SafetySupervisor,
-    },
+    DemoUser { username: "admin", name: "王建国", role: Role::SystemAdmin },
+    DemoUser { username: "secadmin", name: "刘海燕", role: Role::SecurityAdmin },
+    DemoUser { username: "auditor", name: "赵立新", role: Role::AuditAdmin },
+    DemoUser { username: "leader", name: "张志强", role: Role::Leader },
+    DemoUser { username: "staff", name: "李晓梅", role: Role::DepartmentStaff },
+    DemoUser { username: "grid1", name: "孙明亮", role: Role::GridOfficer },
+    DemoUser { username: "xujiahu", name: "高振华", role: Role::TownOfficial },
+    DemoUser { username: "fagai", name: "陈秀英", role: Role::TownOfficial },
+    DemoUser { username: "qiye", name: "马俊峰", role: Role::EnterpriseUser },
+    DemoUser { username: "anjian", name: "徐国庆", role: Role::SafetySupervisor },
 ];
 
 /// Creates the demo data unless the database already has accounts.
@@ -78,20 +38,10 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
         return Ok(());
     }
     eprintln!("生成演示数据：{scale} 家企业 …");
-    let actor = Actor {
-        user_id: None,
-        username: "演示数据".into(),
-        role: "cli".into(),
-        ip: "local".into(),
-    };
+    let actor = Actor { user_id: None, username: "演示数据".into(), role: "cli".into(), ip: "local".into() };
     let mut grid_ids = Vec::new();
     for (name, description) in GRIDS {
-        grid_ids.push(
-            store
-                .create_grid(&actor, name, description, now)
-                .await
-                .map_err(e)?,
-        );
+        grid_ids.push(store.create_grid(&actor, name, description, now).await.map_err(e)?);
     }
     let population = generate(scale, SEED);
     let mut rows = Vec::with_capacity(population.len());
@@ -111,41 +61,28 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
             contact_name: d.contact_name.clone(),
             contact_phone: d.contact_phone.clone(),
             status: d.status.to_string(),
+            location: Some((d.lon, d.lat)),
+            land_area_centi_m2: Some(i64::from(d.land_area_m2) * 100),
+            above_scale: d.above_scale,
+            employees: Some(i64::from(d.employees)),
+            registered_capital_fen: Some(d.registered_capital_fen),
+            established: Some(format!("{:04}-{:02}-{:02}", d.established.0, d.established.1, d.established.2)),
+            tags: demo_tags(d),
         });
     }
-    store
-        .insert_enterprises_bulk(&actor, &rows, now)
-        .await
-        .map_err(e)?;
-    let first = store
-        .enterprise_id_by_credit_code(&rows.first().ok_or("演示企业数为 0")?.credit_code)
-        .await
-        .map_err(e)?;
+    store.insert_enterprises_bulk(&actor, &rows, now).await.map_err(e)?;
+    let first =
+        store.enterprise_id_by_credit_code(&rows.first().ok_or("演示企业数为 0")?.credit_code).await.map_err(e)?;
     let departments = store.departments().await.map_err(e)?;
     let dept = |name: &str| departments.iter().find(|d| d.name == name).map(|d| d.id);
     let hash = hash_password(DEMO_PASSWORD).map_err(|x| format!("{x:?}"))?;
     for u in &USERS {
         let attachment = match u.username {
-            "staff" => Attachment {
-                department_id: dept("企业服务中心"),
-                ..Default::default()
-            },
-            "grid1" => Attachment {
-                grid_id: grid_ids.first().copied(),
-                ..Default::default()
-            },
-            "xujiahu" => Attachment {
-                town_code: Some("371323103".into()),
-                ..Default::default()
-            },
-            "fagai" => Attachment {
-                department_id: dept("沂水县发展和改革局"),
-                ..Default::default()
-            },
-            "qiye" => Attachment {
-                enterprise_id: first,
-                ..Default::default()
-            },
+            "staff" => Attachment { department_id: dept("企业服务中心"), ..Default::default() },
+            "grid1" => Attachment { grid_id: grid_ids.first().copied(), ..Default::default() },
+            "xujiahu" => Attachment { town_code: Some("371323103".into()), ..Default::default() },
+            "fagai" => Attachment { department_id: dept("沂水县发展和改革局"), ..Default::default() },
+            "qiye" => Attachment { enterprise_id: first, ..Default::default() },
             _ => Attachment::default(),
         };
         let new = NewUser {
@@ -162,33 +99,39 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
         if u.role.is_admin() {
             let mut raw = [0u8; 20];
             rand_fill(&mut raw);
-            store
-                .set_totp(&actor, id, Some(&totp::base32_encode(&raw)), None, now)
-                .await
-                .map_err(e)?;
+            store.set_totp(&actor, id, Some(&totp::base32_encode(&raw)), None, now).await.map_err(e)?;
         }
         if u.role == Role::SafetySupervisor {
             let chemical = store
                 .list_enterprises(
                     &dianxiaoer_core::access::Scope::Zone,
-                    &dianxiaoer_store::EnterpriseFilter {
-                        project_area: Some("lushan".into()),
-                        ..Default::default()
-                    },
+                    &dianxiaoer_store::EnterpriseFilter { project_area: Some("lushan".into()), ..Default::default() },
                     1,
                     12,
                 )
                 .await
                 .map_err(e)?;
             for c in chemical.items {
-                store
-                    .assign_supervisor(&actor, id, c.id, now)
-                    .await
-                    .map_err(e)?;
+                store.assign_supervisor(&actor, id, c.id, now).await.map_err(e)?;
             }
         }
     }
     Ok(())
+}
+
+/// Tags a zone's staff would set: 规上, 高新技术企业 for some, 化工园区 for the chemical park.
+fn demo_tags(d: &crate::demo_data::DemoEnterprise) -> String {
+    let mut tags = Vec::new();
+    if d.above_scale {
+        tags.push("规上工业");
+    }
+    if d.project_area == "lushan" {
+        tags.push("化工园区");
+    }
+    if d.employees > 300 || d.credit_code.as_bytes().last().is_some_and(|b| b % 7 == 0) {
+        tags.push("高新技术企业");
+    }
+    tags.join(",")
 }
 
 fn rand_fill(buf: &mut [u8]) {
@@ -200,18 +143,10 @@ fn rand_fill(buf: &mut [u8]) {
 
 /// Prints the demo accounts, their password and the admin accounts' TOTP secrets.
 pub async fn print_logins(store: &Store) -> Result<(), String> {
-    let users = store
-        .list_users(&UserFilter::default(), 1, 100)
-        .await
-        .map_err(|e| e.to_string())?;
+    let users = store.list_users(&UserFilter::default(), 1, 100).await.map_err(|e| e.to_string())?;
     println!("演示账号（密码均为 {DEMO_PASSWORD}）：");
     for u in users.items.iter().filter(|u| u.demo) {
-        let scope = match (
-            &u.department_name,
-            &u.town_name,
-            &u.grid_name,
-            &u.enterprise_name,
-        ) {
+        let scope = match (&u.department_name, &u.town_name, &u.grid_name, &u.enterprise_name) {
             (Some(d), _, _, _) => d.clone(),
             (_, Some(t), _, _) => t.clone(),
             (_, _, Some(g), _) => g.clone(),
@@ -224,8 +159,6 @@ pub async fn print_logins(store: &Store) -> Result<(), String> {
         }
         println!();
     }
-    println!(
-        "管理员登录时另需输入动态口令：把上面的密钥加入任一 TOTP 验证器（RFC 6238，SHA1，6 位，30 秒）。"
-    );
+    println!("管理员登录时另需输入动态口令：把上面的密钥加入任一 TOTP 验证器（RFC 6238，SHA1，6 位，30 秒）。");
     Ok(())
 }

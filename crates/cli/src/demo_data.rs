@@ -16,8 +16,8 @@ use dianxiaoer_core::geo::{LonLat, point_in_polygon};
 mod names;
 
 use names::{
-    BRAND_FIRST, BRAND_LOCAL, BRAND_SECOND, GIVEN_FIRST, GIVEN_SECOND, GIVEN_SINGLE, INDUSTRIES,
-    IndustryClass, MOBILE_PREFIXES, OLD_ORG_PREFIXES, ROADS, SURNAMES,
+    BRAND_FIRST, BRAND_LOCAL, BRAND_SECOND, GIVEN_FIRST, GIVEN_SECOND, GIVEN_SINGLE, INDUSTRIES, IndustryClass,
+    MOBILE_PREFIXES, OLD_ORG_PREFIXES, ROADS, SURNAMES,
 };
 
 use dianxiaoer_core::zone::PROJECT_AREAS;
@@ -137,20 +137,11 @@ impl Block {
             rng.shuffle(&mut p);
             p
         };
-        Block {
-            index,
-            perms: [perm(0), perm(8), perm(16), perm(24), perm(32)],
-        }
+        Block { index, perms: [perm(0), perm(8), perm(16), perm(24), perm(32)] }
     }
 
     fn slot(&self, pos: usize) -> Slot {
-        let v = |k: usize| {
-            self.perms
-                .get(k)
-                .and_then(|p| p.get(pos))
-                .copied()
-                .unwrap_or(0)
-        };
+        let v = |k: usize| self.perms.get(k).and_then(|p| p.get(pos)).copied().unwrap_or(0);
         let area = AREA_CUMULATIVE.iter().filter(|&&c| v(0) >= c).count();
         // One or two large enterprises per block: 4 in the default 300.
         let large = usize::from(v(1)) < 1 + self.index % 2;
@@ -165,12 +156,7 @@ impl Block {
             s if s < CANCELLED + SUSPENDED => "suspended",
             _ => "operating",
         };
-        Slot {
-            area,
-            tier,
-            has_introducer: v(3) >= NO_INTRODUCER,
-            status,
-        }
+        Slot { area, tier, has_introducer: v(3) >= NO_INTRODUCER, status }
     }
 }
 
@@ -197,11 +183,7 @@ fn enterprise(rng: &mut Rng, slot: &Slot, state: &mut State) -> Option<DemoEnter
     let credit_code = unique_code(rng, established, &mut state.codes)?;
     let name = unique_name(rng, class, slot.tier, &mut state.names)?;
     let legal_representative = person(rng);
-    let contact_name = if rng.chance(0.25) {
-        legal_representative.clone()
-    } else {
-        person(rng)
-    };
+    let contact_name = if rng.chance(0.25) { legal_representative.clone() } else { person(rng) };
     let contact_phone = phone(rng);
     let (lon, lat) = point_in(rng, slot.area);
     let host_town = match slot.area {
@@ -224,9 +206,7 @@ fn enterprise(rng: &mut Rng, slot: &Slot, state: &mut State) -> Option<DemoEnter
     let (employees, capital_wan, mu) = match slot.tier {
         Tier::Small => (
             20 + (130.0 * rng.unit().powf(1.6)) as u32,
-            rng.pick_u32(&[
-                100, 200, 300, 500, 500, 800, 1000, 1000, 1200, 1500, 2000, 3000, 5000,
-            ]),
+            rng.pick_u32(&[100, 200, 300, 500, 500, 800, 1000, 1000, 1200, 1500, 2000, 3000, 5000]),
             rng.range(8, 45),
         ),
         Tier::AboveScale => (
@@ -297,20 +277,12 @@ fn established(rng: &mut Rng, tier: Tier) -> (i32, u32, u32) {
 
 /// "91371323" (市场监管, 企业, 沂水县) + organisation code + GB 32100 check. Firms registered after
 /// the October 2015 reform carry an "MA…" code; older ones keep their 8-digit GB 11714 code.
-fn unique_code(
-    rng: &mut Rng,
-    (year, month, _): (i32, u32, u32),
-    codes: &mut HashSet<String>,
-) -> Option<String> {
+fn unique_code(rng: &mut Rng, (year, month, _): (i32, u32, u32), codes: &mut HashSet<String>) -> Option<String> {
     for _ in 0..64 {
         let mut body = String::with_capacity(8);
         if (year, month) >= (2015, 10) {
             body.push_str("MA");
-            body.push(if year <= 2020 {
-                '3'
-            } else {
-                rng.pick_char(&['7', '9'])
-            });
+            body.push(if year <= 2020 { '3' } else { rng.pick_char(&['7', '9']) });
             for _ in 0..5 {
                 body.push(ALPHABET.chars().nth(rng.below(ALPHABET.len()))?);
             }
@@ -345,12 +317,7 @@ fn org_check(body: &str) -> Option<char> {
 
 /// Tries fresh names until one is free. Later attempts widen the legal form and then add a branch
 /// suffix (分公司), so even 100,000 names stay unique without ever using a digit.
-fn unique_name(
-    rng: &mut Rng,
-    class: &IndustryClass,
-    tier: Tier,
-    names: &mut HashSet<String>,
-) -> Option<String> {
+fn unique_name(rng: &mut Rng, class: &IndustryClass, tier: Tier, names: &mut HashSet<String>) -> Option<String> {
     for attempt in 0..256 {
         let name = company_name(rng, class, tier, attempt)?;
         if names.insert(name.clone()) {
@@ -382,9 +349,7 @@ fn company_name(rng: &mut Rng, class: &IndustryClass, tier: Tier, attempt: u32) 
     }
     name.push_str(rng.pick(class.words)?);
     let form = match tier {
-        _ if attempt >= 8 => {
-            rng.weighted(&[("有限公司", 2), ("股份有限公司", 1), ("有限责任公司", 1)])
-        }
+        _ if attempt >= 8 => rng.weighted(&[("有限公司", 2), ("股份有限公司", 1), ("有限责任公司", 1)]),
         Tier::Large => rng.weighted(&[("股份有限公司", 2), ("集团有限公司", 1), ("有限公司", 1)]),
         Tier::AboveScale => rng.weighted(&[("有限公司", 4), ("股份有限公司", 1)]),
         Tier::Small => rng.weighted(&[("有限公司", 19), ("有限责任公司", 1)]),
@@ -420,11 +385,7 @@ fn phone(rng: &mut Rng) -> String {
 
 /// The host town decides how the registered address starts; most use the zone's own name.
 fn address(rng: &mut Rng, area: usize, area_name: &str, host_town: &str) -> String {
-    let lead = if host_town == XUJIAHU {
-        "沂水县许家湖镇"
-    } else {
-        "沂水经济开发区"
-    };
+    let lead = if host_town == XUJIAHU { "沂水县许家湖镇" } else { "沂水经济开发区" };
     let roads = ROADS.get(area).copied().unwrap_or(&[]);
     let road = rng.pick(roads).copied().unwrap_or("");
     if rng.chance(0.1) {
@@ -444,17 +405,9 @@ fn point_in(rng: &mut Rng, area: usize) -> (f64, f64) {
     let Some(ring) = PROJECT_AREAS.get(area).map(|a| a.ring) else {
         return anchor;
     };
-    let fold = |f: fn(f64, f64) -> f64, init: f64, pick: fn(&(f64, f64)) -> f64| {
-        ring.iter().map(pick).fold(init, f)
-    };
-    let (lon0, lon1) = (
-        fold(f64::min, 180.0, |p| p.0),
-        fold(f64::max, -180.0, |p| p.0),
-    );
-    let (lat0, lat1) = (
-        fold(f64::min, 90.0, |p| p.1),
-        fold(f64::max, -90.0, |p| p.1),
-    );
+    let fold = |f: fn(f64, f64) -> f64, init: f64, pick: fn(&(f64, f64)) -> f64| ring.iter().map(pick).fold(init, f);
+    let (lon0, lon1) = (fold(f64::min, 180.0, |p| p.0), fold(f64::max, -180.0, |p| p.0));
+    let (lat0, lat1) = (fold(f64::min, 90.0, |p| p.1), fold(f64::max, -90.0, |p| p.1));
     for _ in 0..1000 {
         let lon = ((lon0 + rng.unit() * (lon1 - lon0)) * 1e6).round() / 1e6;
         let lat = ((lat0 + rng.unit() * (lat1 - lat0)) * 1e6).round() / 1e6;
@@ -593,16 +546,10 @@ mod tests {
     #[test]
     fn points_lie_in_their_area_and_grid() {
         for (i, &(lon, lat)) in ANCHORS.iter().enumerate() {
-            assert!(point_in_polygon(
-                LonLat::parse(lon, lat).unwrap(),
-                PROJECT_AREAS[i].ring
-            ));
+            assert!(point_in_polygon(LonLat::parse(lon, lat).unwrap(), PROJECT_AREAS[i].ring));
         }
         for e in generate(3_000, 3) {
-            let a = PROJECT_AREAS
-                .iter()
-                .position(|a| a.code == e.project_area)
-                .unwrap();
+            let a = PROJECT_AREAS.iter().position(|a| a.code == e.project_area).unwrap();
             let p = LonLat::parse(e.lon, e.lat).unwrap();
             assert!(point_in_polygon(p, PROJECT_AREAS[a].ring), "{e:?}");
             assert_eq!(e.grid / 2, a);
@@ -621,11 +568,7 @@ mod tests {
             }
         }
         for t in TOWNS {
-            assert!(
-                per_town.get(t.code).copied().unwrap_or(0) >= 3,
-                "{}",
-                t.name
-            );
+            assert!(per_town.get(t.code).copied().unwrap_or(0) >= 3, "{}", t.name);
         }
     }
 
@@ -633,9 +576,8 @@ mod tests {
     fn shares_match_the_brief_at_three_hundred() {
         for seed in [0, 42, 2024] {
             let all = generate(300, seed);
-            let share = |f: &dyn Fn(&DemoEnterprise) -> bool| {
-                all.iter().filter(|e| f(e)).count() as f64 / all.len() as f64
-            };
+            let share =
+                |f: &dyn Fn(&DemoEnterprise) -> bool| all.iter().filter(|e| f(e)).count() as f64 / all.len() as f64;
             assert!((share(&|e| e.project_area == "binhe") - 0.40).abs() < 0.01);
             assert!((share(&|e| e.project_area == "lushan") - 0.25).abs() < 0.01);
             assert!((share(&|e| e.project_area == "chengbei") - 0.35).abs() < 0.01);
@@ -661,10 +603,7 @@ mod tests {
             &["C13", "C14", "C22", "C23", "C33", "C34"],
         ];
         for e in generate(3_000, 9) {
-            let a = PROJECT_AREAS
-                .iter()
-                .position(|a| a.code == e.project_area)
-                .unwrap();
+            let a = PROJECT_AREAS.iter().position(|a| a.code == e.project_area).unwrap();
             assert!(allowed[a].contains(&&e.industry_code[..3]), "{e:?}");
             assert!(town_by_code(&e.host_town).is_some());
             assert!([YICHENG, XUJIAHU].contains(&e.host_town.as_str()));

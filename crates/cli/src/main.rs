@@ -28,9 +28,7 @@ async fn main() -> ExitCode {
 fn init_logging(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("DXE_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
     if format == "json" {
         builder.json().init();
     } else {
@@ -56,11 +54,7 @@ fn database_url(g: &Global, default_file: &str) -> Result<DatabaseUrl, String> {
 
 fn keys(g: &Global, session_secret: Option<String>) -> Keys {
     Keys {
-        audit: g
-            .audit_key
-            .clone()
-            .filter(|k| !k.is_empty())
-            .map(String::into_bytes),
+        audit: g.audit_key.clone().filter(|k| !k.is_empty()).map(String::into_bytes),
         token: session_secret.map(String::into_bytes),
     }
 }
@@ -72,30 +66,17 @@ fn check_secret(secret: Option<&str>) -> Result<String, String> {
     };
     let distinct = s.chars().collect::<std::collections::BTreeSet<_>>().len();
     let lower = s.to_lowercase();
-    let known = [
-        "changeme",
-        "secret",
-        "password",
-        "dianxiaoer",
-        "123456",
-        "default",
-    ];
+    let known = ["changeme", "secret", "password", "dianxiaoer", "123456", "default"];
     if s.chars().count() < 32 || distinct < 10 || known.iter().any(|k| lower.contains(k)) {
         return Err("会话密钥太弱：须至少 32 个字符、足够随机，且不含常见默认词".into());
     }
     Ok(s.to_string())
 }
 
-async fn open(
-    g: &Global,
-    default_file: &str,
-    session_secret: Option<String>,
-) -> Result<Store, String> {
+async fn open(g: &Global, default_file: &str, session_secret: Option<String>) -> Result<Store, String> {
     let url = database_url(g, default_file)?;
     tracing::info!(database = %url.redacted(), backend = url.backend().name(), "opening database");
-    Store::open(&url, keys(g, session_secret))
-        .await
-        .map_err(|e| e.to_string())
+    Store::open(&url, keys(g, session_secret)).await.map_err(|e| e.to_string())
 }
 
 fn now_ms() -> i64 {
@@ -109,22 +90,12 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::Serve(args) => {
             let secret = check_secret(g.session_secret.as_deref())?;
             let store = open(&g, "dianxiaoer.db", Some(secret)).await?;
-            store
-                .seed_reference(now_ms())
-                .await
-                .map_err(|e| e.to_string())?;
+            store.seed_reference(now_ms()).await.map_err(|e| e.to_string())?;
             serve(store, &args, false).await?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo {
-            serve: args,
-            scale,
-            no_serve,
-        } => {
-            let secret = g
-                .session_secret
-                .clone()
-                .unwrap_or_else(dianxiaoer_store::sessions::random_demo_secret);
+        Command::Demo { serve: args, scale, no_serve } => {
+            let secret = g.session_secret.clone().unwrap_or_else(dianxiaoer_store::sessions::random_demo_secret);
             let store = open(&g, "demo.db", Some(secret)).await?;
             demo::ensure(&store, scale, now_ms()).await?;
             demo::print_logins(&store).await?;
@@ -135,28 +106,20 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Migrate => {
             let url = database_url(&g, "dianxiaoer.db")?;
-            let store = Store::connect(&url, Keys::default())
-                .await
-                .map_err(|e| e.to_string())?;
+            let store = Store::connect(&url, Keys::default()).await.map_err(|e| e.to_string())?;
             let n = store.migrate().await.map_err(|e| e.to_string())?;
             println!("已应用 {n} 个迁移（{}）", url.backend().name());
             Ok(ExitCode::SUCCESS)
         }
         Command::User(cmd) => {
             let store = open(&g, "dianxiaoer.db", g.session_secret.clone()).await?;
-            store
-                .seed_reference(now_ms())
-                .await
-                .map_err(|e| e.to_string())?;
+            store.seed_reference(now_ms()).await.map_err(|e| e.to_string())?;
             usercmd::run(&store, cmd, now_ms()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Audit(AuditCommand::Verify) => {
             let store = open(&g, "dianxiaoer.db", None).await?;
-            let report = store
-                .verify_audit_chain()
-                .await
-                .map_err(|e| e.to_string())?;
+            let report = store.verify_audit_chain().await.map_err(|e| e.to_string())?;
             match report.problem {
                 None => {
                     println!("审计链完整：已检查 {} 条记录。", report.checked);
@@ -183,7 +146,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         }
         Command::Backup { out } => {
             if database_url(&g, "dianxiaoer.db")?.backend() != dianxiaoer_store::Backend::Sqlite {
-                return Err("PostgreSQL 数据库请使用 pg_dump 备份，例如：pg_dump -Fc -f dianxiaoer.dump <数据库URL>".into());
+                return Err(
+                    "PostgreSQL 数据库请使用 pg_dump 备份，例如：pg_dump -Fc -f dianxiaoer.dump <数据库URL>".into()
+                );
             }
             let store = open(&g, "dianxiaoer.db", None).await?;
             store.backup_sqlite(&out).await.map_err(|e| e.to_string())?;
@@ -200,24 +165,18 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
         demo,
         body_limit: args.body_limit,
     };
-    let state = AppState::new(store.clone(), Arc::new(SystemClock), config)
-        .await
-        .map_err(|e| e.to_string())?;
+    let state = AppState::new(store.clone(), Arc::new(SystemClock), config).await.map_err(|e| e.to_string())?;
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,
         Err(e) if demo && e.kind() == std::io::ErrorKind::AddrInUse => {
             eprintln!("端口 {} 已被占用，改用一个空闲端口。", args.listen);
-            tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .map_err(|e| e.to_string())?
+            tokio::net::TcpListener::bind("127.0.0.1:0").await.map_err(|e| e.to_string())?
         }
         Err(e) => return Err(format!("无法监听 {}：{e}", args.listen)),
     };
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
     if let Some(m) = &args.metrics_listen {
-        let ml = tokio::net::TcpListener::bind(m)
-            .await
-            .map_err(|e| format!("无法监听 {m}：{e}"))?;
+        let ml = tokio::net::TcpListener::bind(m).await.map_err(|e| format!("无法监听 {m}：{e}"))?;
         let app = dianxiaoer_web::metrics_app(state.clone());
         tokio::spawn(async move {
             if let Err(e) = axum_serve(ml, app).await {
@@ -242,18 +201,13 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
     });
     println!("店小二已启动：http://{addr}/");
     tracing::info!(%addr, "listening");
-    dianxiaoer_web::serve(listener, state, shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    dianxiaoer_web::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
     store.close().await;
     tracing::info!("stopped");
     Ok(())
 }
 
-async fn axum_serve(
-    l: tokio::net::TcpListener,
-    app: dianxiaoer_web::Router,
-) -> std::io::Result<()> {
+async fn axum_serve(l: tokio::net::TcpListener, app: dianxiaoer_web::Router) -> std::io::Result<()> {
     dianxiaoer_web::serve_router(l, app).await
 }
 

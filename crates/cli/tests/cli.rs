@@ -17,7 +17,10 @@ fn dxe(dir: &std::path::Path) -> Command {
 
 fn out(c: &mut Command) -> (i32, String) {
     let o = c.output().unwrap();
-    (o.status.code().unwrap_or(-1), format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)))
+    (
+        o.status.code().unwrap_or(-1),
+        format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)),
+    )
 }
 
 /// Starts a server and returns it with its base URL, read from the "已启动" line.
@@ -82,16 +85,22 @@ fn migrate_user_and_audit_verify_catch_tampering() {
     let dir = dianxiaoer_testkit::temp_dir();
     let (code, text) = out(dxe(&dir.0).arg("migrate"));
     assert_eq!(code, 0, "{text}");
-    assert!(text.contains("已应用 1 个迁移") && text.contains("创建数据库文件"), "{text}");
+    assert!(text.contains("已应用 2 个迁移") && text.contains("创建数据库文件"), "{text}");
     let (_, text) = out(dxe(&dir.0).arg("migrate"));
     assert!(text.contains("已应用 0 个迁移"), "{text}");
-    let (code, text) = out(dxe(&dir.0).args(["user", "add", "--username", "sys", "--name", "系统管理员", "--role", "system_admin"]));
+    let (code, text) =
+        out(dxe(&dir.0).args(["user", "add", "--username", "sys", "--name", "系统管理员", "--role", "system_admin"]));
     assert_eq!(code, 0, "{text}");
     assert!(text.contains("初始密码：") && text.contains("绑定动态口令"), "{text}");
     let (code, text) = out(dxe(&dir.0).args(["user", "add", "--username", "sys", "--name", "x", "--role", "leader"]));
     assert_eq!(code, 2, "{text}");
     assert!(text.contains("用户名已存在"));
-    for args in [["user", "disable", "--username", "sys"], ["user", "enable", "--username", "sys"], ["user", "reset-password", "--username", "sys"], ["user", "end-sessions", "--username", "sys"]] {
+    for args in [
+        ["user", "disable", "--username", "sys"],
+        ["user", "enable", "--username", "sys"],
+        ["user", "reset-password", "--username", "sys"],
+        ["user", "end-sessions", "--username", "sys"],
+    ] {
         let (code, text) = out(dxe(&dir.0).args(args));
         assert_eq!(code, 0, "{args:?}: {text}");
     }
@@ -141,11 +150,24 @@ fn demo_backup_metrics_and_graceful_shutdown() {
     assert_eq!(status, 404, "metrics are not on the public listener");
     // A consistent copy while serving.
     let copy = dir.0.join("copy.db");
-    let (code, text) = out(dxe(&dir.0).args(["backup", "--out", copy.to_str().unwrap(), "--database-url", &format!("sqlite://{}", dir.0.join("demo.db").display())]));
+    let (code, text) = out(dxe(&dir.0).args([
+        "backup",
+        "--out",
+        copy.to_str().unwrap(),
+        "--database-url",
+        &format!("sqlite://{}", dir.0.join("demo.db").display()),
+    ]));
     assert_eq!(code, 0, "{text}");
-    let (code, text) = out(dxe(&dir.0).args(["audit", "verify", "--database-url", &format!("sqlite://{}", copy.display())]));
+    let (code, text) =
+        out(dxe(&dir.0).args(["audit", "verify", "--database-url", &format!("sqlite://{}", copy.display())]));
     assert_eq!(code, 0, "the copy is a working database: {text}");
-    let (code, text) = out(dxe(&dir.0).args(["backup", "--out", copy.to_str().unwrap(), "--database-url", &format!("sqlite://{}", dir.0.join("demo.db").display())]));
+    let (code, text) = out(dxe(&dir.0).args([
+        "backup",
+        "--out",
+        copy.to_str().unwrap(),
+        "--database-url",
+        &format!("sqlite://{}", dir.0.join("demo.db").display()),
+    ]));
     assert_eq!(code, 2);
     assert!(text.contains("备份文件已存在"));
     assert_eq!(stop(child), 0, "SIGTERM stops the server cleanly");

@@ -67,10 +67,7 @@ impl Role {
 
     /// The three admin roles; they need a second factor (security.md 8.1.4.1).
     pub fn is_admin(self) -> bool {
-        matches!(
-            self,
-            Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin
-        )
+        matches!(self, Role::SystemAdmin | Role::SecurityAdmin | Role::AuditAdmin)
     }
 }
 
@@ -97,10 +94,12 @@ pub enum Permission {
     /// Edit the contact fields (address, contact person, phone) of enterprises in scope: what an
     /// enterprise may edit of its own file.
     EditEnterpriseContact,
+    /// Import enterprises from Excel (whole-zone or department scope).
+    ImportEnterprises,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 9] = [
+    pub const ALL: [Permission; 10] = [
         Permission::OwnAccount,
         Permission::ManageUsers,
         Permission::ManageOrganisation,
@@ -110,6 +109,7 @@ impl Permission {
         Permission::ReadEnterprises,
         Permission::EditEnterprises,
         Permission::EditEnterpriseContact,
+        Permission::ImportEnterprises,
     ];
 }
 
@@ -124,18 +124,11 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         P::ReadAudit => role == R::AuditAdmin,
         P::ReadEnterprises => matches!(
             role,
-            R::Leader
-                | R::DepartmentStaff
-                | R::GridOfficer
-                | R::TownOfficial
-                | R::EnterpriseUser
-                | R::SafetySupervisor
+            R::Leader | R::DepartmentStaff | R::GridOfficer | R::TownOfficial | R::EnterpriseUser | R::SafetySupervisor
         ),
         P::EditEnterprises => matches!(role, R::DepartmentStaff | R::GridOfficer),
-        P::EditEnterpriseContact => matches!(
-            role,
-            R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser
-        ),
+        P::EditEnterpriseContact => matches!(role, R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser),
+        P::ImportEnterprises => role == R::DepartmentStaff,
     }
 }
 
@@ -206,10 +199,7 @@ impl Scope {
 /// Whether a role needs a masked view of personal data (phone numbers, ID numbers): only the people who
 /// serve the enterprise directly see them in full (security.md "Field-level masking").
 pub fn sees_personal_data(role: Role) -> bool {
-    matches!(
-        role,
-        Role::DepartmentStaff | Role::GridOfficer | Role::EnterpriseUser
-    )
+    matches!(role, Role::DepartmentStaff | Role::GridOfficer | Role::EnterpriseUser)
 }
 
 #[cfg(test)]
@@ -243,25 +233,14 @@ mod tests {
     #[test]
     fn missing_attachment_never_widens_scope() {
         let none = Attachment::default();
-        for r in [
-            Role::DepartmentStaff,
-            Role::GridOfficer,
-            Role::TownOfficial,
-            Role::EnterpriseUser,
-        ] {
+        for r in [Role::DepartmentStaff, Role::GridOfficer, Role::TownOfficial, Role::EnterpriseUser] {
             assert_eq!(Scope::of(r, 7, &none), Scope::Nothing);
         }
     }
 
     #[test]
     fn town_official_of_a_county_department_gets_that_department() {
-        let at = Attachment {
-            department_id: Some(4),
-            ..Default::default()
-        };
-        assert_eq!(
-            Scope::of(Role::TownOfficial, 1, &at),
-            Scope::CountyDepartment(4)
-        );
+        let at = Attachment { department_id: Some(4), ..Default::default() };
+        assert_eq!(Scope::of(Role::TownOfficial, 1, &at), Scope::CountyDepartment(4));
     }
 }

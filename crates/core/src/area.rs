@@ -17,9 +17,7 @@ pub struct AreaError {
 }
 
 fn err(message: &str) -> AreaError {
-    AreaError {
-        message: message.to_owned(),
-    }
+    AreaError { message: message.to_owned() }
 }
 
 /// Upper bound of a plausible single area: 100 km² = 10⁸ m² = 10¹⁰ centi-m² (the whole zone is far
@@ -30,9 +28,7 @@ const MAX_CENTI_M2: u128 = 10_000_000_000;
 const MAX_DECIMALS: usize = 6;
 
 /// An area in hundredths of a square metre. Serialised as that integer.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Area(i64);
 
@@ -130,11 +126,7 @@ impl Area {
 
 fn with_two_decimals(negative: bool, hundredths: u128, unit: &str) -> String {
     let sign = if negative { "-" } else { "" };
-    format!(
-        "{sign}{}.{:02}{unit}",
-        group_thousands(hundredths / 100),
-        hundredths % 100
-    )
+    format!("{sign}{}.{:02}{unit}", group_thousands(hundredths / 100), hundredths % 100)
 }
 
 /// Shows square metres; pages that need 亩 call [`Area::mu_display`].
@@ -150,15 +142,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn mu(s: &str) -> Result<i64, String> {
-        Area::from_mu_str(s)
-            .map(Area::m2_centi)
-            .map_err(|e| e.message)
+        Area::from_mu_str(s).map(Area::m2_centi).map_err(|e| e.message)
     }
 
     fn m2(s: &str) -> Result<i64, String> {
-        Area::from_m2_str(s)
-            .map(Area::m2_centi)
-            .map_err(|e| e.message)
+        Area::from_m2_str(s).map(Area::m2_centi).map_err(|e| e.message)
     }
 
     #[test]
@@ -173,10 +161,7 @@ mod tests {
     fn seven_hundred_three_mu_round_trip() {
         let a = Area::from_mu_str("703");
         assert_eq!(a.as_ref().map(|a| a.m2_centi()), Ok(46_866_667));
-        assert_eq!(
-            a.as_ref().map(|a| a.mu_display()),
-            Ok("703.00亩".to_owned())
-        );
+        assert_eq!(a.as_ref().map(|a| a.mu_display()), Ok("703.00亩".to_owned()));
         assert_eq!(a.map(|a| a.m2_display()), Ok("468,666.67平方米".to_owned()));
     }
 
@@ -196,18 +181,12 @@ mod tests {
         assert_eq!(mu("-0.5"), Err("面积不能为负数".to_owned()));
         assert_eq!(m2("100000000.01"), Err("面积超出合理范围".to_owned()));
         assert_eq!(mu("150001"), Err("面积超出合理范围".to_owned()));
-        assert_eq!(
-            m2("99999999999999999999999999999999999999999"),
-            Err("面积超出合理范围".to_owned())
-        );
+        assert_eq!(m2("99999999999999999999999999999999999999999"), Err("面积超出合理范围".to_owned()));
         assert_eq!(m2(""), Err("请填写面积".to_owned()));
         assert_eq!(m2("１２"), Err("面积只能使用半角数字和小数点".to_owned()));
         assert_eq!(m2("1.1234567"), Err("面积最多六位小数".to_owned()));
         for bad in ["abc", "1.", ".5", "1.2.3", "1e3", "12,34", "--1"] {
-            assert_eq!(
-                m2(bad),
-                Err("面积格式不正确，应为数字，例如 703 或 703.5".to_owned())
-            );
+            assert_eq!(m2(bad), Err("面积格式不正确，应为数字，例如 703 或 703.5".to_owned()));
         }
     }
 
@@ -219,10 +198,7 @@ mod tests {
         assert_eq!(Area::from_m2_centi(-66_667).mu_display(), "-1.00亩");
         assert_eq!(Area::from_m2_centi(-1).mu_display(), "0.00亩");
         assert_eq!(Area::from_m2_centi(-1).to_string(), "-0.01平方米");
-        assert_eq!(
-            Area::from_m2_centi(i64::MIN).m2_display(),
-            "-92,233,720,368,547,758.08平方米"
-        );
+        assert_eq!(Area::from_m2_centi(i64::MIN).m2_display(), "-92,233,720,368,547,758.08平方米");
     }
 
     proptest! {

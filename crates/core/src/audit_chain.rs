@@ -57,20 +57,14 @@ mod tests {
     fn sm3_of_abc_matches_the_standard_vector() {
         // GM/T 0004-2012 Appendix A.1: SM3("abc").
         let d: [u8; 32] = Sm3::digest(b"abc").into();
-        assert_eq!(
-            hex::encode(d),
-            "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0"
-        );
+        assert_eq!(hex::encode(d), "66c7f0f462eeedd9d1f2d46bdc10e4e24167c4875cf2f7a2297da02b8f4ba8e0");
     }
 
     #[test]
     fn any_change_breaks_the_link() {
         let a = link(None, &GENESIS, &canonical(&["1", "login", "ok"]));
         assert_ne!(a, link(None, &GENESIS, &canonical(&["1", "login", "fail"])));
-        assert_ne!(
-            a,
-            link(Some(b"k"), &GENESIS, &canonical(&["1", "login", "ok"]))
-        );
+        assert_ne!(a, link(Some(b"k"), &GENESIS, &canonical(&["1", "login", "ok"])));
         assert_ne!(a, link(None, &[1; 32], &canonical(&["1", "login", "ok"])));
     }
 

@@ -15,9 +15,7 @@ pub const ALPHABET: &str = "0123456789ABCDEFGHJKLMNPQRTUWXY";
 const SYMBOLS: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 
 /// Weights wᵢ = 3^(i−1) mod 31 for positions 1–17 (GB 32100-2015 §5).
-const WEIGHTS: [u32; 17] = [
-    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
-];
+const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
 
 /// Weights of the organisation code's check character (GB 11714-1997 §5).
 const ORG_WEIGHTS: [u32; 8] = [3, 7, 9, 10, 5, 8, 4, 2];
@@ -31,9 +29,7 @@ pub struct CodeError {
 
 impl CodeError {
     pub(crate) fn new(message: impl Into<String>) -> CodeError {
-        CodeError {
-            message: message.into(),
-        }
+        CodeError { message: message.into() }
     }
 }
 
@@ -45,17 +41,11 @@ pub struct CreditCode(String);
 /// Value (0–30) of a symbol, or `None` if it is not one of the 31.
 fn value_of(c: char) -> Option<u32> {
     let b = u8::try_from(c).ok()?;
-    SYMBOLS
-        .iter()
-        .position(|&s| s == b)
-        .and_then(|p| u32::try_from(p).ok())
+    SYMBOLS.iter().position(|&s| s == b).and_then(|p| u32::try_from(p).ok())
 }
 
 fn symbol_of(v: u32) -> Option<char> {
-    usize::try_from(v)
-        .ok()
-        .and_then(|i| SYMBOLS.get(i))
-        .map(|&b| char::from(b))
+    usize::try_from(v).ok().and_then(|i| SYMBOLS.get(i)).map(|&b| char::from(b))
 }
 
 /// Check character for the first 17 symbols (GB 32100-2015 §5: c = (31 − Σ vᵢwᵢ mod 31) mod 31).
@@ -85,9 +75,7 @@ impl CreditCode {
         }
         let len = raw.chars().count();
         if len != 18 {
-            return Err(CodeError::new(format!(
-                "统一社会信用代码应为18位，实际为{len}位"
-            )));
+            return Err(CodeError::new(format!("统一社会信用代码应为18位，实际为{len}位")));
         }
         let mut values = Vec::with_capacity(18);
         for (i, c) in raw.chars().enumerate() {
@@ -100,9 +88,7 @@ impl CreditCode {
                     )));
                 }
                 None => {
-                    return Err(CodeError::new(format!(
-                        "第{pos}位字符“{c}”不允许（只能使用数字和大写字母）"
-                    )));
+                    return Err(CodeError::new(format!("第{pos}位字符“{c}”不允许（只能使用数字和大写字母）")));
                 }
             }
         }
@@ -110,9 +96,7 @@ impl CreditCode {
         let actual = raw.chars().nth(17);
         match (expected, actual) {
             (Some(e), Some(a)) if e == a => Ok(CreditCode(raw.to_owned())),
-            (Some(e), Some(a)) => Err(CodeError::new(format!(
-                "校验码错误：第18位应为“{e}”，实际为“{a}”"
-            ))),
+            (Some(e), Some(a)) => Err(CodeError::new(format!("校验码错误：第18位应为“{e}”，实际为“{a}”"))),
             _ => Err(CodeError::new("统一社会信用代码格式不正确")),
         }
     }
@@ -151,11 +135,8 @@ impl CreditCode {
             d => char::from_digit(d, 10)?,
         };
         let actual = org.chars().nth(8)?;
-        (expected != actual).then(|| {
-            format!(
-                "第9–17位（组织机构代码）校验位应为“{expected}”，实际为“{actual}”，请核对代码是否抄错"
-            )
-        })
+        (expected != actual)
+            .then(|| format!("第9–17位（组织机构代码）校验位应为“{expected}”，实际为“{actual}”，请核对代码是否抄错"))
     }
 }
 
@@ -193,10 +174,7 @@ mod tests {
     const VALID: &str = "91110000600037341L";
 
     fn err(raw: &str) -> String {
-        CreditCode::parse(raw)
-            .err()
-            .map(|e| e.message)
-            .unwrap_or_default()
+        CreditCode::parse(raw).err().map(|e| e.message).unwrap_or_default()
     }
 
     #[test]
@@ -205,23 +183,14 @@ mod tests {
         assert_eq!(c.as_ref().map(CreditCode::as_str), Ok(VALID));
         assert_eq!(c.as_ref().map(CreditCode::division), Ok("110000"));
         assert_eq!(c.as_ref().map(CreditCode::inner_check_warning), Ok(None));
-        assert_eq!(
-            VALID.parse::<CreditCode>().map(|c| c.to_string()),
-            Ok(VALID.to_owned())
-        );
+        assert_eq!(VALID.parse::<CreditCode>().map(|c| c.to_string()), Ok(VALID.to_owned()));
     }
 
     #[test]
     fn explains_each_mistake() {
-        assert_eq!(
-            err("91110000600037341"),
-            "统一社会信用代码应为18位，实际为17位"
-        );
+        assert_eq!(err("91110000600037341"), "统一社会信用代码应为18位，实际为17位");
         assert_eq!(err(""), "请填写统一社会信用代码");
-        assert_eq!(
-            err("9111I000600037341L"),
-            "第5位字符“I”不允许（统一社会信用代码不使用 I、O、S、V、Z）"
-        );
+        assert_eq!(err("9111I000600037341L"), "第5位字符“I”不允许（统一社会信用代码不使用 I、O、S、V、Z）");
         for bad in ['O', 'S', 'V', 'Z'] {
             assert!(err(&format!("9111{bad}000600037341L")).contains("不使用 I、O、S、V、Z"));
         }
@@ -231,18 +200,9 @@ mod tests {
         assert_eq!(err(" 91110000600037341L"), "包含空格");
         assert_eq!(err("9111000 600037341L"), "包含空格");
         assert_eq!(err("91110000600037341L\u{3000}"), "包含空格");
-        assert_eq!(
-            err("91110000600037341X"),
-            "校验码错误：第18位应为“L”，实际为“X”"
-        );
-        assert_eq!(
-            err("9111-000600037341L"),
-            "第5位字符“-”不允许（只能使用数字和大写字母）"
-        );
-        assert_eq!(
-            err("9111中000600037341L"),
-            "第5位字符“中”不允许（只能使用数字和大写字母）"
-        );
+        assert_eq!(err("91110000600037341X"), "校验码错误：第18位应为“L”，实际为“X”");
+        assert_eq!(err("9111-000600037341L"), "第5位字符“-”不允许（只能使用数字和大写字母）");
+        assert_eq!(err("9111中000600037341L"), "第5位字符“中”不允许（只能使用数字和大写字母）");
     }
 
     #[test]
@@ -272,10 +232,7 @@ mod tests {
         use serde::de::IntoDeserializer;
         use serde::de::value::{Error, StringDeserializer};
         let de: StringDeserializer<Error> = VALID.to_owned().into_deserializer();
-        assert_eq!(
-            CreditCode::deserialize(de).map(String::from),
-            Ok(VALID.to_owned())
-        );
+        assert_eq!(CreditCode::deserialize(de).map(String::from), Ok(VALID.to_owned()));
         let de: StringDeserializer<Error> = "91110000600037341X".to_owned().into_deserializer();
         assert!(CreditCode::deserialize(de).is_err());
     }
@@ -284,10 +241,7 @@ mod tests {
     fn with_check_digit_rejects_bad_input() {
         assert!(CreditCode::with_check_digit("9111000060003734").is_none());
         assert!(CreditCode::with_check_digit("9111000060003734I").is_none());
-        assert_eq!(
-            CreditCode::with_check_digit("91110000600037341").map(String::from),
-            Some(VALID.to_owned())
-        );
+        assert_eq!(CreditCode::with_check_digit("91110000600037341").map(String::from), Some(VALID.to_owned()));
     }
 
     fn symbol() -> impl Strategy<Value = char> {

@@ -46,27 +46,15 @@ pub struct Town {
 }
 
 const fn street(code: &'static str, name: &'static str) -> Town {
-    Town {
-        code,
-        name,
-        kind: TownKind::Street,
-    }
+    Town { code, name, kind: TownKind::Street }
 }
 
 const fn town(code: &'static str, name: &'static str) -> Town {
-    Town {
-        code,
-        name,
-        kind: TownKind::Town,
-    }
+    Town { code, name, kind: TownKind::Town }
 }
 
 const fn township(code: &'static str, name: &'static str) -> Town {
-    Town {
-        code,
-        name,
-        kind: TownKind::Township,
-    }
+    Town { code, name, kind: TownKind::Township }
 }
 
 /// The 18 towns and streets of 沂水县, in code order.
@@ -191,10 +179,7 @@ mod tests {
             assert_eq!(t.kind, expected, "{}", t.name);
         }
         let streets = TOWNS.iter().filter(|t| t.kind == TownKind::Street).count();
-        let townships = TOWNS
-            .iter()
-            .filter(|t| t.kind == TownKind::Township)
-            .count();
+        let townships = TOWNS.iter().filter(|t| t.kind == TownKind::Township).count();
         assert_eq!((streets, townships), (2, 1));
     }
 
@@ -205,10 +190,7 @@ mod tests {
         assert_eq!(county.as_ref().map(DivisionCode::is_county), Ok(true));
         let town = "371323103".parse::<DivisionCode>();
         assert_eq!(town.as_ref().map(DivisionCode::name), Ok("许家湖镇"));
-        assert_eq!(
-            town.as_ref().map(|d| d.town().map(|t| t.kind)),
-            Ok(Some(TownKind::Town))
-        );
+        assert_eq!(town.as_ref().map(|d| d.town().map(|t| t.kind)), Ok(Some(TownKind::Town)));
         assert_eq!(town.map(|d| d.to_string()), Ok("371323103".to_owned()));
         assert_eq!(town_by_code("371323201").map(|t| t.name), Some("圈里乡"));
         assert_eq!(town_by_code("371323105"), None);
@@ -216,25 +198,9 @@ mod tests {
 
     #[test]
     fn rejects_unknown_codes() {
-        for bad in [
-            "",
-            "371324",
-            "371323105",
-            " 371323",
-            "371323001 ",
-            "37132300",
-            "３７１３２３",
-        ] {
-            let e = DivisionCode::parse(bad)
-                .err()
-                .map(|e| e.message)
-                .unwrap_or_default();
-            assert_eq!(
-                e,
-                format!(
-                    "未知的行政区划代码“{bad}”（应为沂水县 371323 或其 18 个乡镇街道的 9 位代码）"
-                )
-            );
+        for bad in ["", "371324", "371323105", " 371323", "371323001 ", "37132300", "３７１３２３"] {
+            let e = DivisionCode::parse(bad).err().map(|e| e.message).unwrap_or_default();
+            assert_eq!(e, format!("未知的行政区划代码“{bad}”（应为沂水县 371323 或其 18 个乡镇街道的 9 位代码）"));
         }
     }
 }

@@ -30,13 +30,11 @@ pub struct LonLat {
 impl LonLat {
     pub fn parse(lon: f64, lat: f64) -> Result<LonLat, GeoError> {
         if !lon.is_finite() || !lat.is_finite() {
-            return Err(GeoError {
-                message: "坐标不是有效的数字".to_owned(),
-            });
+            return Err(GeoError { message: "坐标不是有效的数字".to_owned() });
         }
         if !(LON_MIN..=LON_MAX).contains(&lon) || !(LAT_MIN..=LAT_MAX).contains(&lat) {
             return Err(GeoError {
-                message: "坐标不在中国境内（经度 73–135.5，纬度 3.5–53.6）".to_owned(),
+                message: "坐标不在中国境内（经度 73–135.5，纬度 3.5–53.6）".to_owned()
             });
         }
         Ok(LonLat { lon, lat })
@@ -82,10 +80,7 @@ mod tests {
     use super::*;
 
     fn pt(lon: f64, lat: f64) -> LonLat {
-        LonLat::parse(lon, lat).unwrap_or(LonLat {
-            lon: f64::NAN,
-            lat: f64::NAN,
-        })
+        LonLat::parse(lon, lat).unwrap_or(LonLat { lon: f64::NAN, lat: f64::NAN })
     }
 
     #[test]
@@ -99,40 +94,18 @@ mod tests {
     #[test]
     fn rejects_non_finite_and_foreign_points() {
         let outside = "坐标不在中国境内（经度 73–135.5，纬度 3.5–53.6）";
-        for (lon, lat) in [
-            (35.79, 118.63),
-            (0.0, 0.0),
-            (-118.63, 35.79),
-            (118.63, 60.0),
-            (140.0, 35.0),
-        ] {
-            assert_eq!(
-                LonLat::parse(lon, lat).map_err(|e| e.message),
-                Err(outside.to_owned())
-            );
+        for (lon, lat) in [(35.79, 118.63), (0.0, 0.0), (-118.63, 35.79), (118.63, 60.0), (140.0, 35.0)] {
+            assert_eq!(LonLat::parse(lon, lat).map_err(|e| e.message), Err(outside.to_owned()));
         }
-        for (lon, lat) in [
-            (f64::NAN, 35.0),
-            (118.0, f64::INFINITY),
-            (f64::NEG_INFINITY, 35.0),
-        ] {
-            assert_eq!(
-                LonLat::parse(lon, lat).map_err(|e| e.message),
-                Err("坐标不是有效的数字".to_owned())
-            );
+        for (lon, lat) in [(f64::NAN, 35.0), (118.0, f64::INFINITY), (f64::NEG_INFINITY, 35.0)] {
+            assert_eq!(LonLat::parse(lon, lat).map_err(|e| e.message), Err("坐标不是有效的数字".to_owned()));
         }
     }
 
     #[test]
     fn square_open_and_closed() {
         let open = [(118.0, 35.0), (119.0, 35.0), (119.0, 36.0), (118.0, 36.0)];
-        let closed = [
-            (118.0, 35.0),
-            (119.0, 35.0),
-            (119.0, 36.0),
-            (118.0, 36.0),
-            (118.0, 35.0),
-        ];
+        let closed = [(118.0, 35.0), (119.0, 35.0), (119.0, 36.0), (118.0, 36.0), (118.0, 35.0)];
         for ring in [&open[..], &closed[..]] {
             assert!(point_in_polygon(pt(118.63, 35.79), ring));
             assert!(!point_in_polygon(pt(119.5, 35.5), ring));
@@ -163,9 +136,6 @@ mod tests {
     #[test]
     fn degenerate_rings_contain_nothing() {
         assert!(!point_in_polygon(pt(118.5, 35.5), &[]));
-        assert!(!point_in_polygon(
-            pt(118.5, 35.5),
-            &[(118.0, 35.0), (119.0, 36.0)]
-        ));
+        assert!(!point_in_polygon(pt(118.5, 35.5), &[(118.0, 35.0), (119.0, 36.0)]));
     }
 }

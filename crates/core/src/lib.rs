@@ -7,6 +7,7 @@ pub mod audit_chain;
 pub mod credit_code;
 pub mod division;
 pub mod geo;
+pub mod industry;
 pub mod money;
 pub mod password;
 pub mod text;

@@ -15,17 +15,13 @@ pub struct MoneyError {
 }
 
 fn err(message: &str) -> MoneyError {
-    MoneyError {
-        message: message.to_owned(),
-    }
+    MoneyError { message: message.to_owned() }
 }
 
 const FORMAT_HINT: &str = "金额格式不正确，应为数字，例如 1234.56 或 1,234.56";
 
 /// An amount in 分. Serialised as the integer number of fen.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Fen(i64);
 
@@ -88,11 +84,7 @@ impl Fen {
         let overflow = || err("金额超出范围");
         let fen_digits = if frac_part.len() == 1 { "0" } else { "" };
         let mut magnitude: u128 = 0;
-        for b in int_digits
-            .bytes()
-            .chain(frac_part.bytes())
-            .chain(fen_digits.bytes())
-        {
+        for b in int_digits.bytes().chain(frac_part.bytes()).chain(fen_digits.bytes()) {
             magnitude = magnitude
                 .checked_mul(10)
                 .and_then(|m| m.checked_add(u128::from(b - b'0')))
@@ -102,6 +94,30 @@ impl Fen {
         let signed = i128::try_from(magnitude).map_err(|_| overflow())?;
         let signed = if negative { -signed } else { signed };
         i64::try_from(signed).map(Fen).map_err(|_| overflow())
+    }
+
+    /// Parses a non-negative amount in 万元 (how registered capital is written), with at most six
+    /// decimals so that it converts to whole fen exactly (1 万元 = 1,000,000 分).
+    pub fn parse_wan(raw: &str) -> Result<Fen, MoneyError> {
+        let s = raw.trim();
+        let s = s.strip_suffix("万元").or_else(|| s.strip_suffix('万')).unwrap_or(s).trim();
+        if s.is_empty() {
+            return Err(err("请填写金额"));
+        }
+        if s.starts_with('-') {
+            return Err(err("金额不能为负数"));
+        }
+        let (int_part, frac_part) = s.split_once('.').unwrap_or((s, ""));
+        let int_digits = ungroup(int_part).ok_or_else(|| err("金额格式错误，例如 500 或 1,200.5（单位：万元）"))?;
+        if !frac_part.bytes().all(|b| b.is_ascii_digit()) || (s.contains('.') && frac_part.is_empty()) {
+            return Err(err("金额格式错误，例如 500 或 1,200.5（单位：万元）"));
+        }
+        if frac_part.len() > 6 {
+            return Err(err("以万元为单位时最多六位小数"));
+        }
+        let padded = format!("{int_digits}{frac_part:0<6}");
+        let v: i64 = padded.parse().map_err(|_| err("金额超出范围"))?;
+        Ok(Fen(v))
     }
 
     /// In 万元 with two decimals, e.g. "12.35万元".
@@ -131,16 +147,8 @@ impl Fen {
     fn scaled(self, fen_per_hundredth: u128, suffix: &str) -> String {
         let abs = u128::from(self.0.unsigned_abs());
         let hundredths = (abs + fen_per_hundredth / 2) / fen_per_hundredth;
-        let sign = if self.0 < 0 && hundredths > 0 {
-            "-"
-        } else {
-            ""
-        };
-        format!(
-            "{sign}{}.{:02}{suffix}",
-            group_thousands(hundredths / 100),
-            hundredths % 100
-        )
+        let sign = if self.0 < 0 && hundredths > 0 { "-" } else { "" };
+        format!("{sign}{}.{:02}{suffix}", group_thousands(hundredths / 100), hundredths % 100)
     }
 }
 
@@ -148,16 +156,9 @@ impl Fen {
 pub(crate) fn ungroup(int_part: &str) -> Option<String> {
     let groups: Vec<&str> = int_part.split(',').collect();
     let well_placed = groups.len() == 1
-        || groups.iter().enumerate().all(|(i, g)| {
-            if i == 0 {
-                (1..=3).contains(&g.len())
-            } else {
-                g.len() == 3
-            }
-        });
+        || groups.iter().enumerate().all(|(i, g)| if i == 0 { (1..=3).contains(&g.len()) } else { g.len() == 3 });
     let digits = groups.concat();
-    (well_placed && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()))
-        .then_some(digits)
+    (well_placed && !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit())).then_some(digits)
 }
 
 /// "1234567" → "1,234,567".
@@ -183,6 +184,17 @@ impl fmt::Display for Fen {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn parses_wan_exactly() {
+        assert_eq!(Fen::parse_wan("500").map(Fen::fen), Ok(500_000_000));
+        assert_eq!(Fen::parse_wan("1,200.5万元").map(Fen::fen), Ok(1_200_500_000));
+        assert_eq!(Fen::parse_wan("0.000001").map(Fen::fen), Ok(1));
+        assert!(Fen::parse_wan("-1").is_err());
+        assert!(Fen::parse_wan("1.0000001").is_err());
+        assert!(Fen::parse_wan("abc").is_err());
+        assert!(Fen::parse_wan("99999999999999999").is_err());
+    }
     use proptest::prelude::*;
 
     fn parse(s: &str) -> Result<i64, String> {
@@ -206,23 +218,12 @@ mod tests {
         assert_eq!(parse("1.234"), Err("金额最多两位小数".to_owned()));
         assert_eq!(parse(""), Err("请填写金额".to_owned()));
         assert_eq!(parse("元"), Err("请填写金额".to_owned()));
-        assert_eq!(
-            parse("０"),
-            Err("金额只能使用半角数字、小数点、千分位逗号和负号".to_owned())
-        );
-        for bad in [
-            "12,34", "1,2345", ",123", "1,,234", "12.", ".5", "1.2.3", "--1", "1e5", "abc",
-        ] {
+        assert_eq!(parse("０"), Err("金额只能使用半角数字、小数点、千分位逗号和负号".to_owned()));
+        for bad in ["12,34", "1,2345", ",123", "1,,234", "12.", ".5", "1.2.3", "--1", "1e5", "abc"] {
             assert_eq!(parse(bad), Err(FORMAT_HINT.to_owned()), "{bad}");
         }
-        assert_eq!(
-            parse("92233720368547758.08"),
-            Err("金额超出范围".to_owned())
-        );
-        assert_eq!(
-            parse("99999999999999999999999999999999999999999"),
-            Err("金额超出范围".to_owned())
-        );
+        assert_eq!(parse("92233720368547758.08"), Err("金额超出范围".to_owned()));
+        assert_eq!(parse("99999999999999999999999999999999999999999"), Err("金额超出范围".to_owned()));
     }
 
     #[test]

@@ -59,41 +59,13 @@ impl PasswordPolicy {
                 errors.push((field, message.to_owned()));
             }
         };
-        need(
-            (8..=64).contains(&self.min_length),
-            "min_length",
-            "密码最小长度应在 8–64 位之间",
-        );
-        need(
-            (1..=4).contains(&self.min_classes),
-            "min_classes",
-            "密码字符类别数应在 1–4 之间",
-        );
-        need(
-            self.max_age_days <= 365,
-            "max_age_days",
-            "密码有效期应在 0–365 天之间（0 表示不强制更换）",
-        );
-        need(
-            self.history <= 24,
-            "history",
-            "禁止重复使用的历史密码个数应在 0–24 之间",
-        );
-        need(
-            (3..=10).contains(&self.max_failures),
-            "max_failures",
-            "登录失败锁定次数应在 3–10 次之间",
-        );
-        need(
-            (1..=1440).contains(&self.lockout_minutes),
-            "lockout_minutes",
-            "锁定时长应在 1–1440 分钟之间",
-        );
-        need(
-            (5..=120).contains(&self.idle_timeout_minutes),
-            "idle_timeout_minutes",
-            "空闲超时应在 5–120 分钟之间",
-        );
+        need((8..=64).contains(&self.min_length), "min_length", "密码最小长度应在 8–64 位之间");
+        need((1..=4).contains(&self.min_classes), "min_classes", "密码字符类别数应在 1–4 之间");
+        need(self.max_age_days <= 365, "max_age_days", "密码有效期应在 0–365 天之间（0 表示不强制更换）");
+        need(self.history <= 24, "history", "禁止重复使用的历史密码个数应在 0–24 之间");
+        need((3..=10).contains(&self.max_failures), "max_failures", "登录失败锁定次数应在 3–10 次之间");
+        need((1..=1440).contains(&self.lockout_minutes), "lockout_minutes", "锁定时长应在 1–1440 分钟之间");
+        need((5..=120).contains(&self.idle_timeout_minutes), "idle_timeout_minutes", "空闲超时应在 5–120 分钟之间");
         need(
             (60..=1440).contains(&self.absolute_timeout_minutes),
             "absolute_timeout_minutes",
@@ -104,11 +76,7 @@ impl PasswordPolicy {
             "absolute_timeout_minutes",
             "会话最长有效时间不能短于空闲超时",
         );
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(()) } else { Err(errors) }
     }
 
     /// Checks a new password against the policy. Length is counted in characters, not bytes, so
@@ -131,10 +99,7 @@ impl PasswordPolicy {
             + has(char::is_ascii_digit)
             + has(|c| !c.is_ascii_alphanumeric());
         if classes < self.min_classes {
-            return Err(format!(
-                "密码需包含大写字母、小写字母、数字、符号中的至少 {} 类",
-                self.min_classes
-            ));
+            return Err(format!("密码需包含大写字母、小写字母、数字、符号中的至少 {} 类", self.min_classes));
         }
         let username = username.trim().to_lowercase();
         if !username.is_empty() && password.to_lowercase().contains(&username) {
@@ -146,8 +111,7 @@ impl PasswordPolicy {
     /// Whether a password changed at `changed_at_ms` must be changed at `now_ms` (Unix ms).
     pub fn is_expired(&self, changed_at_ms: i64, now_ms: i64) -> bool {
         self.max_age_days != 0
-            && now_ms.saturating_sub(changed_at_ms)
-                >= i64::from(self.max_age_days).saturating_mul(MS_PER_DAY)
+            && now_ms.saturating_sub(changed_at_ms) >= i64::from(self.max_age_days).saturating_mul(MS_PER_DAY)
     }
 
     /// When the account unlocks after `failures` consecutive failures, or `None` if it stays open.
@@ -163,28 +127,15 @@ mod tests {
     use super::*;
 
     fn fields(p: &PasswordPolicy) -> Vec<&'static str> {
-        p.validate()
-            .err()
-            .unwrap_or_default()
-            .into_iter()
-            .map(|(f, _)| f)
-            .collect()
+        p.validate().err().unwrap_or_default().into_iter().map(|(f, _)| f).collect()
     }
 
     #[test]
     fn defaults_follow_dengbao_and_are_valid() {
         let p = PasswordPolicy::default();
+        assert_eq!((p.min_length, p.min_classes, p.max_age_days, p.history), (8, 3, 90, 5));
         assert_eq!(
-            (p.min_length, p.min_classes, p.max_age_days, p.history),
-            (8, 3, 90, 5)
-        );
-        assert_eq!(
-            (
-                p.max_failures,
-                p.lockout_minutes,
-                p.idle_timeout_minutes,
-                p.absolute_timeout_minutes
-            ),
+            (p.max_failures, p.lockout_minutes, p.idle_timeout_minutes, p.absolute_timeout_minutes),
             (5, 30, 30, 480)
         );
         assert_eq!(p.validate(), Ok(()));
@@ -194,103 +145,31 @@ mod tests {
     fn validate_rejects_absurd_settings() {
         let d = PasswordPolicy::default();
         let cases: [(PasswordPolicy, &[&str]); 10] = [
+            (PasswordPolicy { min_length: 6, ..d.clone() }, &["min_length"]),
+            (PasswordPolicy { min_length: 65, ..d.clone() }, &["min_length"]),
+            (PasswordPolicy { min_classes: 0, ..d.clone() }, &["min_classes"]),
+            (PasswordPolicy { min_classes: 5, ..d.clone() }, &["min_classes"]),
+            (PasswordPolicy { max_age_days: 366, ..d.clone() }, &["max_age_days"]),
+            (PasswordPolicy { history: 25, ..d.clone() }, &["history"]),
+            (PasswordPolicy { max_failures: 2, lockout_minutes: 0, ..d.clone() }, &["max_failures", "lockout_minutes"]),
+            (PasswordPolicy { idle_timeout_minutes: 121, ..d.clone() }, &["idle_timeout_minutes"]),
+            (PasswordPolicy { absolute_timeout_minutes: 1441, ..d.clone() }, &["absolute_timeout_minutes"]),
             (
-                PasswordPolicy {
-                    min_length: 6,
-                    ..d.clone()
-                },
-                &["min_length"],
-            ),
-            (
-                PasswordPolicy {
-                    min_length: 65,
-                    ..d.clone()
-                },
-                &["min_length"],
-            ),
-            (
-                PasswordPolicy {
-                    min_classes: 0,
-                    ..d.clone()
-                },
-                &["min_classes"],
-            ),
-            (
-                PasswordPolicy {
-                    min_classes: 5,
-                    ..d.clone()
-                },
-                &["min_classes"],
-            ),
-            (
-                PasswordPolicy {
-                    max_age_days: 366,
-                    ..d.clone()
-                },
-                &["max_age_days"],
-            ),
-            (
-                PasswordPolicy {
-                    history: 25,
-                    ..d.clone()
-                },
-                &["history"],
-            ),
-            (
-                PasswordPolicy {
-                    max_failures: 2,
-                    lockout_minutes: 0,
-                    ..d.clone()
-                },
-                &["max_failures", "lockout_minutes"],
-            ),
-            (
-                PasswordPolicy {
-                    idle_timeout_minutes: 121,
-                    ..d.clone()
-                },
-                &["idle_timeout_minutes"],
-            ),
-            (
-                PasswordPolicy {
-                    absolute_timeout_minutes: 1441,
-                    ..d.clone()
-                },
-                &["absolute_timeout_minutes"],
-            ),
-            (
-                PasswordPolicy {
-                    idle_timeout_minutes: 100,
-                    absolute_timeout_minutes: 60,
-                    ..d.clone()
-                },
+                PasswordPolicy { idle_timeout_minutes: 100, absolute_timeout_minutes: 60, ..d.clone() },
                 &["absolute_timeout_minutes"],
             ),
         ];
         for (p, expected) in cases {
             assert_eq!(fields(&p), expected, "{p:?}");
         }
-        let off = PasswordPolicy {
-            max_age_days: 0,
-            history: 0,
-            ..d
-        };
+        let off = PasswordPolicy { max_age_days: 0, history: 0, ..d };
         assert_eq!(off.validate(), Ok(()));
     }
 
     #[test]
     fn validate_messages_are_chinese() {
-        let p = PasswordPolicy {
-            min_length: 4,
-            ..PasswordPolicy::default()
-        };
-        assert_eq!(
-            p.validate(),
-            Err(vec![(
-                "min_length",
-                "密码最小长度应在 8–64 位之间".to_owned()
-            )])
-        );
+        let p = PasswordPolicy { min_length: 4, ..PasswordPolicy::default() };
+        assert_eq!(p.validate(), Err(vec![("min_length", "密码最小长度应在 8–64 位之间".to_owned())]));
     }
 
     #[test]
@@ -303,29 +182,17 @@ mod tests {
         );
         assert_eq!(p.check("abcdefG1", "zhang"), Ok(()));
         assert_eq!(p.check("abcdefg!1", "zhang"), Ok(()));
-        assert_eq!(
-            p.check("Xx-ZHANG-2024", "zhang"),
-            Err("密码不能包含用户名".to_owned())
-        );
-        assert_eq!(
-            p.check(&"Aa1!".repeat(33), "zhang"),
-            Err("密码不能超过 128 位".to_owned())
-        );
+        assert_eq!(p.check("Xx-ZHANG-2024", "zhang"), Err("密码不能包含用户名".to_owned()));
+        assert_eq!(p.check(&"Aa1!".repeat(33), "zhang"), Err("密码不能超过 128 位".to_owned()));
         assert_eq!(p.check(&"Aa1!".repeat(32), "zhang"), Ok(()));
-        assert_eq!(
-            p.check("Abcdefg1\n", "zhang"),
-            Err("密码不能包含控制字符".to_owned())
-        );
+        assert_eq!(p.check("Abcdefg1\n", "zhang"), Err("密码不能包含控制字符".to_owned()));
     }
 
     #[test]
     fn length_is_counted_in_characters() {
         let p = PasswordPolicy::default();
         // Seven characters, more than eight bytes.
-        assert_eq!(
-            p.check("沂水开发A1!", "zhang"),
-            Err("密码至少 8 位".to_owned())
-        );
+        assert_eq!(p.check("沂水开发A1!", "zhang"), Err("密码至少 8 位".to_owned()));
         assert_eq!(p.check("沂水开发区Ab1", "zhang"), Ok(()));
     }
 
@@ -335,10 +202,7 @@ mod tests {
         let day = MS_PER_DAY;
         assert!(!p.is_expired(0, 90 * day - 1));
         assert!(p.is_expired(0, 90 * day));
-        let off = PasswordPolicy {
-            max_age_days: 0,
-            ..p
-        };
+        let off = PasswordPolicy { max_age_days: 0, ..p };
         assert!(!off.is_expired(0, i64::MAX));
     }
 
@@ -348,10 +212,7 @@ mod tests {
         assert_eq!(p.locked_until(4, 1_000), None);
         assert_eq!(p.locked_until(5, 1_000), Some(1_000 + 30 * MS_PER_MINUTE));
         assert_eq!(p.locked_until(9, 1_000), Some(1_000 + 30 * MS_PER_MINUTE));
-        let zero = PasswordPolicy {
-            max_failures: 0,
-            ..p
-        };
+        let zero = PasswordPolicy { max_failures: 0, ..p };
         assert_eq!(zero.locked_until(0, 0), None);
         assert!(zero.locked_until(1, 0).is_some());
     }

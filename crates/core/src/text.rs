@@ -38,14 +38,10 @@ pub fn mask_phone(p: &str) -> String {
     let chars: Vec<char> = p.chars().collect();
     let keep = |head: usize, tail: usize| -> String {
         let start: String = chars.iter().take(head).collect();
-        let end: String = chars
-            .iter()
-            .skip(chars.len().saturating_sub(tail))
-            .collect();
+        let end: String = chars.iter().skip(chars.len().saturating_sub(tail)).collect();
         format!("{start}****{end}")
     };
-    let is_mobile =
-        chars.len() == 11 && chars.first() == Some(&'1') && chars.iter().all(char::is_ascii_digit);
+    let is_mobile = chars.len() == 11 && chars.first() == Some(&'1') && chars.iter().all(char::is_ascii_digit);
     if is_mobile {
         keep(3, 4)
     } else if chars.len() < 6 {
@@ -61,57 +57,24 @@ mod tests {
 
     #[test]
     fn required_trims_and_checks() {
-        assert_eq!(
-            required("企业名称", "  沂水食品有限公司 ", 50),
-            Ok("沂水食品有限公司".to_owned())
-        );
-        assert_eq!(
-            required("企业名称", "   ", 50),
-            Err("请填写企业名称".to_owned())
-        );
-        assert_eq!(
-            required("企业名称", "", 50),
-            Err("请填写企业名称".to_owned())
-        );
-        assert_eq!(
-            required("企业名称", "\u{3000}", 50),
-            Err("请填写企业名称".to_owned())
-        );
-        assert_eq!(
-            required("企业名称", "沂水沂水", 3),
-            Err("企业名称不能超过 3 个字符".to_owned())
-        );
+        assert_eq!(required("企业名称", "  沂水食品有限公司 ", 50), Ok("沂水食品有限公司".to_owned()));
+        assert_eq!(required("企业名称", "   ", 50), Err("请填写企业名称".to_owned()));
+        assert_eq!(required("企业名称", "", 50), Err("请填写企业名称".to_owned()));
+        assert_eq!(required("企业名称", "\u{3000}", 50), Err("请填写企业名称".to_owned()));
+        assert_eq!(required("企业名称", "沂水沂水", 3), Err("企业名称不能超过 3 个字符".to_owned()));
         assert_eq!(required("企业名称", "沂水沂", 3), Ok("沂水沂".to_owned()));
-        assert_eq!(
-            required("企业名称", "a\u{0}b", 50),
-            Err("企业名称包含非法字符".to_owned())
-        );
-        assert_eq!(
-            required("企业名称", "a\nb", 50),
-            Err("企业名称包含非法字符".to_owned())
-        );
-        assert_eq!(
-            required("企业名称", "a\u{202E}b", 50),
-            Err("企业名称包含非法字符".to_owned())
-        );
-        assert_eq!(
-            required("企业名称", "a\u{85}b", 50),
-            Err("企业名称包含非法字符".to_owned())
-        );
+        assert_eq!(required("企业名称", "a\u{0}b", 50), Err("企业名称包含非法字符".to_owned()));
+        assert_eq!(required("企业名称", "a\nb", 50), Err("企业名称包含非法字符".to_owned()));
+        assert_eq!(required("企业名称", "a\u{202E}b", 50), Err("企业名称包含非法字符".to_owned()));
+        assert_eq!(required("企业名称", "a\u{85}b", 50), Err("企业名称包含非法字符".to_owned()));
     }
 
     #[test]
     fn optional_maps_blank_to_none() {
         assert_eq!(optional("备注", " \t ", 10), Ok(None));
         assert_eq!(optional("备注", " 无 ", 10), Ok(Some("无".to_owned())));
-        assert_eq!(
-            optional("备注", "12345678901", 10),
-            Err("备注不能超过 10 个字符".to_owned())
-        );
-        assert_eq!(
-            optional("备注", "a\u{7f}", 10),
-            Err("备注包含非法字符".to_owned())
-        );
+        assert_eq!(optional("备注", "12345678901", 10), Err("备注不能超过 10 个字符".to_owned()));
+        assert_eq!(optional("备注", "a\u{7f}", 10), Err("备注包含非法字符".to_owned()));
     }
 
     #[test]

@@ -36,9 +36,7 @@ pub fn base32_encode(data: &[u8]) -> String {
 }
 
 fn base32_symbol(v: u32) -> char {
-    BASE32
-        .get((v & 31) as usize)
-        .map_or('A', |&b| char::from(b))
+    BASE32.get((v & 31) as usize).map_or('A', |&b| char::from(b))
 }
 
 /// Decodes base32 as people type it: any case, spaces and `=` padding ignored. `None` on a character
@@ -87,27 +85,18 @@ pub fn code_at(secret: &[u8], unix_secs: i64) -> String {
 /// Checks a code against the current step and one step either side (RFC 6238 §5.2 allows for clock
 /// drift and typing delay). Returns the matched step, which the caller stores; steps at or before
 /// `last_used_step` are refused so an observed code cannot be replayed (RFC 6238 §5.2).
-pub fn verify(
-    secret: &[u8],
-    code: &str,
-    unix_secs: i64,
-    last_used_step: Option<i64>,
-) -> Option<i64> {
+pub fn verify(secret: &[u8], code: &str, unix_secs: i64, last_used_step: Option<i64>) -> Option<i64> {
     if secret.is_empty() || code.len() != 6 || !code.bytes().all(|b| b.is_ascii_digit()) {
         return None;
     }
     let current = unix_secs.div_euclid(STEP_SECS);
     let mut matched = None;
-    for step in [
-        current.saturating_sub(1),
-        current,
-        current.saturating_add(1),
-    ] {
+    for step in [current.saturating_sub(1), current, current.saturating_add(1)] {
         if last_used_step.is_some_and(|last| step <= last) {
             continue;
         }
-        let equal = code_for_step(secret, step)
-            .is_some_and(|expected| constant_time_eq(expected.as_bytes(), code.as_bytes()));
+        let equal =
+            code_for_step(secret, step).is_some_and(|expected| constant_time_eq(expected.as_bytes(), code.as_bytes()));
         // Keep the latest matching step: storing it refuses the most later codes.
         if equal {
             matched = Some(step);
@@ -138,11 +127,7 @@ fn percent_encode(s: &str) -> String {
 /// `otpauth://totp/ISSUER:ACCOUNT?secret=…&issuer=…&algorithm=SHA1&digits=6&period=30`.
 /// The secret is normalised (spaces and `=` removed, upper case) as apps require.
 pub fn otpauth_uri(issuer: &str, account: &str, secret_b32: &str) -> String {
-    let secret: String = secret_b32
-        .chars()
-        .filter(|&c| c != ' ' && c != '=')
-        .map(|c| c.to_ascii_uppercase())
-        .collect();
+    let secret: String = secret_b32.chars().filter(|&c| c != ' ' && c != '=').map(|c| c.to_ascii_uppercase()).collect();
     let issuer = percent_encode(issuer);
     format!(
         "otpauth://totp/{issuer}:{}?secret={}&issuer={issuer}&algorithm=SHA1&digits=6&period={STEP_SECS}",
@@ -207,26 +192,11 @@ mod tests {
     fn window_accepts_one_step_either_side() {
         let t = 1_111_111_111;
         let step = t / STEP_SECS;
-        assert_eq!(
-            verify(RFC_SECRET, &code_at(RFC_SECRET, t), t, None),
-            Some(step)
-        );
-        assert_eq!(
-            verify(RFC_SECRET, &code_at(RFC_SECRET, t - 30), t, None),
-            Some(step - 1)
-        );
-        assert_eq!(
-            verify(RFC_SECRET, &code_at(RFC_SECRET, t + 30), t, None),
-            Some(step + 1)
-        );
-        assert_eq!(
-            verify(RFC_SECRET, &code_at(RFC_SECRET, t - 60), t, None),
-            None
-        );
-        assert_eq!(
-            verify(RFC_SECRET, &code_at(RFC_SECRET, t + 60), t, None),
-            None
-        );
+        assert_eq!(verify(RFC_SECRET, &code_at(RFC_SECRET, t), t, None), Some(step));
+        assert_eq!(verify(RFC_SECRET, &code_at(RFC_SECRET, t - 30), t, None), Some(step - 1));
+        assert_eq!(verify(RFC_SECRET, &code_at(RFC_SECRET, t + 30), t, None), Some(step + 1));
+        assert_eq!(verify(RFC_SECRET, &code_at(RFC_SECRET, t - 60), t, None), None);
+        assert_eq!(verify(RFC_SECRET, &code_at(RFC_SECRET, t + 60), t, None), None);
     }
 
     #[test]
@@ -249,9 +219,7 @@ mod tests {
     fn code_must_be_six_ascii_digits() {
         let t = 59;
         assert_eq!(verify(RFC_SECRET, "287082", t, None), Some(1));
-        for bad in [
-            "28708", "2870820", " 287082", "28708２", "", "abcdef", "+28708",
-        ] {
+        for bad in ["28708", "2870820", " 287082", "28708２", "", "abcdef", "+28708"] {
             assert_eq!(verify(RFC_SECRET, bad, t, None), None, "{bad}");
         }
         assert_eq!(verify(b"", &code_at(b"", t), t, None), None);

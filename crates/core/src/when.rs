@@ -33,12 +33,7 @@ pub fn format_ms(ms: i64) -> String {
     let local = ms + OFFSET_MS;
     let (y, mo, d) = civil_from_days(local.div_euclid(DAY_MS));
     let s = local.rem_euclid(DAY_MS) / 1000;
-    format!(
-        "{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}",
-        s / 3600,
-        s / 60 % 60,
-        s % 60
-    )
+    format!("{y:04}-{mo:02}-{d:02} {:02}:{:02}:{:02}", s / 3600, s / 60 % 60, s % 60)
 }
 
 /// "2026-11-26" in Beijing time.

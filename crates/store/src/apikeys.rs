@@ -19,14 +19,7 @@ pub struct ApiKeyRow {
 }
 
 impl Store {
-    pub async fn create_api_key(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        name: &str,
-        key: &str,
-        now: i64,
-    ) -> Result<i64> {
+    pub async fn create_api_key(&self, actor: &Actor, user_id: i64, name: &str, key: &str, now: i64) -> Result<i64> {
         let prefix: String = key.chars().take(12).collect();
         let mut tx = self.begin().await?;
         let id: i64 = sqlx::query_scalar(
@@ -69,43 +62,31 @@ impl Store {
     }
 
     /// Revokes one of the user's own keys. Another user's key id is reported as not found.
-    pub async fn revoke_api_key(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        key_id: i64,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn revoke_api_key(&self, actor: &Actor, user_id: i64, key_id: i64, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        let n = sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
-            .bind(now)
-            .bind(key_id)
-            .bind(user_id)
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected();
+        let n =
+            sqlx::query("UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+                .bind(now)
+                .bind(key_id)
+                .bind(user_id)
+                .execute(&mut *tx.tx)
+                .await?
+                .rows_affected();
         if n == 0 {
             return Err(Error::NotFound);
         }
-        self.audit(
-            &mut tx,
-            actor,
-            AuditEntry::ok("revoke_api_key", "api_key", key_id),
-            now,
-        )
-        .await?;
+        self.audit(&mut tx, actor, AuditEntry::ok("revoke_api_key", "api_key", key_id), now).await?;
         tx.commit().await
     }
 
     /// The user id of a live key, marking it used.
     pub async fn api_key_user(&self, key: &str, now: i64) -> Result<Option<i64>> {
         let hash = self.token_hash(key);
-        let uid: Option<i64> = sqlx::query_scalar(
-            "SELECT user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL",
-        )
-        .bind(hash.clone())
-        .fetch_optional(self.pool())
-        .await?;
+        let uid: Option<i64> =
+            sqlx::query_scalar("SELECT user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+                .bind(hash.clone())
+                .fetch_optional(self.pool())
+                .await?;
         if uid.is_some() {
             sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
                 .bind(now)

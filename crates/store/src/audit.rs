@@ -22,12 +22,7 @@ pub struct Actor {
 impl Actor {
     /// The command line, for `dianxiaoer user …` run by an operator on the server.
     pub fn cli() -> Actor {
-        Actor {
-            user_id: None,
-            username: "命令行".into(),
-            role: "cli".into(),
-            ip: "local".into(),
-        }
+        Actor { user_id: None, username: "命令行".into(), role: "cli".into(), ip: "local".into() }
     }
 }
 
@@ -42,11 +37,7 @@ pub struct AuditEntry {
 }
 
 impl AuditEntry {
-    pub fn ok(
-        action: &'static str,
-        object_type: &'static str,
-        object_id: impl ToString,
-    ) -> AuditEntry {
+    pub fn ok(action: &'static str, object_type: &'static str, object_id: impl ToString) -> AuditEntry {
         AuditEntry {
             action,
             object_type,
@@ -145,32 +136,19 @@ const COLUMNS: &str = "SELECT seq, at, user_id, username, role, ip, action, obje
 impl Store {
     /// Appends one record inside `tx`. The record's sequence number is part of its hash, so it is
     /// allocated first (the insert) and the hash filled in by an update in the same transaction.
-    pub async fn audit(
-        &self,
-        tx: &mut Tx<'_>,
-        actor: &Actor,
-        entry: AuditEntry,
-        at: i64,
-    ) -> Result<i64> {
+    pub async fn audit(&self, tx: &mut Tx<'_>, actor: &Actor, entry: AuditEntry, at: i64) -> Result<i64> {
         if tx.backend == Backend::Postgres {
             // Serialises appenders across instances; released at commit.
-            sqlx::query("SELECT pg_advisory_xact_lock(7233002)")
-                .execute(&mut *tx.tx)
-                .await?;
+            sqlx::query("SELECT pg_advisory_xact_lock(7233002)").execute(&mut *tx.tx).await?;
         }
-        let prev: Option<String> =
-            sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
-                .fetch_optional(&mut *tx.tx)
-                .await?;
+        let prev: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx.tx)
+            .await?;
         let prev = match prev {
             Some(p) => p,
             None => self.anchor_hash(tx).await?,
         };
-        let detail = if entry.detail.is_null() {
-            String::new()
-        } else {
-            entry.detail.to_string()
-        };
+        let detail = if entry.detail.is_null() { String::new() } else { entry.detail.to_string() };
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO audit_log (at, user_id, username, role, ip, action, object_type, object_id, result, detail, prev_hash, hash) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, '') RETURNING seq",
@@ -204,11 +182,7 @@ impl Store {
             hash: String::new(),
         };
         let hash = hex::encode(link(self.key(), &decode(&prev), &fields(&record)));
-        sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = $2")
-            .bind(hash)
-            .bind(seq)
-            .execute(&mut *tx.tx)
-            .await?;
+        sqlx::query("UPDATE audit_log SET hash = $1 WHERE seq = $2").bind(hash).bind(seq).execute(&mut *tx.tx).await?;
         Ok(seq)
     }
 
@@ -225,18 +199,12 @@ impl Store {
     }
 
     async fn anchor_hash(&self, tx: &mut Tx<'_>) -> Result<String> {
-        let a: Option<String> = sqlx::query_scalar("SELECT hash FROM audit_anchor WHERE id = 1")
-            .fetch_optional(&mut *tx.tx)
-            .await?;
+        let a: Option<String> =
+            sqlx::query_scalar("SELECT hash FROM audit_anchor WHERE id = 1").fetch_optional(&mut *tx.tx).await?;
         Ok(a.unwrap_or_else(|| hex::encode(GENESIS)))
     }
 
-    pub async fn list_audit(
-        &self,
-        f: &AuditFilter,
-        page: i64,
-        per_page: i64,
-    ) -> Result<Page<AuditRow>> {
+    pub async fn list_audit(&self, f: &AuditFilter, page: i64, per_page: i64) -> Result<Page<AuditRow>> {
         let (page, per_page, offset) = paging(page, per_page);
         let mut count = Sql::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
         let mut list = Sql::new(COLUMNS);
@@ -261,42 +229,25 @@ impl Store {
                 s.push(" AND at < ").i64(to);
             }
         }
-        list.push(" ORDER BY seq DESC LIMIT ")
-            .i64(per_page)
-            .push(" OFFSET ")
-            .i64(offset);
+        list.push(" ORDER BY seq DESC LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
         let total = count.count(self.pool()).await?;
-        let items = list
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let items = list.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
+        Ok(Page { items, total, page, per_page })
     }
 
     /// Recomputes the whole chain from its anchor and names the first record that does not fit.
     pub async fn verify_audit_chain(&self) -> Result<ChainReport> {
-        let anchor: Option<(i64, String)> =
-            sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
-                .fetch_optional(self.pool())
-                .await?
-                .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
-                .transpose()?;
+        let anchor: Option<(i64, String)> = sqlx::query("SELECT seq, hash FROM audit_anchor WHERE id = 1")
+            .fetch_optional(self.pool())
+            .await?
+            .map(|r| Ok::<_, sqlx::Error>((r.try_get(0)?, r.try_get(1)?)))
+            .transpose()?;
         let (mut last_seq, mut prev) = anchor.unwrap_or((0, hex::encode(GENESIS)));
         let mut checked = 0;
         let mut after = last_seq;
         let text = format!("{COLUMNS} WHERE seq > $1 ORDER BY seq LIMIT 5000");
         loop {
-            let batch = sqlx::query(&text)
-                .bind(after)
-                .fetch_all(self.pool())
-                .await?;
+            let batch = sqlx::query(&text).bind(after).fetch_all(self.pool()).await?;
             if batch.is_empty() {
                 break;
             }
@@ -304,11 +255,8 @@ impl Store {
                 let rec = row(r)?;
                 after = rec.seq;
                 checked += 1;
-                let bad = |problem: String| ChainReport {
-                    checked,
-                    first_bad_seq: Some(rec.seq),
-                    problem: Some(problem),
-                };
+                let bad =
+                    |problem: String| ChainReport { checked, first_bad_seq: Some(rec.seq), problem: Some(problem) };
                 if rec.prev_hash != prev {
                     return Ok(bad(format!(
                         "第 {} 条记录的前序哈希与第 {} 条不符：其间的记录被删除、插入或调换",
@@ -316,10 +264,7 @@ impl Store {
                     )));
                 }
                 if rec.seq != last_seq + 1 {
-                    return Ok(bad(format!(
-                        "第 {} 条之前缺少记录（上一条为第 {} 条）",
-                        rec.seq, last_seq
-                    )));
+                    return Ok(bad(format!("第 {} 条之前缺少记录（上一条为第 {} 条）", rec.seq, last_seq)));
                 }
                 let expect = hex::encode(link(self.key(), &decode(&prev), &fields(&rec)));
                 if rec.hash != expect {
@@ -329,11 +274,7 @@ impl Store {
                 last_seq = rec.seq;
             }
         }
-        Ok(ChainReport {
-            checked,
-            first_bad_seq: None,
-            problem: None,
-        })
+        Ok(ChainReport { checked, first_bad_seq: None, problem: None })
     }
 
     /// Removes records older than `before_ms`, keeping at least 180 days (网络安全法 §21) whatever
@@ -354,10 +295,7 @@ impl Store {
         let Some((seq, hash)) = last else {
             return Ok(0);
         };
-        let removed = sqlx::query("DELETE FROM audit_log WHERE seq <= $1")
-            .bind(seq)
-            .execute(&mut *tx.tx)
-            .await?;
+        let removed = sqlx::query("DELETE FROM audit_log WHERE seq <= $1").bind(seq).execute(&mut *tx.tx).await?;
         sqlx::query(
             "INSERT INTO audit_anchor (id, seq, hash, pruned_at) VALUES (1, $1, $2, $3) \
              ON CONFLICT (id) DO UPDATE SET seq = excluded.seq, hash = excluded.hash, pruned_at = excluded.pruned_at",
@@ -368,8 +306,7 @@ impl Store {
         .execute(&mut *tx.tx)
         .await?;
         let n = removed.rows_affected() as i64;
-        let entry = AuditEntry::ok("prune_audit", "audit_log", seq)
-            .detail(serde_json::json!({"removed": n}));
+        let entry = AuditEntry::ok("prune_audit", "audit_log", seq).detail(serde_json::json!({"removed": n}));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(n)

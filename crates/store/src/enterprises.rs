@@ -1,6 +1,5 @@
 //! The enterprise registry (一企一档), always read and written through the caller's scope.
 
-use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
 use crate::sql::{Sql, paging};
 use crate::{Page, Store, scope};
@@ -29,6 +28,17 @@ pub struct EnterpriseRow {
     pub contact_name: String,
     pub contact_phone: String,
     pub status: String,
+    pub lon: Option<f64>,
+    pub lat: Option<f64>,
+    /// Land area in hundredths of a square metre (see `core::area::Area`).
+    pub land_area_centi_m2: Option<i64>,
+    pub above_scale: bool,
+    pub employees: Option<i64>,
+    pub registered_capital_fen: Option<i64>,
+    /// "YYYY-MM-DD".
+    pub established: Option<String>,
+    /// Comma-separated.
+    pub tags: String,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -42,6 +52,9 @@ pub enum EnterpriseSort {
     CreditCode,
     Town,
     Updated,
+    Employees,
+    Capital,
+    Established,
 }
 
 impl EnterpriseSort {
@@ -52,6 +65,9 @@ impl EnterpriseSort {
             "credit_code" => EnterpriseSort::CreditCode,
             "town" => EnterpriseSort::Town,
             "updated" => EnterpriseSort::Updated,
+            "employees" => EnterpriseSort::Employees,
+            "capital" => EnterpriseSort::Capital,
+            "established" => EnterpriseSort::Established,
             _ => return None,
         })
     }
@@ -63,6 +79,9 @@ impl EnterpriseSort {
             EnterpriseSort::CreditCode => " ORDER BY e.credit_code",
             EnterpriseSort::Town => " ORDER BY e.host_town, e.id",
             EnterpriseSort::Updated => " ORDER BY e.updated_at DESC, e.id",
+            EnterpriseSort::Employees => " ORDER BY COALESCE(e.employees, -1) DESC, e.id",
+            EnterpriseSort::Capital => " ORDER BY COALESCE(e.registered_capital_fen, -1) DESC, e.id",
+            EnterpriseSort::Established => " ORDER BY COALESCE(e.established, '') DESC, e.id",
         }
     }
 }
@@ -74,6 +93,9 @@ pub struct EnterpriseFilter {
     pub town: Option<String>,
     pub project_area: Option<String>,
     pub status: Option<String>,
+    /// An industry code at any level (section letter, division, group or class): matches its subtree.
+    pub industry: Option<String>,
+    pub above_scale: Option<bool>,
     pub sort: EnterpriseSort,
 }
 
@@ -101,13 +123,30 @@ pub struct EnterpriseInput {
     pub contact_name: String,
     pub contact_phone: String,
     pub status: String,
+    pub location: Option<(f64, f64)>,
+    pub land_area_centi_m2: Option<i64>,
+    pub above_scale: bool,
+    pub employees: Option<i64>,
+    pub registered_capital_fen: Option<i64>,
+    pub established: Option<String>,
+    pub tags: String,
 }
 
 const SELECT: &str = "SELECT e.id, e.credit_code, e.name, e.legal_representative, e.industry_code, e.host_town, \
     t.name AS host_town_name, e.introducer_town, e.introducer_department, e.project_area, p.name AS project_area_name, \
-    e.grid_id, g.name AS grid_name, e.address, e.contact_name, e.contact_phone, e.status, e.created_at, e.updated_at \
+    e.grid_id, g.name AS grid_name, e.address, e.contact_name, e.contact_phone, e.status, e.lon_e6, e.lat_e6, \
+    e.land_area_centi_m2, e.above_scale, e.employees, e.registered_capital_fen, e.established, e.tags, e.created_at, e.updated_at \
     FROM enterprises e JOIN towns t ON t.code = e.host_town LEFT JOIN project_areas p ON p.code = e.project_area \
     LEFT JOIN grids g ON g.id = e.grid_id WHERE 1 = 1";
+
+fn from_e6(v: i64) -> f64 {
+    v as f64 / 1e6
+}
+
+/// Degrees to the stored millionths of a degree.
+pub(crate) fn to_e6(v: f64) -> i64 {
+    (v * 1e6).round() as i64
+}
 
 fn row(r: &AnyRow) -> Result<EnterpriseRow> {
     Ok(EnterpriseRow {
@@ -128,6 +167,14 @@ fn row(r: &AnyRow) -> Result<EnterpriseRow> {
         contact_name: r.try_get("contact_name")?,
         contact_phone: r.try_get("contact_phone")?,
         status: r.try_get("status")?,
+        lon: r.try_get::<Option<i64>, _>("lon_e6")?.map(from_e6),
+        lat: r.try_get::<Option<i64>, _>("lat_e6")?.map(from_e6),
+        land_area_centi_m2: r.try_get("land_area_centi_m2")?,
+        above_scale: r.try_get::<i64, _>("above_scale")? != 0,
+        employees: r.try_get("employees")?,
+        registered_capital_fen: r.try_get("registered_capital_fen")?,
+        established: r.try_get("established")?,
+        tags: r.try_get("tags")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })
@@ -138,9 +185,7 @@ fn filters(s: &mut Sql, scope_: &Scope, f: &EnterpriseFilter) {
     if let Some(q) = &f.q {
         s.push(" AND (e.name LIKE ").like(q);
         // A code prefix is matched only for text that could be one (digits and capital letters).
-        if q.bytes()
-            .all(|b| b.is_ascii_digit() || b.is_ascii_uppercase())
-        {
+        if q.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()) {
             s.push(" OR e.credit_code LIKE ").text(format!("{q}%"));
         }
         s.push(")");
@@ -153,6 +198,14 @@ fn filters(s: &mut Sql, scope_: &Scope, f: &EnterpriseFilter) {
     }
     if let Some(st) = &f.status {
         s.push(" AND e.status = ").text(st.clone());
+    }
+    if let Some(code) = &f.industry {
+        // Codes nest by prefix (C ⊃ C26 ⊃ C261 ⊃ C2614, GB/T 4754-2017), so a subtree is a prefix match.
+        let clean: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
+        s.push(" AND e.industry_code LIKE ").text(format!("{clean}%"));
+    }
+    if let Some(a) = f.above_scale {
+        s.push(" AND e.above_scale = ").i64(i64::from(a));
     }
 }
 
@@ -169,24 +222,10 @@ impl Store {
         filters(&mut count, scope_, f);
         let mut list = Sql::new(SELECT);
         filters(&mut list, scope_, f);
-        list.push(f.sort.order_by())
-            .push(" LIMIT ")
-            .i64(per_page)
-            .push(" OFFSET ")
-            .i64(offset);
+        list.push(f.sort.order_by()).push(" LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
         let total = count.count(self.pool()).await?;
-        let items = list
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let items = list.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
+        Ok(Page { items, total, page, per_page })
     }
 
     /// One enterprise, or `NotFound` when it does not exist or lies outside `scope`.
@@ -194,96 +233,7 @@ impl Store {
         let mut s = Sql::new(SELECT);
         scope::enterprises(&mut s, scope_);
         s.push(" AND e.id = ").i64(id);
-        s.query()
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(row)
-            .transpose()?
-            .ok_or(Error::NotFound)
-    }
-
-    /// Creates an enterprise. The new row must fall inside the caller's scope, or nothing is written.
-    pub async fn create_enterprise(
-        &self,
-        actor: &Actor,
-        scope_: &Scope,
-        e: &EnterpriseInput,
-        now: i64,
-    ) -> Result<i64> {
-        let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO enterprises (credit_code, name, legal_representative, industry_code, host_town, introducer_town, \
-             introducer_department, project_area, grid_id, address, contact_name, contact_phone, status, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14) RETURNING id",
-        )
-        .bind(e.credit_code.as_str().to_string())
-        .bind(e.name.clone())
-        .bind(e.legal_representative.clone())
-        .bind(e.industry_code.clone())
-        .bind(e.host_town.clone())
-        .bind(e.introducer_town.clone())
-        .bind(e.introducer_department)
-        .bind(e.project_area.clone())
-        .bind(e.grid_id)
-        .bind(e.address.clone())
-        .bind(e.contact_name.clone())
-        .bind(e.contact_phone.clone())
-        .bind(e.status.clone())
-        .bind(now)
-        .fetch_one(&mut *tx.tx)
-        .await
-        .map_err(|err| Error::from(err).unique_as("统一社会信用代码已登记"))?;
-        let mut check = Sql::new("SELECT COUNT(*) FROM enterprises e WHERE 1 = 1");
-        scope::enterprises(&mut check, scope_);
-        check.push(" AND e.id = ").i64(id);
-        let visible: i64 = check.query().fetch_one(&mut *tx.tx).await?.try_get(0)?;
-        if visible == 0 {
-            return Err(Error::Invalid("只能登记本人数据范围内的企业".into()));
-        }
-        let entry = AuditEntry::ok("create_enterprise", "enterprise", id).detail(serde_json::json!({
-            "after": {"credit_code": e.credit_code.as_str(), "name": e.name, "host_town": e.host_town}
-        }));
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await?;
-        Ok(id)
-    }
-
-    /// Updates the contact fields an enterprise may edit itself (and staff too), within scope.
-    pub async fn update_enterprise_contact(
-        &self,
-        actor: &Actor,
-        scope_: &Scope,
-        id: i64,
-        c: &Contact,
-        now: i64,
-    ) -> Result<()> {
-        let (address, contact_name, contact_phone) = (
-            c.address.as_str(),
-            c.contact_name.as_str(),
-            c.contact_phone.as_str(),
-        );
-        let before = self.enterprise(scope_, id).await?;
-        let mut tx = self.begin().await?;
-        let mut s = Sql::new("UPDATE enterprises AS e SET address = ");
-        s.text(address).push(", contact_name = ").text(contact_name);
-        s.push(", contact_phone = ")
-            .text(contact_phone)
-            .push(", updated_at = ")
-            .i64(now);
-        s.push(" WHERE e.id = ").i64(id);
-        scope::enterprises(&mut s, scope_);
-        let n = s.query().execute(&mut *tx.tx).await?.rows_affected();
-        if n == 0 {
-            return Err(Error::NotFound);
-        }
-        let entry =
-            AuditEntry::ok("update_enterprise", "enterprise", id).detail(serde_json::json!({
-                "before": {"address": before.address, "contact_name": before.contact_name},
-                "after": {"address": address, "contact_name": contact_name},
-            }));
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await
+        s.query().fetch_optional(self.pool()).await?.as_ref().map(row).transpose()?.ok_or(Error::NotFound)
     }
 }
 
@@ -297,9 +247,7 @@ impl Store {
         scope::enterprises(&mut s, scope_);
         s.push(" GROUP BY COALESCE(p.name, '区外') ORDER BY 2 DESC");
         let rows = s.fetch_all(self.pool()).await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect()
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
     }
 }
 
@@ -307,82 +255,34 @@ impl Store {
     /// Resolves a credit code to an enterprise id, for attaching an enterprise account. Reveals only
     /// whether the code is registered, which the one who types the code already knows.
     pub async fn enterprise_id_by_credit_code(&self, code: &CreditCode) -> Result<Option<i64>> {
-        Ok(
-            sqlx::query_scalar("SELECT id FROM enterprises WHERE credit_code = $1")
-                .bind(code.as_str().to_string())
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT id FROM enterprises WHERE credit_code = $1")
+            .bind(code.as_str().to_string())
+            .fetch_optional(self.pool())
+            .await?)
     }
 
     /// The credit code of an enterprise id (for showing an account's attachment to the system admin).
     pub async fn credit_code_of(&self, id: i64) -> Result<Option<String>> {
-        Ok(
-            sqlx::query_scalar("SELECT credit_code FROM enterprises WHERE id = $1")
-                .bind(id)
-                .fetch_optional(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT credit_code FROM enterprises WHERE id = $1")
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?)
     }
 }
 
 impl Store {
-    /// Inserts many enterprises in one transaction with one audit record (demo data, bulk import).
-    /// All or nothing: a duplicate credit code aborts the whole batch.
-    pub async fn insert_enterprises_bulk(
-        &self,
-        actor: &Actor,
-        rows: &[EnterpriseInput],
-        now: i64,
-    ) -> Result<u64> {
-        const CHUNK: usize = 500;
-        let mut tx = self.begin().await?;
-        let mut n = 0;
-        for chunk in rows.chunks(CHUNK) {
-            let mut s = Sql::new(
-                "INSERT INTO enterprises (credit_code, name, legal_representative, industry_code, host_town, introducer_town, \
-                 introducer_department, project_area, grid_id, address, contact_name, contact_phone, status, created_at, updated_at) VALUES ",
-            );
-            for (i, e) in chunk.iter().enumerate() {
-                s.push(if i == 0 { "(" } else { ", (" });
-                s.text(e.credit_code.as_str())
-                    .push(", ")
-                    .text(e.name.clone())
-                    .push(", ");
-                s.text(e.legal_representative.clone())
-                    .push(", ")
-                    .text(e.industry_code.clone())
-                    .push(", ");
-                s.text(e.host_town.clone())
-                    .push(", ")
-                    .bind(crate::sql::Arg::OptText(e.introducer_town.clone()))
-                    .push(", ");
-                s.bind(crate::sql::Arg::OptI64(e.introducer_department))
-                    .push(", ");
-                s.bind(crate::sql::Arg::OptText(e.project_area.clone()))
-                    .push(", ");
-                s.bind(crate::sql::Arg::OptI64(e.grid_id)).push(", ");
-                s.text(e.address.clone())
-                    .push(", ")
-                    .text(e.contact_name.clone())
-                    .push(", ");
-                s.text(e.contact_phone.clone())
-                    .push(", ")
-                    .text(e.status.clone())
-                    .push(", ");
-                s.i64(now).push(", ").i64(now).push(")");
-            }
-            n += s
-                .query()
-                .execute(&mut *tx.tx)
-                .await
-                .map_err(|err| Error::from(err).unique_as("统一社会信用代码重复"))?
-                .rows_affected();
-        }
-        let entry = AuditEntry::ok("bulk_insert", "enterprise", "batch")
-            .detail(serde_json::json!({"rows": n}));
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await?;
-        Ok(n)
+    /// Per town: enterprises in scope hosted there and introduced by it (the enclave economy's
+    /// "every town has an enterprise in the zone" at a glance). (code, name, hosted, introduced).
+    pub async fn count_enterprises_by_town(&self, scope_: &Scope) -> Result<Vec<(String, String, i64, i64)>> {
+        let mut s = Sql::new(
+            "SELECT t.code, t.name, \
+             (SELECT COUNT(*) FROM enterprises e WHERE e.host_town = t.code",
+        );
+        scope::enterprises(&mut s, scope_);
+        s.push("), (SELECT COUNT(*) FROM enterprises e WHERE e.introducer_town = t.code");
+        scope::enterprises(&mut s, scope_);
+        s.push(") FROM towns t ORDER BY t.code");
+        let rows = s.fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))).collect()
     }
 }

@@ -24,9 +24,7 @@ impl Error {
     /// A unique-constraint violation becomes a conflict with the given message; anything else is kept.
     pub(crate) fn unique_as(self, message: &str) -> Error {
         match &self {
-            Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => {
-                Error::Conflict(message.to_string())
-            }
+            Error::Db(sqlx::Error::Database(d)) if d.is_unique_violation() => Error::Conflict(message.to_string()),
             _ => self,
         }
     }

@@ -5,6 +5,7 @@
 
 mod apikeys;
 mod audit;
+mod enterprise_write;
 mod enterprises;
 mod error;
 mod logins;
@@ -19,6 +20,7 @@ mod users;
 
 pub use apikeys::ApiKeyRow;
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
+pub use enterprise_write::ImportCounts;
 pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
 pub use error::{Error, Result};
 pub use logins::{LoginFilter, LoginRow};
@@ -121,11 +123,7 @@ impl Store {
             Backend::Postgres => None,
         };
         let tx = self.pool.begin().await?;
-        Ok(Tx {
-            tx,
-            backend: self.backend,
-            _writer: guard,
-        })
+        Ok(Tx { tx, backend: self.backend, _writer: guard })
     }
 
     /// For `/readyz`: the database answers a trivial query.
@@ -142,18 +140,10 @@ impl Store {
             ));
         }
         if target.exists() {
-            return Err(Error::Invalid(format!(
-                "备份文件已存在：{}",
-                target.display()
-            )));
+            return Err(Error::Invalid(format!("备份文件已存在：{}", target.display())));
         }
-        let path = target
-            .to_str()
-            .ok_or_else(|| Error::Invalid("备份路径须为 UTF-8".into()))?;
-        sqlx::query("VACUUM INTO $1")
-            .bind(path.to_string())
-            .execute(&self.pool)
-            .await?;
+        let path = target.to_str().ok_or_else(|| Error::Invalid("备份路径须为 UTF-8".into()))?;
+        sqlx::query("VACUUM INTO $1").bind(path.to_string()).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -71,17 +71,11 @@ impl Store {
         tx.commit().await
     }
 
-    pub async fn list_logins(
-        &self,
-        f: &LoginFilter,
-        page: i64,
-        per_page: i64,
-    ) -> Result<Page<LoginRow>> {
+    pub async fn list_logins(&self, f: &LoginFilter, page: i64, per_page: i64) -> Result<Page<LoginRow>> {
         let (page, per_page, offset) = paging(page, per_page);
         let mut count = Sql::new("SELECT COUNT(*) FROM login_log WHERE 1 = 1");
-        let mut list = Sql::new(
-            "SELECT id, at, username, user_id, ip, user_agent, result, reason FROM login_log WHERE 1 = 1",
-        );
+        let mut list =
+            Sql::new("SELECT id, at, username, user_id, ip, user_agent, result, reason FROM login_log WHERE 1 = 1");
         for s in [&mut count, &mut list] {
             if let Some(u) = &f.username {
                 s.push(" AND username LIKE ").like(u);
@@ -96,22 +90,9 @@ impl Store {
                 s.push(" AND at < ").i64(to);
             }
         }
-        list.push(" ORDER BY id DESC LIMIT ")
-            .i64(per_page)
-            .push(" OFFSET ")
-            .i64(offset);
+        list.push(" ORDER BY id DESC LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
         let total = count.count(self.pool()).await?;
-        let items = list
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let items = list.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
+        Ok(Page { items, total, page, per_page })
     }
 }

@@ -103,10 +103,7 @@ impl Store {
             .execute(&mut *tx.tx)
             .await?;
         }
-        for (names, kind) in [
-            (&ZONE_DEPARTMENTS[..], "zone"),
-            (&COUNTY_DEPARTMENTS[..], "county"),
-        ] {
+        for (names, kind) in [(&ZONE_DEPARTMENTS[..], "zone"), (&COUNTY_DEPARTMENTS[..], "county")] {
             for name in names {
                 sqlx::query("INSERT INTO departments (name, kind, created_at) VALUES ($1, $2, $3) ON CONFLICT (name) DO NOTHING")
                     .bind(*name)
@@ -120,33 +117,14 @@ impl Store {
     }
 
     pub async fn towns(&self) -> Result<Vec<TownRow>> {
-        let rows = sqlx::query("SELECT code, name, kind FROM towns ORDER BY code")
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(TownRow {
-                    code: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    kind: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let rows = sqlx::query("SELECT code, name, kind FROM towns ORDER BY code").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok(TownRow { code: r.try_get(0)?, name: r.try_get(1)?, kind: r.try_get(2)? })).collect()
     }
 
     pub async fn departments(&self) -> Result<Vec<DepartmentRow>> {
-        let rows = sqlx::query("SELECT id, name, kind FROM departments ORDER BY kind DESC, id")
-            .fetch_all(self.pool())
-            .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(DepartmentRow {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    kind: r.try_get(2)?,
-                })
-            })
-            .collect()
+        let rows =
+            sqlx::query("SELECT id, name, kind FROM departments ORDER BY kind DESC, id").fetch_all(self.pool()).await?;
+        rows.iter().map(|r| Ok(DepartmentRow { id: r.try_get(0)?, name: r.try_get(1)?, kind: r.try_get(2)? })).collect()
     }
 
     pub async fn department_by_name(&self, name: &str) -> Result<Option<DepartmentRow>> {
@@ -154,38 +132,22 @@ impl Store {
             .bind(name.to_string())
             .fetch_optional(self.pool())
             .await?;
-        r.map(|r| {
-            Ok(DepartmentRow {
-                id: r.try_get(0)?,
-                name: r.try_get(1)?,
-                kind: r.try_get(2)?,
-            })
-        })
-        .transpose()
+        r.map(|r| Ok(DepartmentRow { id: r.try_get(0)?, name: r.try_get(1)?, kind: r.try_get(2)? })).transpose()
     }
 
-    pub async fn create_department(
-        &self,
-        actor: &Actor,
-        name: &str,
-        kind: &str,
-        now: i64,
-    ) -> Result<i64> {
+    pub async fn create_department(&self, actor: &Actor, name: &str, kind: &str, now: i64) -> Result<i64> {
         if kind != "zone" && kind != "county" {
-            return Err(Error::Invalid(
-                "部门类型应为开发区内设部门或县直部门".into(),
-            ));
+            return Err(Error::Invalid("部门类型应为开发区内设部门或县直部门".into()));
         }
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO departments (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(name.to_string())
-        .bind(kind.to_string())
-        .bind(now)
-        .fetch_one(&mut *tx.tx)
-        .await
-        .map_err(|e| Error::from(e).unique_as("部门名称已存在"))?;
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO departments (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(name.to_string())
+                .bind(kind.to_string())
+                .bind(now)
+                .fetch_one(&mut *tx.tx)
+                .await
+                .map_err(|e| Error::from(e).unique_as("部门名称已存在"))?;
         let entry = AuditEntry::ok("create_department", "department", id)
             .detail(serde_json::json!({"after": {"name": name, "kind": kind}}));
         self.audit(&mut tx, actor, entry, now).await?;
@@ -194,49 +156,32 @@ impl Store {
     }
 
     pub async fn grids(&self) -> Result<Vec<GridRow>> {
-        let rows = sqlx::query("SELECT id, name, description FROM grids ORDER BY id")
-            .fetch_all(self.pool())
-            .await?;
+        let rows = sqlx::query("SELECT id, name, description FROM grids ORDER BY id").fetch_all(self.pool()).await?;
         rows.iter()
-            .map(|r| {
-                Ok(GridRow {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    description: r.try_get(2)?,
-                })
-            })
+            .map(|r| Ok(GridRow { id: r.try_get(0)?, name: r.try_get(1)?, description: r.try_get(2)? }))
             .collect()
     }
 
-    pub async fn create_grid(
-        &self,
-        actor: &Actor,
-        name: &str,
-        description: &str,
-        now: i64,
-    ) -> Result<i64> {
+    pub async fn create_grid(&self, actor: &Actor, name: &str, description: &str, now: i64) -> Result<i64> {
         let mut tx = self.begin().await?;
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO grids (name, description, created_at) VALUES ($1, $2, $3) RETURNING id",
-        )
-        .bind(name.to_string())
-        .bind(description.to_string())
-        .bind(now)
-        .fetch_one(&mut *tx.tx)
-        .await
-        .map_err(|e| Error::from(e).unique_as("网格名称已存在"))?;
-        let entry = AuditEntry::ok("create_grid", "grid", id)
-            .detail(serde_json::json!({"after": {"name": name}}));
+        let id: i64 =
+            sqlx::query_scalar("INSERT INTO grids (name, description, created_at) VALUES ($1, $2, $3) RETURNING id")
+                .bind(name.to_string())
+                .bind(description.to_string())
+                .bind(now)
+                .fetch_one(&mut *tx.tx)
+                .await
+                .map_err(|e| Error::from(e).unique_as("网格名称已存在"))?;
+        let entry = AuditEntry::ok("create_grid", "grid", id).detail(serde_json::json!({"after": {"name": name}}));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(id)
     }
 
     pub async fn project_areas(&self) -> Result<Vec<ProjectAreaRow>> {
-        let rows =
-            sqlx::query("SELECT code, name, industries, polygon FROM project_areas ORDER BY code")
-                .fetch_all(self.pool())
-                .await?;
+        let rows = sqlx::query("SELECT code, name, industries, polygon FROM project_areas ORDER BY code")
+            .fetch_all(self.pool())
+            .await?;
         rows.iter()
             .map(|r| {
                 Ok(ProjectAreaRow {
@@ -249,13 +194,7 @@ impl Store {
             .collect()
     }
 
-    pub async fn assign_supervisor(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        enterprise_id: i64,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn assign_supervisor(&self, actor: &Actor, user_id: i64, enterprise_id: i64, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         sqlx::query(
             "INSERT INTO supervisor_assignments (user_id, enterprise_id) VALUES ($1, $2) ON CONFLICT (user_id, enterprise_id) DO NOTHING",

@@ -14,19 +14,11 @@ impl Store {
             .bind(POLICY_KEY)
             .fetch_optional(self.pool())
             .await?;
-        Ok(v.and_then(|v| serde_json::from_str(&v).ok())
-            .unwrap_or_default())
+        Ok(v.and_then(|v| serde_json::from_str(&v).ok()).unwrap_or_default())
     }
 
     pub async fn set_policy(&self, actor: &Actor, p: &PasswordPolicy, now: i64) -> Result<()> {
-        p.validate().map_err(|errs| {
-            Error::Invalid(
-                errs.into_iter()
-                    .map(|(_, m)| m)
-                    .collect::<Vec<_>>()
-                    .join("；"),
-            )
-        })?;
+        p.validate().map_err(|errs| Error::Invalid(errs.into_iter().map(|(_, m)| m).collect::<Vec<_>>().join("；")))?;
         let before = self.policy().await?;
         let value = serde_json::to_string(p).map_err(|e| Error::Invalid(e.to_string()))?;
         let mut tx = self.begin().await?;

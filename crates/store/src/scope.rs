@@ -17,9 +17,7 @@ pub(crate) fn enterprises(sql: &mut Sql, scope: &Scope) {
         }
         Scope::Town(code) => {
             sql.push(" AND (e.host_town = ").text(code.clone());
-            sql.push(" OR e.introducer_town = ")
-                .text(code.clone())
-                .push(")");
+            sql.push(" OR e.introducer_town = ").text(code.clone()).push(")");
         }
         Scope::CountyDepartment(d) => {
             sql.push(" AND e.introducer_department = ").i64(*d);
@@ -28,11 +26,9 @@ pub(crate) fn enterprises(sql: &mut Sql, scope: &Scope) {
             sql.push(" AND e.id = ").i64(*id);
         }
         Scope::Assigned(user) => {
-            sql.push(
-                " AND e.id IN (SELECT enterprise_id FROM supervisor_assignments WHERE user_id = ",
-            )
-            .i64(*user)
-            .push(")");
+            sql.push(" AND e.id IN (SELECT enterprise_id FROM supervisor_assignments WHERE user_id = ")
+                .i64(*user)
+                .push(")");
         }
     }
 }

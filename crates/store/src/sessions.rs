@@ -24,11 +24,7 @@ impl Store {
     /// The stored form of a session token or API key: HMAC-SM3 under the token key, or SM3.
     pub(crate) fn token_hash(&self, token: &str) -> String {
         match self.token_key.as_deref() {
-            Some(k) => hex::encode(dianxiaoer_core::audit_chain::link(
-                Some(k),
-                &[0; 32],
-                token.as_bytes(),
-            )),
+            Some(k) => hex::encode(dianxiaoer_core::audit_chain::link(Some(k), &[0; 32], token.as_bytes())),
             None => hex::encode(Sm3::digest(token.as_bytes())),
         }
     }
@@ -92,14 +88,12 @@ impl Store {
 
     /// Marks activity. Written at most once a minute per session to spare the database.
     pub async fn touch_session(&self, token: &str, now: i64) -> Result<()> {
-        sqlx::query(
-            "UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3",
-        )
-        .bind(now)
-        .bind(self.token_hash(token))
-        .bind(now - 60_000)
-        .execute(self.pool())
-        .await?;
+        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE token_hash = $2 AND last_seen_at < $3")
+            .bind(now)
+            .bind(self.token_hash(token))
+            .bind(now - 60_000)
+            .execute(self.pool())
+            .await?;
         Ok(())
     }
 
@@ -125,20 +119,17 @@ impl Store {
     pub async fn end_sessions(&self, actor: &Actor, user_id: i64, now: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
         let n = end_in(&mut tx, user_id).await?;
-        let entry =
-            AuditEntry::ok("end_sessions", "user", user_id).detail(serde_json::json!({"ended": n}));
+        let entry = AuditEntry::ok("end_sessions", "user", user_id).detail(serde_json::json!({"ended": n}));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(n)
     }
 
     pub async fn count_sessions(&self, user_id: i64) -> Result<i64> {
-        Ok(
-            sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .fetch_one(self.pool())
-                .await?,
-        )
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM sessions WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(self.pool())
+            .await?)
     }
 
     /// Removes sessions idle longer than `idle_ms` or older than `absolute_ms`.
@@ -156,11 +147,7 @@ impl Store {
 }
 
 pub(crate) async fn end_in(tx: &mut Tx<'_>, user_id: i64) -> Result<u64> {
-    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-        .bind(user_id)
-        .execute(&mut *tx.tx)
-        .await?
-        .rows_affected())
+    Ok(sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx.tx).await?.rows_affected())
 }
 
 /// A random session secret for demo mode, which needs no configuration.

@@ -23,10 +23,7 @@ pub(crate) struct Sql {
 
 impl Sql {
     pub fn new(text: &'static str) -> Sql {
-        Sql {
-            text: text.to_string(),
-            args: Vec::new(),
-        }
+        Sql { text: text.to_string(), args: Vec::new() }
     }
 
     pub fn push(&mut self, text: &'static str) -> &mut Sql {
@@ -51,10 +48,7 @@ impl Sql {
 
     /// A LIKE pattern matching `needle` anywhere, with the wildcards in `needle` escaped.
     pub fn like(&mut self, needle: &str) -> &mut Sql {
-        let escaped = needle
-            .replace('\\', "\\\\")
-            .replace('%', "\\%")
-            .replace('_', "\\_");
+        let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
         self.text(format!("%{escaped}%"));
         self.push(" ESCAPE '\\'")
     }
@@ -94,11 +88,7 @@ pub struct Page<T> {
 
 impl<T> Page<T> {
     pub fn pages(&self) -> i64 {
-        if self.per_page <= 0 {
-            1
-        } else {
-            ((self.total + self.per_page - 1) / self.per_page).max(1)
-        }
+        if self.per_page <= 0 { 1 } else { ((self.total + self.per_page - 1) / self.per_page).max(1) }
     }
 }
 
@@ -117,10 +107,7 @@ mod tests {
     fn numbers_parameters_in_order() {
         let mut s = Sql::new("SELECT * FROM t WHERE a = ");
         s.i64(1).push(" AND b LIKE ").like("5%_x");
-        assert_eq!(
-            s.text,
-            "SELECT * FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\\'"
-        );
+        assert_eq!(s.text, "SELECT * FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\\'");
         assert!(matches!(&s.args[1], Arg::Text(t) if t == "%5\\%\\_x%"));
     }
 

@@ -35,8 +35,7 @@ impl DatabaseUrl {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() || path == "/" {
                 return Err(Error::Url(
-                    "SQLite 地址缺少文件路径，例如 sqlite:///var/lib/dianxiaoer/dianxiaoer.db"
-                        .into(),
+                    "SQLite 地址缺少文件路径，例如 sqlite:///var/lib/dianxiaoer/dianxiaoer.db".into(),
                 ));
             }
             if path.contains(":memory:") {
@@ -50,16 +49,13 @@ impl DatabaseUrl {
             let host = host.split(['/', '?']).next().unwrap_or_default();
             if host.is_empty() && !raw.contains("host=") {
                 return Err(Error::Url(
-                    "PostgreSQL 地址缺少主机，例如 postgres://user@127.0.0.1:5432/dianxiaoer"
-                        .into(),
+                    "PostgreSQL 地址缺少主机，例如 postgres://user@127.0.0.1:5432/dianxiaoer".into(),
                 ));
             }
             return Ok(DatabaseUrl::Postgres(raw.to_string()));
         }
         let scheme = raw.split_once(':').map(|(s, _)| s).unwrap_or(raw);
-        Err(Error::Url(format!(
-            "不支持的数据库类型“{scheme}”，请使用 sqlite:///路径/文件.db 或 postgres://…"
-        )))
+        Err(Error::Url(format!("不支持的数据库类型“{scheme}”，请使用 sqlite:///路径/文件.db 或 postgres://…")))
     }
 
     pub fn backend(&self) -> Backend {
@@ -74,8 +70,7 @@ impl DatabaseUrl {
         if let DatabaseUrl::Sqlite(path) = self
             && let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty())
         {
-            std::fs::create_dir_all(dir)
-                .map_err(|e| Error::Url(format!("无法创建目录 {}：{e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| Error::Url(format!("无法创建目录 {}：{e}", dir.display())))?;
         }
         Ok(())
     }
@@ -110,30 +105,14 @@ mod tests {
 
     #[test]
     fn accepts_both_backends() {
-        assert_eq!(
-            DatabaseUrl::parse("sqlite:///var/x.db").ok(),
-            Some(DatabaseUrl::Sqlite("/var/x.db".into()))
-        );
-        assert_eq!(
-            DatabaseUrl::parse("sqlite://data/x.db").ok(),
-            Some(DatabaseUrl::Sqlite("data/x.db".into()))
-        );
-        assert!(matches!(
-            DatabaseUrl::parse("postgres://u:p@127.0.0.1/db"),
-            Ok(DatabaseUrl::Postgres(_))
-        ));
+        assert_eq!(DatabaseUrl::parse("sqlite:///var/x.db").ok(), Some(DatabaseUrl::Sqlite("/var/x.db".into())));
+        assert_eq!(DatabaseUrl::parse("sqlite://data/x.db").ok(), Some(DatabaseUrl::Sqlite("data/x.db".into())));
+        assert!(matches!(DatabaseUrl::parse("postgres://u:p@127.0.0.1/db"), Ok(DatabaseUrl::Postgres(_))));
     }
 
     #[test]
     fn refuses_unknown_and_malformed() {
-        for bad in [
-            "mysql://x/y",
-            "",
-            "file.db",
-            "sqlite://",
-            "postgres:///",
-            "sqlite::memory:",
-        ] {
+        for bad in ["mysql://x/y", "", "file.db", "sqlite://", "postgres:///", "sqlite::memory:"] {
             assert!(DatabaseUrl::parse(bad).is_err(), "{bad}");
         }
     }
@@ -141,9 +120,6 @@ mod tests {
     #[test]
     fn redacts_password() {
         let u = DatabaseUrl::parse("postgres://app:secret@db:5432/x").ok();
-        assert_eq!(
-            u.map(|u| u.redacted()),
-            Some("postgres://app@db:5432/x".into())
-        );
+        assert_eq!(u.map(|u| u.redacted()), Some("postgres://app@db:5432/x".into()));
     }
 }

@@ -133,38 +133,20 @@ impl Store {
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
         let mut s = Sql::new(SELECT);
         s.push(" WHERE u.username = ").text(username);
-        s.query()
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(row)
-            .transpose()
+        s.query().fetch_optional(self.pool()).await?.as_ref().map(row).transpose()
     }
 
     pub async fn user_by_id(&self, id: i64) -> Result<UserRow> {
         let mut s = Sql::new(SELECT);
         s.push(" WHERE u.id = ").i64(id);
-        s.query()
-            .fetch_optional(self.pool())
-            .await?
-            .as_ref()
-            .map(row)
-            .transpose()?
-            .ok_or(Error::NotFound)
+        s.query().fetch_optional(self.pool()).await?.as_ref().map(row).transpose()?.ok_or(Error::NotFound)
     }
 
     pub async fn count_users(&self) -> Result<i64> {
-        Ok(Sql::new("SELECT COUNT(*) FROM users")
-            .count(self.pool())
-            .await?)
+        Ok(Sql::new("SELECT COUNT(*) FROM users").count(self.pool()).await?)
     }
 
-    pub async fn list_users(
-        &self,
-        f: &UserFilter,
-        page: i64,
-        per_page: i64,
-    ) -> Result<Page<UserRow>> {
+    pub async fn list_users(&self, f: &UserFilter, page: i64, per_page: i64) -> Result<Page<UserRow>> {
         let (page, per_page, offset) = paging(page, per_page);
         let mut count = Sql::new("SELECT COUNT(*) FROM users u WHERE 1 = 1");
         let mut list = Sql::new(SELECT);
@@ -178,23 +160,10 @@ impl Store {
                 s.push(" AND u.role = ").text(r.code());
             }
         }
-        list.push(" ORDER BY u.id LIMIT ")
-            .i64(per_page)
-            .push(" OFFSET ")
-            .i64(offset);
+        list.push(" ORDER BY u.id LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
         let total = count.count(self.pool()).await?;
-        let items = list
-            .fetch_all(self.pool())
-            .await?
-            .iter()
-            .map(row)
-            .collect::<Result<_>>()?;
-        Ok(Page {
-            items,
-            total,
-            page,
-            per_page,
-        })
+        let items = list.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
+        Ok(Page { items, total, page, per_page })
     }
 
     /// Creates an account and audits it in the same transaction.
@@ -231,24 +200,16 @@ impl Store {
         .fetch_one(&mut *tx.tx)
         .await
         .map_err(|e| Error::from(e).unique_as("用户名已存在"))?;
-        sqlx::query(
-            "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(id)
-        .bind(u.password_hash.clone())
-        .bind(now)
-        .execute(&mut *tx.tx)
-        .await?;
+        sqlx::query("INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)")
+            .bind(id)
+            .bind(u.password_hash.clone())
+            .bind(now)
+            .execute(&mut *tx.tx)
+            .await?;
         Ok(id)
     }
 
-    pub async fn update_user(
-        &self,
-        actor: &Actor,
-        id: i64,
-        u: &UserUpdate,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn update_user(&self, actor: &Actor, id: i64, u: &UserUpdate, now: i64) -> Result<()> {
         let before = self.user_by_id(id).await?;
         let mut tx = self.begin().await?;
         let n = sqlx::query(
@@ -271,10 +232,7 @@ impl Store {
         }
         if before.role != u.role || before.attachment() != u.attachment {
             // A change of role or scope ends the sessions granted under the old one.
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(id)
-                .execute(&mut *tx.tx)
-                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(id).execute(&mut *tx.tx).await?;
         }
         let entry = AuditEntry::ok("update_user", "user", id).detail(serde_json::json!({
             "before": {"display_name": before.display_name, "role": before.role.code(), "attachment": before.attachment()},
@@ -286,17 +244,13 @@ impl Store {
 
     /// Recent password hashes, newest first, for the no-reuse rule.
     pub async fn password_history(&self, user_id: i64, n: u32) -> Result<Vec<String>> {
-        let rows = sqlx::query(
-            "SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2",
-        )
-        .bind(user_id)
-        .bind(i64::from(n))
-        .fetch_all(self.pool())
-        .await?;
-        Ok(rows
-            .iter()
-            .map(|r| r.try_get(0))
-            .collect::<std::result::Result<_, _>>()?)
+        let rows =
+            sqlx::query("SELECT password_hash FROM password_history WHERE user_id = $1 ORDER BY id DESC LIMIT $2")
+                .bind(user_id)
+                .bind(i64::from(n))
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.iter().map(|r| r.try_get(0)).collect::<std::result::Result<_, _>>()?)
     }
 
     /// Sets a new password hash and ends every session of the user. `must_change` is set for a reset by
@@ -324,36 +278,20 @@ impl Store {
         if n == 0 {
             return Err(Error::NotFound);
         }
-        sqlx::query(
-            "INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)",
-        )
-        .bind(user_id)
-        .bind(hash.to_string())
-        .bind(now)
-        .execute(&mut *tx.tx)
-        .await?;
-        sqlx::query("DELETE FROM sessions WHERE user_id = $1")
+        sqlx::query("INSERT INTO password_history (user_id, password_hash, created_at) VALUES ($1, $2, $3)")
             .bind(user_id)
+            .bind(hash.to_string())
+            .bind(now)
             .execute(&mut *tx.tx)
             .await?;
-        let action = if must_change {
-            "reset_password"
-        } else {
-            "change_password"
-        };
-        self.audit(&mut tx, actor, AuditEntry::ok(action, "user", user_id), now)
-            .await?;
+        sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx.tx).await?;
+        let action = if must_change { "reset_password" } else { "change_password" };
+        self.audit(&mut tx, actor, AuditEntry::ok(action, "user", user_id), now).await?;
         tx.commit().await
     }
 
     /// Disables or enables an account; disabling ends its sessions and revokes its API keys' use.
-    pub async fn set_disabled(
-        &self,
-        actor: &Actor,
-        user_id: i64,
-        disabled: bool,
-        now: i64,
-    ) -> Result<()> {
+    pub async fn set_disabled(&self, actor: &Actor, user_id: i64, disabled: bool, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         let n = sqlx::query("UPDATE users SET disabled = $1 WHERE id = $2")
             .bind(i64::from(disabled))
@@ -365,27 +303,15 @@ impl Store {
             return Err(Error::NotFound);
         }
         if disabled {
-            sqlx::query("DELETE FROM sessions WHERE user_id = $1")
-                .bind(user_id)
-                .execute(&mut *tx.tx)
-                .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1").bind(user_id).execute(&mut *tx.tx).await?;
         }
-        let action = if disabled {
-            "disable_user"
-        } else {
-            "enable_user"
-        };
-        self.audit(&mut tx, actor, AuditEntry::ok(action, "user", user_id), now)
-            .await?;
+        let action = if disabled { "disable_user" } else { "enable_user" };
+        self.audit(&mut tx, actor, AuditEntry::ok(action, "user", user_id), now).await?;
         tx.commit().await
     }
 
     /// Counts a failed login and locks the account when the policy says so. Returns the lock end.
-    pub async fn record_login_failure(
-        &self,
-        user_id: i64,
-        locked_until: Option<i64>,
-    ) -> Result<i64> {
+    pub async fn record_login_failure(&self, user_id: i64, locked_until: Option<i64>) -> Result<i64> {
         let mut tx = self.begin().await?;
         let n: i64 = sqlx::query_scalar(
             "UPDATE users SET failed_logins = failed_logins + 1 WHERE id = $1 RETURNING failed_logins",
@@ -416,22 +342,15 @@ impl Store {
     /// Unlock by the security admin; audited.
     pub async fn unlock_user(&self, actor: &Actor, user_id: i64, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
-        let n =
-            sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
-                .bind(user_id)
-                .execute(&mut *tx.tx)
-                .await?
-                .rows_affected();
+        let n = sqlx::query("UPDATE users SET failed_logins = 0, locked_until = NULL WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx.tx)
+            .await?
+            .rows_affected();
         if n == 0 {
             return Err(Error::NotFound);
         }
-        self.audit(
-            &mut tx,
-            actor,
-            AuditEntry::ok("unlock_user", "user", user_id),
-            now,
-        )
-        .await?;
+        self.audit(&mut tx, actor, AuditEntry::ok("unlock_user", "user", user_id), now).await?;
         tx.commit().await
     }
 
@@ -451,13 +370,8 @@ impl Store {
             .bind(user_id)
             .execute(&mut *tx.tx)
             .await?;
-        let action = if secret.is_some() {
-            "enrol_totp"
-        } else {
-            "remove_totp"
-        };
-        self.audit(&mut tx, actor, AuditEntry::ok(action, "user", user_id), now)
-            .await?;
+        let action = if secret.is_some() { "enrol_totp" } else { "remove_totp" };
+        self.audit(&mut tx, actor, AuditEntry::ok(action, "user", user_id), now).await?;
         tx.commit().await
     }
 

@@ -14,11 +14,7 @@ pub struct Session {
 }
 
 pub fn browser() -> Client {
-    Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 /// The value of the first hidden `_csrf` field of a page.
@@ -29,116 +25,58 @@ pub fn csrf_of(html: &str) -> Option<String> {
 }
 
 pub fn location(r: &Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
 impl Session {
     /// Signs in with a password that may still have to be changed: stops after the password step.
     pub async fn login_to(app: &TestApp, username: &str, password: &str) -> Session {
         let client = browser();
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
         let csrf = csrf_of(&page).unwrap();
         let r = client
             .post(app.url("/login"))
-            .form(&[
-                ("username", username),
-                ("password", password),
-                ("_csrf", &csrf),
-            ])
+            .form(&[("username", username), ("password", password), ("_csrf", &csrf)])
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::SEE_OTHER,
-            "login of {username} failed"
-        );
-        Session {
-            client,
-            base: app.base.clone(),
-            csrf: String::new(),
-            username: username.into(),
-        }
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username} failed");
+        Session { client, base: app.base.clone(), csrf: String::new(), username: username.into() }
     }
 
     /// Signs in through the login form and, for accounts with a second factor, the TOTP page.
     pub async fn login(app: &TestApp, username: &str, password: &str) -> Session {
         let client = browser();
-        let page = client
-            .get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap();
+        let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
         let csrf = csrf_of(&page).expect("login form has a CSRF field");
         let r = client
             .post(app.url("/login"))
-            .form(&[
-                ("username", username),
-                ("password", password),
-                ("_csrf", &csrf),
-            ])
+            .form(&[("username", username), ("password", password), ("_csrf", &csrf)])
             .send()
             .await
             .unwrap();
-        assert_eq!(
-            r.status(),
-            StatusCode::SEE_OTHER,
-            "login of {username} failed"
-        );
+        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username} failed");
         let mut to = location(&r);
         if to == "/login/totp" {
             // A new time step, so that codes of earlier logins are not refused as replays.
             app.clock.advance_ms(30_000);
-            let page = client
-                .get(app.url("/login/totp"))
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+            let page = client.get(app.url("/login/totp")).send().await.unwrap().text().await.unwrap();
             let csrf = csrf_of(&page).unwrap();
-            let code = totp::code_at(
-                &totp::base32_decode(TOTP_SECRET).unwrap(),
-                app.clock.now_ms() / 1000,
-            );
+            let code = totp::code_at(&totp::base32_decode(TOTP_SECRET).unwrap(), app.clock.now_ms() / 1000);
             let r = client
                 .post(app.url("/login/totp"))
                 .form(&[("code", code.as_str()), ("_csrf", &csrf)])
                 .send()
                 .await
                 .unwrap();
-            assert_eq!(
-                r.status(),
-                StatusCode::SEE_OTHER,
-                "TOTP of {username} failed"
-            );
+            assert_eq!(r.status(), StatusCode::SEE_OTHER, "TOTP of {username} failed");
             to = location(&r);
         }
         assert_eq!(to, "/", "{username} was sent to {to}");
         let home = client.get(app.url("/")).send().await.unwrap();
         assert_eq!(home.status(), StatusCode::OK);
         let csrf = csrf_of(&home.text().await.unwrap()).unwrap();
-        Session {
-            client,
-            base: app.base.clone(),
-            csrf,
-            username: username.into(),
-        }
+        Session { client, base: app.base.clone(), csrf, username: username.into() }
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -153,22 +91,11 @@ impl Session {
     pub async fn post_form(&self, path: &str, fields: &[(&str, &str)]) -> Response {
         let mut all: Vec<(&str, &str)> = fields.to_vec();
         all.push(("_csrf", &self.csrf));
-        self.client
-            .post(self.url(path))
-            .form(&all)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).form(&all).send().await.unwrap()
     }
 
     /// A JSON POST with the CSRF header.
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {
-        self.client
-            .post(self.url(path))
-            .header("x-csrf-token", &self.csrf)
-            .json(body)
-            .send()
-            .await
-            .unwrap()
+        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).json(body).send().await.unwrap()
     }
 }

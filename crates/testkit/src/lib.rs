@@ -85,9 +85,7 @@ pub fn postgres_url() -> Option<String> {
 
 /// Replaces the database name of a PostgreSQL URL.
 fn with_db(url: &str, db: &str) -> String {
-    let (head, query) = url
-        .split_once('?')
-        .map_or((url, None), |(h, q)| (h, Some(q)));
+    let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));
     let after = head.find("://").map_or(0, |i| i + 3);
     let base = match head[after..].find('/') {
         Some(i) => &head[..after + i],
@@ -100,9 +98,7 @@ fn with_db(url: &str, db: &str) -> String {
 }
 
 /// A fresh, empty database of `backend`; `None` when PostgreSQL is skipped.
-pub async fn fresh_database(
-    backend: Backend,
-) -> Option<(DatabaseUrl, Option<(String, String)>, Option<TempDir>)> {
+pub async fn fresh_database(backend: Backend) -> Option<(DatabaseUrl, Option<(String, String)>, Option<TempDir>)> {
     match backend {
         Backend::Sqlite => {
             let dir = temp_dir();
@@ -111,11 +107,7 @@ pub async fn fresh_database(
         }
         Backend::Postgres => {
             let server = postgres_url()?;
-            let name = format!(
-                "dxe_t_{}_{}",
-                std::process::id(),
-                COUNTER.fetch_add(1, Ordering::SeqCst)
-            );
+            let name = format!("dxe_t_{}_{}", std::process::id(), COUNTER.fetch_add(1, Ordering::SeqCst));
             admin_exec(&server, &format!("DROP DATABASE IF EXISTS {name}")).await;
             admin_exec(&server, &format!("CREATE DATABASE {name}")).await;
             let url = DatabaseUrl::parse(&with_db(&server, &name)).unwrap();
@@ -127,9 +119,7 @@ pub async fn fresh_database(
 async fn admin_exec(server: &str, sql: &str) {
     use sqlx::Connection;
     sqlx::any::install_default_drivers();
-    let mut c = sqlx::AnyConnection::connect(server)
-        .await
-        .expect("connect to the PostgreSQL test server");
+    let mut c = sqlx::AnyConnection::connect(server).await.expect("connect to the PostgreSQL test server");
     sqlx::raw_sql(sql).execute(&mut c).await.expect(sql);
     let _ = c.close().await;
 }
@@ -137,11 +127,7 @@ async fn admin_exec(server: &str, sql: &str) {
 /// Drops a test database created by [`fresh_database`].
 pub async fn drop_database(pg: &Option<(String, String)>) {
     if let Some((server, name)) = pg {
-        admin_exec(
-            server,
-            &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
-        )
-        .await;
+        admin_exec(server, &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await;
     }
 }
 
@@ -156,33 +142,20 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, config: WebConfig) -> Option<TestApp> {
         let (db_url, pg, dir) = fresh_database(backend).await?;
-        let keys = Keys {
-            audit: Some(b"test-audit-key".to_vec()),
-            token: Some(b"test-token-key-0123456789abcdef".to_vec()),
-        };
+        let keys =
+            Keys { audit: Some(b"test-audit-key".to_vec()), token: Some(b"test-token-key-0123456789abcdef".to_vec()) };
         let store = Store::open(&db_url, keys).await.expect("open store");
         let clock = Arc::new(ManualClock(AtomicI64::new(START_MS)));
         store.seed_reference(START_MS).await.unwrap();
         let fixture = seed(&store, START_MS).await;
-        let state = AppState::new(store.clone(), clock.clone(), config)
-            .await
-            .unwrap();
+        let state = AppState::new(store.clone(), clock.clone(), config).await.unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let st = state.clone();
         tokio::spawn(async move {
             let _ = dianxiaoer_web::serve(listener, st, std::future::pending()).await;
         });
-        Some(TestApp {
-            base: format!("http://{addr}"),
-            store,
-            clock,
-            state,
-            fixture,
-            db_url,
-            pg,
-            _dir: dir,
-        })
+        Some(TestApp { base: format!("http://{addr}"), store, clock, state, fixture, db_url, pg, _dir: dir })
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -224,14 +197,8 @@ mod tests {
 
     #[test]
     fn replaces_the_database_name() {
-        assert_eq!(
-            with_db("postgres://u@h:5432/postgres", "x"),
-            "postgres://u@h:5432/x"
-        );
-        assert_eq!(
-            with_db("postgres://u@h/postgres?sslmode=disable", "x"),
-            "postgres://u@h/x?sslmode=disable"
-        );
+        assert_eq!(with_db("postgres://u@h:5432/postgres", "x"), "postgres://u@h:5432/x");
+        assert_eq!(with_db("postgres://u@h/postgres?sslmode=disable", "x"), "postgres://u@h/x?sslmode=disable");
         assert_eq!(with_db("postgres://u@h", "x"), "postgres://u@h/x");
     }
 }

@@ -27,23 +27,12 @@ async fn tamper(backend: Backend) {
     assert!(n > 20);
 
     // Edit one field of record 10.
-    raw(
-        &app.db_url,
-        "UPDATE audit_log SET username = 'someone' WHERE seq = 10",
-    )
-    .await;
+    raw(&app.db_url, "UPDATE audit_log SET username = 'someone' WHERE seq = 10").await;
     let r = store.verify_audit_chain().await.unwrap();
     assert_eq!(r.first_bad_seq, Some(10), "{r:?}");
     assert!(r.problem.unwrap().contains("被修改"));
-    raw(
-        &app.db_url,
-        "UPDATE audit_log SET username = '命令行' WHERE seq = 10",
-    )
-    .await;
-    assert!(
-        store.verify_audit_chain().await.unwrap().problem.is_none(),
-        "restoring the value restores the chain"
-    );
+    raw(&app.db_url, "UPDATE audit_log SET username = '命令行' WHERE seq = 10").await;
+    assert!(store.verify_audit_chain().await.unwrap().problem.is_none(), "restoring the value restores the chain");
 
     // Swap records 12 and 13 (a reorder).
     raw(&app.db_url, "UPDATE audit_log SET seq = -1 WHERE seq = 12").await;
@@ -52,10 +41,7 @@ async fn tamper(backend: Backend) {
     let r = store.verify_audit_chain().await.unwrap();
     assert_eq!(r.first_bad_seq, Some(12), "{r:?}");
     raw(&app.db_url, "DELETE FROM audit_log WHERE seq >= 12").await;
-    assert!(
-        store.verify_audit_chain().await.unwrap().problem.is_none(),
-        "a clean prefix verifies"
-    );
+    assert!(store.verify_audit_chain().await.unwrap().problem.is_none(), "a clean prefix verifies");
 
     // Delete a record in the middle.
     raw(&app.db_url, "DELETE FROM audit_log WHERE seq = 5").await;
@@ -72,39 +58,19 @@ async fn audit_pages(backend: Backend) {
         return;
     };
     let s = app.login("auditor").await;
-    let html = s
-        .get("/audit/logs?action=create_user")
-        .await
-        .text()
-        .await
-        .unwrap();
+    let html = s.get("/audit/logs?action=create_user").await.text().await.unwrap();
     assert!(html.contains("create_user"));
     let r = s.post_form("/audit/verify", &[]).await;
     let html = r.text().await.unwrap();
     assert!(html.contains("审计链完整"), "{html}");
     let r = s.get("/audit/logs.xlsx?action=create_user").await;
-    assert_eq!(
-        r.headers()["content-type"],
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-    );
-    let logins = s
-        .get("/audit/logins?result=成功")
-        .await
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(r.headers()["content-type"], "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet");
+    let logins = s.get("/audit/logins?result=成功").await.text().await.unwrap();
     assert!(logins.contains("auditor"));
     // Exports are audited.
     let page = app
         .store
-        .list_audit(
-            &dianxiaoer_store::AuditFilter {
-                action: Some("export".into()),
-                ..Default::default()
-            },
-            1,
-            5,
-        )
+        .list_audit(&dianxiaoer_store::AuditFilter { action: Some("export".into()), ..Default::default() }, 1, 5)
         .await
         .unwrap();
     assert_eq!(page.total, 1);

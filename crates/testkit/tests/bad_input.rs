@@ -4,14 +4,7 @@
 use dianxiaoer_testkit::{Backend, TestApp, dual};
 use reqwest::StatusCode;
 
-const NASTY: [&str; 6] = [
-    "' OR '1'='1",
-    "1; DROP TABLE users; --",
-    "%",
-    "_",
-    "\\",
-    "<script>alert(1)</script>",
-];
+const NASTY: [&str; 6] = ["' OR '1'='1", "1; DROP TABLE users; --", "%", "_", "\\", "<script>alert(1)</script>"];
 
 async fn bad_input(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
@@ -32,10 +25,7 @@ async fn bad_input(backend: Backend) {
             (&admin, format!("/admin/users?q={q}")),
             (&admin, format!("/api/v1/users?q={q}")),
             (&sec, format!("/security/accounts?q={q}")),
-            (
-                &auditor,
-                format!("/audit/logs?username={q}&action={q}&object_id={q}"),
-            ),
+            (&auditor, format!("/audit/logs?username={q}&action={q}&object_id={q}")),
             (&auditor, format!("/audit/logins?username={q}")),
             (&auditor, format!("/api/v1/audit/logs?username={q}")),
         ] {
@@ -61,15 +51,7 @@ async fn bad_input(backend: Backend) {
     // Over-long and empty fields: errors beside the field, typed values kept, nothing written.
     let long = "长".repeat(100);
     let r = admin
-        .post_form(
-            "/admin/users",
-            &[
-                ("username", "ab"),
-                ("display_name", &long),
-                ("role", "leader"),
-                ("phone", "12"),
-            ],
-        )
+        .post_form("/admin/users", &[("username", "ab"), ("display_name", &long), ("role", "leader"), ("phone", "12")])
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     let html = r.text().await.unwrap();
@@ -77,32 +59,14 @@ async fn bad_input(backend: Backend) {
     assert!(html.contains("姓名不能超过 32 个字符"));
     assert!(html.contains("手机号应为 11 位数字"));
     assert!(html.contains("value=\"ab\""), "typed values are kept");
-    let r = admin
-        .post_form(
-            "/admin/users",
-            &[
-                ("username", ""),
-                ("display_name", ""),
-                ("role", "system_admin"),
-            ],
-        )
-        .await;
+    let r = admin.post_form("/admin/users", &[("username", ""), ("display_name", ""), ("role", "system_admin")]).await;
     let html = r.text().await.unwrap();
     assert!(html.contains("请填写用户名") && html.contains("管理员账号只能在服务器上用命令行创建"));
-    let r = admin
-        .post_json(
-            "/api/v1/users",
-            &serde_json::json!({"username": "x", "role": "nope"}),
-        )
-        .await;
+    let r = admin.post_json("/api/v1/users", &serde_json::json!({"username": "x", "role": "nope"})).await;
     assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
     let p: serde_json::Value = r.json().await.unwrap();
     assert!(p["errors"]["role"].is_string() && p["errors"]["username"].is_string());
-    assert_eq!(
-        app.store.count_users().await.unwrap(),
-        users_before,
-        "nothing written"
-    );
+    assert_eq!(app.store.count_users().await.unwrap(), users_before, "nothing written");
 
     // Wrong content type and malformed JSON.
     let r = admin
@@ -125,9 +89,7 @@ async fn bad_input(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = admin
-        .post_json("/api/v1/users", &serde_json::json!({"username": 5}))
-        .await;
+    let r = admin.post_json("/api/v1/users", &serde_json::json!({"username": 5})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // Oversized body.
@@ -174,13 +136,5 @@ async fn bad_input(backend: Backend) {
 dual!(bad_input_is_refused_clearly, super::bad_input);
 
 fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| {
-            if b.is_ascii_alphanumeric() {
-                (b as char).to_string()
-            } else {
-                format!("%{b:02X}")
-            }
-        })
-        .collect()
+    s.bytes().map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") }).collect()
 }

@@ -8,33 +8,13 @@ use dianxiaoer_testkit::{Backend, PASSWORD, Session, TestApp, dual};
 use reqwest::StatusCode;
 
 fn loc(r: &reqwest::Response) -> String {
-    r.headers()
-        .get("location")
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .to_string()
+    r.headers().get("location").and_then(|v| v.to_str().ok()).unwrap_or("").to_string()
 }
 
-async fn login_form(
-    app: &TestApp,
-    c: &reqwest::Client,
-    user: &str,
-    pass: &str,
-) -> reqwest::Response {
-    let page = c
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+async fn login_form(app: &TestApp, c: &reqwest::Client, user: &str, pass: &str) -> reqwest::Response {
+    let page = c.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
     let csrf = dianxiaoer_testkit_csrf(&page);
-    c.post(app.url("/login"))
-        .form(&[("username", user), ("password", pass), ("_csrf", &csrf)])
-        .send()
-        .await
-        .unwrap()
+    c.post(app.url("/login")).form(&[("username", user), ("password", pass), ("_csrf", &csrf)]).send().await.unwrap()
 }
 
 fn dianxiaoer_testkit_csrf(html: &str) -> String {
@@ -44,11 +24,7 @@ fn dianxiaoer_testkit_csrf(html: &str) -> String {
 }
 
 fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .cookie_store(true)
-        .redirect(reqwest::redirect::Policy::none())
-        .build()
-        .unwrap()
+    reqwest::Client::builder().cookie_store(true).redirect(reqwest::redirect::Policy::none()).build().unwrap()
 }
 
 async fn sign_in_and_out(backend: Backend) {
@@ -58,10 +34,7 @@ async fn sign_in_and_out(backend: Backend) {
     // Anonymous pages redirect to the login; the API answers 401 with a problem document.
     let c = client();
     let r = c.get(app.url("/")).send().await.unwrap();
-    assert_eq!(
-        (r.status(), loc(&r)),
-        (StatusCode::SEE_OTHER, "/login".into())
-    );
+    assert_eq!((r.status(), loc(&r)), (StatusCode::SEE_OTHER, "/login".into()));
     let r = c.get(app.url("/api/v1/me")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers()["content-type"], "application/problem+json");
@@ -70,45 +43,22 @@ async fn sign_in_and_out(backend: Backend) {
     let me: serde_json::Value = s.get("/api/v1/me").await.json().await.unwrap();
     assert_eq!(me["user"]["username"], "leader");
     assert_eq!(me["scope"]["kind"], "zone");
-    let cookie = s
-        .get("/")
-        .await
-        .headers()
-        .get_all("set-cookie")
-        .iter()
-        .count();
+    let cookie = s.get("/").await.headers().get_all("set-cookie").iter().count();
     assert_eq!(cookie, 0, "no cookie churn on ordinary pages");
 
     // Logout revokes the session server-side.
     let r = s.post_form("/logout", &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(loc(&s.get("/").await), "/login");
-    assert_eq!(
-        app.store
-            .count_sessions(app.fixture.user("leader"))
-            .await
-            .unwrap(),
-        0
-    );
+    assert_eq!(app.store.count_sessions(app.fixture.user("leader")).await.unwrap(), 0);
 
     // A replayed session token (copied before logout) is refused.
     let c2 = client();
-    let page = c2
-        .get(app.url("/login"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c2.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
     let csrf = dianxiaoer_testkit_csrf(&page);
     let r = c2
         .post(app.url("/login"))
-        .form(&[
-            ("username", "leader"),
-            ("password", PASSWORD),
-            ("_csrf", &csrf),
-        ])
+        .form(&[("username", "leader"), ("password", PASSWORD), ("_csrf", &csrf)])
         .send()
         .await
         .unwrap();
@@ -119,28 +69,12 @@ async fn sign_in_and_out(backend: Backend) {
         .map(|v| v.to_str().unwrap().to_string())
         .find(|v| v.starts_with("dxe_session="))
         .unwrap();
-    let token = set
-        .trim_start_matches("dxe_session=")
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let token = set.trim_start_matches("dxe_session=").split(';').next().unwrap().to_string();
     assert!(set.contains("HttpOnly") && set.contains("SameSite=Strict"));
     assert_eq!(token.len(), 64, "256-bit session id");
-    let html = c2
-        .get(app.url("/"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let html = c2.get(app.url("/")).send().await.unwrap().text().await.unwrap();
     let csrf = dianxiaoer_testkit_csrf(&html);
-    c2.post(app.url("/logout"))
-        .form(&[("_csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
+    c2.post(app.url("/logout")).form(&[("_csrf", &csrf)]).send().await.unwrap();
     let r = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -157,22 +91,9 @@ async fn sign_in_and_out(backend: Backend) {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert!(r.text().await.unwrap().contains("用户名或密码错误"));
     let r = login_form(&app, &c, "nobody", "wrong").await;
-    assert!(
-        r.text().await.unwrap().contains("用户名或密码错误"),
-        "unknown users get the same answer"
-    );
-    let log = app
-        .store
-        .list_logins(
-            &LoginFilter {
-                result: Some("失败".into()),
-                ..Default::default()
-            },
-            1,
-            10,
-        )
-        .await
-        .unwrap();
+    assert!(r.text().await.unwrap().contains("用户名或密码错误"), "unknown users get the same answer");
+    let log =
+        app.store.list_logins(&LoginFilter { result: Some("失败".into()), ..Default::default() }, 1, 10).await.unwrap();
     assert_eq!(log.total, 2);
     assert!(log.items.iter().any(|l| l.reason == "用户名不存在"));
     app.cleanup().await;
@@ -188,11 +109,7 @@ async fn lockout(backend: Backend) {
         login_form(&app, &c, "staff", "Wrong#Pass1").await;
     }
     let r = login_form(&app, &c, "staff", PASSWORD).await;
-    assert_eq!(
-        r.status(),
-        StatusCode::UNAUTHORIZED,
-        "locked even with the right password"
-    );
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "locked even with the right password");
     assert!(r.text().await.unwrap().contains("已锁定"));
     // The lock ends after the lockout time.
     app.clock.advance_ms(31 * 60_000);
@@ -209,32 +126,13 @@ async fn csrf_and_forged_tokens(backend: Backend) {
     let s = app.login("ent_a").await;
     let id = app.fixture.enterprise("a");
     let path = format!("/enterprises/{id}/contact");
-    let form = [
-        ("address", "x路1号"),
-        ("contact_name", "王"),
-        ("contact_phone", "13811112222"),
-    ];
+    let form = [("address", "x路1号"), ("contact_name", "王"), ("contact_phone", "13811112222")];
     // No token, a forged token: 403, nothing written.
-    let r = s
-        .client
-        .post(s.url(&path))
-        .form(&form)
-        .send()
-        .await
-        .unwrap();
+    let r = s.client.post(s.url(&path)).form(&form).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let mut forged = form.to_vec();
-    forged.push((
-        "_csrf",
-        "00000000000000000000000000000000000000000000000000000000000000",
-    ));
-    let r = s
-        .client
-        .post(s.url(&path))
-        .form(&forged)
-        .send()
-        .await
-        .unwrap();
+    forged.push(("_csrf", "00000000000000000000000000000000000000000000000000000000000000"));
+    let r = s.client.post(s.url(&path)).form(&forged).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
     let r = s
         .client
@@ -243,16 +141,8 @@ async fn csrf_and_forged_tokens(backend: Backend) {
         .send()
         .await
         .unwrap();
-    assert_eq!(
-        r.status(),
-        StatusCode::FORBIDDEN,
-        "API with a cookie needs the header"
-    );
-    let e = app
-        .store
-        .enterprise(&dianxiaoer_core::access::Scope::Zone, id)
-        .await
-        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN, "API with a cookie needs the header");
+    let e = app.store.enterprise(&dianxiaoer_core::access::Scope::Zone, id).await.unwrap();
     assert_eq!(e.address, "沂水经济开发区");
     // With the token it works.
     let r = s.post_form(&path, &form).await;
@@ -261,11 +151,7 @@ async fn csrf_and_forged_tokens(backend: Backend) {
     let c = client();
     let r = c
         .post(app.url("/login"))
-        .form(&[
-            ("username", "leader"),
-            ("password", PASSWORD),
-            ("_csrf", "abc"),
-        ])
+        .form(&[("username", "leader"), ("password", PASSWORD), ("_csrf", "abc")])
         .send()
         .await
         .unwrap();
@@ -280,11 +166,7 @@ async fn timeouts(backend: Backend) {
     };
     let s = app.login("leader").await;
     app.clock.advance_ms(29 * 60_000);
-    assert_eq!(
-        s.get("/").await.status(),
-        StatusCode::OK,
-        "activity within the idle timeout"
-    );
+    assert_eq!(s.get("/").await.status(), StatusCode::OK, "activity within the idle timeout");
     app.clock.advance_ms(31 * 60_000);
     let r = s.get("/").await;
     assert_eq!(loc(&r), "/login?expired=1", "idle for 31 minutes");
@@ -311,65 +193,22 @@ async fn second_factor(backend: Backend) {
     let r = c.get(app.url("/admin/users")).send().await.unwrap();
     assert_eq!(loc(&r), "/login/totp");
     let r = c.get(app.url("/account/totp")).send().await.unwrap();
-    assert_eq!(
-        loc(&r),
-        "/login/totp",
-        "enrolment cannot be used to skip the challenge"
-    );
-    let page = c
-        .get(app.url("/login/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(loc(&r), "/login/totp", "enrolment cannot be used to skip the challenge");
+    let page = c.get(app.url("/login/totp")).send().await.unwrap().text().await.unwrap();
     let csrf = dianxiaoer_testkit_csrf(&page);
-    let r = c
-        .post(app.url("/login/totp"))
-        .form(&[("code", "000000"), ("_csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
+    let r = c.post(app.url("/login/totp")).form(&[("code", "000000"), ("_csrf", &csrf)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let secret = totp::base32_decode("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP").unwrap();
-    let code = totp::code_at(
-        &secret,
-        dianxiaoer_web::Clock::now_ms(app.clock.as_ref()) / 1000,
-    );
-    let r = c
-        .post(app.url("/login/totp"))
-        .form(&[("code", code.as_str()), ("_csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
+    let code = totp::code_at(&secret, dianxiaoer_web::Clock::now_ms(app.clock.as_ref()) / 1000);
+    let r = c.post(app.url("/login/totp")).form(&[("code", code.as_str()), ("_csrf", &csrf)]).send().await.unwrap();
     assert_eq!(loc(&r), "/");
-    assert_eq!(
-        c.get(app.url("/admin/users"))
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        StatusCode::OK
-    );
+    assert_eq!(c.get(app.url("/admin/users")).send().await.unwrap().status(), StatusCode::OK);
     // The same code cannot be used again (RFC 6238 §5.2).
     let c2 = client();
     login_form(&app, &c2, "admin", PASSWORD).await;
-    let page = c2
-        .get(app.url("/login/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = c2.get(app.url("/login/totp")).send().await.unwrap().text().await.unwrap();
     let csrf = dianxiaoer_testkit_csrf(&page);
-    let r = c2
-        .post(app.url("/login/totp"))
-        .form(&[("code", code.as_str()), ("_csrf", &csrf)])
-        .send()
-        .await
-        .unwrap();
+    let r = c2.post(app.url("/login/totp")).form(&[("code", code.as_str()), ("_csrf", &csrf)]).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     app.cleanup().await;
 }
@@ -380,55 +219,30 @@ async fn admin_without_factor_must_enrol(backend: Backend) {
         return;
     };
     let uid = app.fixture.user("auditor");
-    app.store
-        .set_totp(&dianxiaoer_store::Actor::cli(), uid, None, None, 0)
-        .await
-        .unwrap();
+    app.store.set_totp(&dianxiaoer_store::Actor::cli(), uid, None, None, 0).await.unwrap();
     let c = client();
     let r = login_form(&app, &c, "auditor", PASSWORD).await;
     assert_eq!(loc(&r), "/account/totp");
-    assert_eq!(
-        loc(&c.get(app.url("/audit/logs")).send().await.unwrap()),
-        "/account/totp"
-    );
-    let page = c
-        .get(app.url("/account/totp"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    assert_eq!(loc(&c.get(app.url("/audit/logs")).send().await.unwrap()), "/account/totp");
+    let page = c.get(app.url("/account/totp")).send().await.unwrap().text().await.unwrap();
     assert!(page.contains("otpauth://totp/"));
     let k = "name=\"secret\" value=\"";
     let i = page.find(k).unwrap() + k.len();
     let secret = page[i..i + page[i..].find('"').unwrap()].to_string();
     let csrf = dianxiaoer_testkit_csrf(&page);
-    let code = totp::code_at(
-        &totp::base32_decode(&secret).unwrap(),
-        dianxiaoer_web::Clock::now_ms(app.clock.as_ref()) / 1000,
-    );
+    let code =
+        totp::code_at(&totp::base32_decode(&secret).unwrap(), dianxiaoer_web::Clock::now_ms(app.clock.as_ref()) / 1000);
     let r = c
         .post(app.url("/account/totp"))
-        .form(&[
-            ("secret", secret.as_str()),
-            ("code", code.as_str()),
-            ("_csrf", &csrf),
-        ])
+        .form(&[("secret", secret.as_str()), ("code", code.as_str()), ("_csrf", &csrf)])
         .send()
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        c.get(app.url("/audit/logs")).send().await.unwrap().status(),
-        StatusCode::OK
-    );
+    assert_eq!(c.get(app.url("/audit/logs")).send().await.unwrap().status(), StatusCode::OK);
     app.cleanup().await;
 }
-dual!(
-    admin_without_factor_must_enrol,
-    super::admin_without_factor_must_enrol
-);
+dual!(admin_without_factor_must_enrol, super::admin_without_factor_must_enrol);
 
 async fn first_login_and_password_change(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
@@ -439,12 +253,7 @@ async fn first_login_and_password_change(backend: Backend) {
     let r = admin
         .post_form(
             "/admin/users",
-            &[
-                ("username", "newbie"),
-                ("display_name", "新人"),
-                ("role", "leader"),
-                ("phone", ""),
-            ],
+            &[("username", "newbie"), ("display_name", "新人"), ("role", "leader"), ("phone", "")],
         )
         .await;
     assert_eq!(r.status(), StatusCode::OK);
@@ -465,22 +274,12 @@ async fn first_login_and_password_change(backend: Backend) {
         s.client.post(s.url("/account/password")).form(&f).send()
     };
     // Too weak, reused, mismatched: errors next to the field, typed values not lost.
-    let r = post(vec![
-        ("current", temp.clone()),
-        ("new_password", "abc".into()),
-        ("confirm", "abc".into()),
-    ])
-    .await
-    .unwrap();
+    let r =
+        post(vec![("current", temp.clone()), ("new_password", "abc".into()), ("confirm", "abc".into())]).await.unwrap();
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("密码至少"));
-    let r = post(vec![
-        ("current", temp.clone()),
-        ("new_password", temp.clone()),
-        ("confirm", temp.clone()),
-    ])
-    .await
-    .unwrap();
+    let r =
+        post(vec![("current", temp.clone()), ("new_password", temp.clone()), ("confirm", temp.clone())]).await.unwrap();
     assert!(r.text().await.unwrap().contains("不能与最近"));
     let r = post(vec![
         ("current", temp.clone()),
@@ -498,17 +297,10 @@ async fn first_login_and_password_change(backend: Backend) {
     .await
     .unwrap();
     assert_eq!(loc(&r), "/account?ok=password");
-    assert_eq!(
-        s.get("/").await.status(),
-        StatusCode::OK,
-        "this browser keeps a fresh session"
-    );
+    assert_eq!(s.get("/").await.status(), StatusCode::OK, "this browser keeps a fresh session");
     app.cleanup().await;
 }
-dual!(
-    first_login_and_password_change,
-    super::first_login_and_password_change
-);
+dual!(first_login_and_password_change, super::first_login_and_password_change);
 
 async fn revocation(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else {
@@ -517,17 +309,13 @@ async fn revocation(backend: Backend) {
     let victim = app.login("victim").await;
     let sec = app.login("secadmin").await;
     let id = app.fixture.user("victim");
-    let r = sec
-        .post_form(&format!("/security/accounts/{id}/end-sessions"), &[])
-        .await;
+    let r = sec.post_form(&format!("/security/accounts/{id}/end-sessions"), &[]).await;
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
     assert_eq!(loc(&victim.get("/").await), "/login?expired=1");
     // Disabling ends sessions too and refuses new logins.
     let victim = app.login("victim").await;
     let admin = app.login("admin").await;
-    admin
-        .post_form(&format!("/admin/users/{id}/disable"), &[])
-        .await;
+    admin.post_form(&format!("/admin/users/{id}/disable"), &[]).await;
     assert_eq!(loc(&victim.get("/").await), "/login?expired=1");
     let c = client();
     let r = login_form(&app, &c, "victim", PASSWORD).await;
@@ -541,59 +329,27 @@ async fn api_keys(backend: Backend) {
         return;
     };
     let s = app.login("xujiahu").await;
-    let r = s
-        .post_json("/api/v1/api-keys", &serde_json::json!({"name": "对接"}))
-        .await;
+    let r = s.post_json("/api/v1/api-keys", &serde_json::json!({"name": "对接"})).await;
     assert_eq!(r.status(), StatusCode::CREATED);
-    let key = r.json::<serde_json::Value>().await.unwrap()["key"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let key = r.json::<serde_json::Value>().await.unwrap()["key"].as_str().unwrap().to_string();
     let c = reqwest::Client::new();
-    let r = c
-        .get(app.url("/api/v1/enterprises"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(app.url("/api/v1/enterprises")).bearer_auth(&key).send().await.unwrap();
     let page: serde_json::Value = r.json().await.unwrap();
     assert_eq!(page["total"], 2, "the key has its creator's scope");
-    let r = c
-        .get(app.url("/api/v1/audit/logs"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(app.url("/api/v1/audit/logs")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
-    let r = c
-        .get(app.url("/api/v1/me"))
-        .bearer_auth("dxe_not_a_key")
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(app.url("/api/v1/me")).bearer_auth("dxe_not_a_key").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // Revoked keys stop working.
     let keys: serde_json::Value = s.get("/api/v1/api-keys").await.json().await.unwrap();
     let kid = keys[0]["id"].as_i64().unwrap();
-    let r = s
-        .post_json(
-            &format!("/api/v1/api-keys/{kid}/revoke"),
-            &serde_json::json!({}),
-        )
-        .await;
+    let r = s.post_json(&format!("/api/v1/api-keys/{kid}/revoke"), &serde_json::json!({})).await;
     assert_eq!(r.status(), StatusCode::NO_CONTENT);
-    let r = c
-        .get(app.url("/api/v1/me"))
-        .bearer_auth(&key)
-        .send()
-        .await
-        .unwrap();
+    let r = c.get(app.url("/api/v1/me")).bearer_auth(&key).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     // Admins cannot create keys.
     let a = app.login("admin").await;
-    let r = a
-        .post_json("/api/v1/api-keys", &serde_json::json!({"name": "x"}))
-        .await;
+    let r = a.post_json("/api/v1/api-keys", &serde_json::json!({"name": "x"})).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     app.cleanup().await;
 }

@@ -27,35 +27,22 @@ fn concrete(app: &TestApp, path: &str) -> String {
     } else {
         999_999
     };
-    path.replace("{id}", &id.to_string())
-        .replace("{file}", "app.css")
+    path.replace("{id}", &id.to_string()).replace("{file}", "app.css")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, method: &str, path: &str) -> reqwest::Response {
     let client = match s {
         Some(s) => s.client.clone(),
-        None => reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap(),
+        None => reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap(),
     };
     let csrf = s.map(|s| s.csrf.clone()).unwrap_or_default();
     let url = app.url(path);
     match (method, path.starts_with("/api/")) {
         ("GET", _) => client.get(url).send().await.unwrap(),
-        ("POST", true) => client
-            .post(url)
-            .header("x-csrf-token", csrf)
-            .json(&serde_json::json!({}))
-            .send()
-            .await
-            .unwrap(),
-        ("POST", false) => client
-            .post(url)
-            .form(&[("_csrf", csrf)])
-            .send()
-            .await
-            .unwrap(),
+        ("POST", true) => {
+            client.post(url).header("x-csrf-token", csrf).json(&serde_json::json!({})).send().await.unwrap()
+        }
+        ("POST", false) => client.post(url).form(&[("_csrf", csrf)]).send().await.unwrap(),
         _ => panic!("method {method}"),
     }
 }
@@ -91,9 +78,7 @@ async fn matrix(backend: Backend) {
             let ok = match r.permission {
                 None => !st.is_server_error(),
                 Some(p) if permits(role, p) => {
-                    !st.is_server_error()
-                        && st != StatusCode::FORBIDDEN
-                        && st != StatusCode::UNAUTHORIZED
+                    !st.is_server_error() && st != StatusCode::FORBIDDEN && st != StatusCode::UNAUTHORIZED
                 }
                 Some(_) => st == StatusCode::FORBIDDEN,
             };
@@ -111,12 +96,7 @@ async fn matrix(backend: Backend) {
         let resp = s.post_form("/logout", &[]).await;
         assert_eq!(resp.status(), StatusCode::SEE_OTHER, "{user} logs out");
     }
-    assert!(
-        failures.is_empty(),
-        "{} of {checked} combinations wrong:\n{}",
-        failures.len(),
-        failures.join("\n")
-    );
+    assert!(failures.is_empty(), "{} of {checked} combinations wrong:\n{}", failures.len(), failures.join("\n"));
     assert!(checked >= routes.len() * 10 - ROLES.len());
     app.cleanup().await;
 }
@@ -125,11 +105,7 @@ dual!(every_route_every_role, super::matrix);
 /// The table itself: every non-public route names a permission, and only the expected ones are public.
 #[test]
 fn only_the_expected_routes_are_public() {
-    let public: Vec<_> = specs()
-        .into_iter()
-        .filter(|r| r.permission.is_none())
-        .map(|r| (r.method, r.path))
-        .collect();
+    let public: Vec<_> = specs().into_iter().filter(|r| r.permission.is_none()).map(|r| (r.method, r.path)).collect();
     assert_eq!(
         public,
         vec![

@@ -7,18 +7,8 @@ use reqwest::StatusCode;
 use std::collections::BTreeSet;
 
 async fn listed(s: &dianxiaoer_testkit::Session) -> BTreeSet<i64> {
-    let v: serde_json::Value = s
-        .get("/api/v1/enterprises?per_page=100")
-        .await
-        .json()
-        .await
-        .unwrap();
-    v["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["id"].as_i64().unwrap())
-        .collect()
+    let v: serde_json::Value = s.get("/api/v1/enterprises?per_page=100").await.json().await.unwrap();
+    v["items"].as_array().unwrap().iter().map(|e| e["id"].as_i64().unwrap()).collect()
 }
 
 fn ids_in_page(html: &str) -> BTreeSet<i64> {
@@ -55,11 +45,7 @@ async fn scopes(backend: Backend) {
         for id in [a, b, c, d] {
             let page = s.get(&format!("/enterprises/{id}")).await.status();
             let api = s.get(&format!("/api/v1/enterprises/{id}")).await.status();
-            let want = if expect.contains(&id) {
-                StatusCode::OK
-            } else {
-                StatusCode::NOT_FOUND
-            };
+            let want = if expect.contains(&id) { StatusCode::OK } else { StatusCode::NOT_FOUND };
             assert_eq!((page, api), (want, want), "{user} reading enterprise {id}");
         }
         // The export holds exactly the scope too.
@@ -71,47 +57,20 @@ async fn scopes(backend: Backend) {
     assert_eq!(listed(&s).await, BTreeSet::from([b]));
     for admin in ["admin", "secadmin", "auditor"] {
         let s = app.login(admin).await;
-        assert_eq!(
-            s.get("/enterprises").await.status(),
-            StatusCode::FORBIDDEN,
-            "{admin} sees no business data"
-        );
-        assert_eq!(
-            s.get(&format!("/api/v1/enterprises/{a}")).await.status(),
-            StatusCode::FORBIDDEN
-        );
+        assert_eq!(s.get("/enterprises").await.status(), StatusCode::FORBIDDEN, "{admin} sees no business data");
+        assert_eq!(s.get(&format!("/api/v1/enterprises/{a}")).await.status(), StatusCode::FORBIDDEN);
     }
 
     // Enterprise A cannot write B's file by id, through the page or the API; nothing changes.
     let s = app.login("ent_a").await;
-    let form = [
-        ("address", "篡改路1号"),
-        ("contact_name", "某"),
-        ("contact_phone", "13800000000"),
-    ];
-    assert_eq!(
-        s.post_form(&format!("/enterprises/{b}/contact"), &form)
-            .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
+    let form = [("address", "篡改路1号"), ("contact_name", "某"), ("contact_phone", "13800000000")];
+    assert_eq!(s.post_form(&format!("/enterprises/{b}/contact"), &form).await.status(), StatusCode::NOT_FOUND);
     let body = serde_json::json!({"address": "篡改路1号", "contact_name": "某", "contact_phone": "13800000000"});
-    assert_eq!(
-        s.post_json(&format!("/api/v1/enterprises/{b}/contact"), &body)
-            .await
-            .status(),
-        StatusCode::NOT_FOUND
-    );
-    let eb = app
-        .store
-        .enterprise(&dianxiaoer_core::access::Scope::Zone, b)
-        .await
-        .unwrap();
+    assert_eq!(s.post_json(&format!("/api/v1/enterprises/{b}/contact"), &body).await.status(), StatusCode::NOT_FOUND);
+    let eb = app.store.enterprise(&dianxiaoer_core::access::Scope::Zone, b).await.unwrap();
     assert_eq!(eb.address, "沂水经济开发区");
     // Its own file it may edit, and the edit is audited with before and after.
-    let r = s
-        .post_json(&format!("/api/v1/enterprises/{a}/contact"), &body)
-        .await;
+    let r = s.post_json(&format!("/api/v1/enterprises/{a}/contact"), &body).await;
     assert_eq!(r.status(), StatusCode::OK);
     let audit = app
         .store
@@ -131,20 +90,10 @@ async fn scopes(backend: Backend) {
 
     // Phone numbers are masked for roles that do not serve the enterprise directly.
     let s = app.login("leader").await;
-    let e: serde_json::Value = s
-        .get(&format!("/api/v1/enterprises/{a}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let e: serde_json::Value = s.get(&format!("/api/v1/enterprises/{a}")).await.json().await.unwrap();
     assert_eq!(e["contact_phone"], "138****0000");
     let s = app.login("staff").await;
-    let e: serde_json::Value = s
-        .get(&format!("/api/v1/enterprises/{a}"))
-        .await
-        .json()
-        .await
-        .unwrap();
+    let e: serde_json::Value = s.get(&format!("/api/v1/enterprises/{a}")).await.json().await.unwrap();
     assert_eq!(e["contact_phone"], "13800000000");
     app.cleanup().await;
 }

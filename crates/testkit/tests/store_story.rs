@@ -4,8 +4,7 @@
 use dianxiaoer_core::access::{Attachment, Role, Scope};
 use dianxiaoer_core::password::PasswordPolicy;
 use dianxiaoer_store::{
-    Actor, AuditFilter, Contact, EnterpriseFilter, EnterpriseSort, Error, Keys, LoginFilter,
-    NewUser, Store,
+    Actor, AuditFilter, Contact, EnterpriseFilter, EnterpriseSort, Error, Keys, LoginFilter, NewUser, Store,
 };
 use dianxiaoer_testkit::{Backend, START_MS, drop_database, dual, fresh_database};
 
@@ -13,20 +12,8 @@ async fn story(backend: Backend) {
     let Some((url, pg, _dir)) = fresh_database(backend).await else {
         return;
     };
-    let store = Store::open(
-        &url,
-        Keys {
-            audit: Some(b"k".to_vec()),
-            token: None,
-        },
-    )
-    .await
-    .unwrap();
-    assert_eq!(
-        store.migrate().await.unwrap(),
-        0,
-        "migrations are applied once"
-    );
+    let store = Store::open(&url, Keys { audit: Some(b"k".to_vec()), token: None }).await.unwrap();
+    assert_eq!(store.migrate().await.unwrap(), 0, "migrations are applied once");
     store.seed_reference(START_MS).await.unwrap();
     store.seed_reference(START_MS).await.unwrap();
     assert_eq!(store.towns().await.unwrap().len(), 18);
@@ -39,92 +26,36 @@ async fn story(backend: Backend) {
     // Scope inside the store: each scope sees exactly its enterprises.
     let count = |s: Scope| {
         let store = store.clone();
-        async move {
-            store
-                .list_enterprises(&s, &EnterpriseFilter::default(), 1, 50)
-                .await
-                .unwrap()
-                .total
-        }
+        async move { store.list_enterprises(&s, &EnterpriseFilter::default(), 1, 50).await.unwrap().total }
     };
     assert_eq!(count(Scope::Zone).await, 4);
     assert_eq!(count(Scope::Nothing).await, 0);
-    assert_eq!(
-        count(Scope::Town("371323103".into())).await,
-        2,
-        "hosted a, introduced c"
-    );
+    assert_eq!(count(Scope::Town("371323103".into())).await, 2, "hosted a, introduced c");
     assert_eq!(count(Scope::Town("371323101".into())).await, 1);
     assert_eq!(count(Scope::Grid(f.grids[0])).await, 2);
     assert_eq!(count(Scope::CountyDepartment(f.county_department)).await, 1);
     assert_eq!(count(Scope::Enterprise(f.enterprise("a"))).await, 1);
     assert_eq!(count(Scope::Assigned(f.user("supervisor"))).await, 1);
     assert!(matches!(
-        store
-            .enterprise(&Scope::Enterprise(f.enterprise("a")), f.enterprise("b"))
-            .await,
+        store.enterprise(&Scope::Enterprise(f.enterprise("a")), f.enterprise("b")).await,
         Err(Error::NotFound)
     ));
 
     // Search text is data, never SQL; LIKE wildcards are literal.
-    for nasty in [
-        "' OR 1=1 --",
-        "%",
-        "_",
-        "\\",
-        "甲化工'; DROP TABLE enterprises; --",
-    ] {
-        let filter = EnterpriseFilter {
-            q: Some(nasty.into()),
-            ..Default::default()
-        };
-        assert_eq!(
-            store
-                .list_enterprises(&Scope::Zone, &filter, 1, 10)
-                .await
-                .unwrap()
-                .total,
-            0,
-            "{nasty}"
-        );
+    for nasty in ["' OR 1=1 --", "%", "_", "\\", "甲化工'; DROP TABLE enterprises; --"] {
+        let filter = EnterpriseFilter { q: Some(nasty.into()), ..Default::default() };
+        assert_eq!(store.list_enterprises(&Scope::Zone, &filter, 1, 10).await.unwrap().total, 0, "{nasty}");
     }
-    let filter = EnterpriseFilter {
-        q: Some("化工".into()),
-        sort: EnterpriseSort::Name,
-        ..Default::default()
-    };
-    assert_eq!(
-        store
-            .list_enterprises(&Scope::Zone, &filter, 1, 10)
-            .await
-            .unwrap()
-            .total,
-        1
-    );
+    let filter = EnterpriseFilter { q: Some("化工".into()), sort: EnterpriseSort::Name, ..Default::default() };
+    assert_eq!(store.list_enterprises(&Scope::Zone, &filter, 1, 10).await.unwrap().total, 1);
 
     // Writes outside scope change nothing.
     let other = Scope::Enterprise(f.enterprise("a"));
-    let c = |a: &str| Contact {
-        address: a.into(),
-        contact_name: "王五".into(),
-        contact_phone: "13800000000".into(),
-    };
-    let r = store
-        .update_enterprise_contact(&actor, &other, f.enterprise("b"), &c("x"), START_MS)
-        .await;
+    let c = |a: &str| Contact { address: a.into(), contact_name: "王五".into(), contact_phone: "13800000000".into() };
+    let r = store.update_enterprise_contact(&actor, &other, f.enterprise("b"), &c("x"), START_MS).await;
     assert!(matches!(r, Err(Error::NotFound)));
-    store
-        .update_enterprise_contact(&actor, &other, f.enterprise("a"), &c("新地址"), START_MS)
-        .await
-        .unwrap();
-    assert_eq!(
-        store
-            .enterprise(&Scope::Zone, f.enterprise("a"))
-            .await
-            .unwrap()
-            .address,
-        "新地址"
-    );
+    store.update_enterprise_contact(&actor, &other, f.enterprise("a"), &c("新地址"), START_MS).await.unwrap();
+    assert_eq!(store.enterprise(&Scope::Zone, f.enterprise("a")).await.unwrap().address, "新地址");
 
     // Accounts.
     let dup = NewUser {
@@ -137,94 +68,34 @@ async fn story(backend: Backend) {
         must_change_password: true,
         demo: false,
     };
-    assert!(matches!(
-        store.create_user(&actor, &dup, START_MS).await,
-        Err(Error::Conflict(_))
-    ));
+    assert!(matches!(store.create_user(&actor, &dup, START_MS).await, Err(Error::Conflict(_))));
     let uid = f.user("victim");
-    store
-        .create_session(
-            "a".repeat(64).as_str(),
-            uid,
-            "csrf",
-            true,
-            "127.0.0.1",
-            "test",
-            START_MS,
-        )
-        .await
-        .unwrap();
+    store.create_session("a".repeat(64).as_str(), uid, "csrf", true, "127.0.0.1", "test", START_MS).await.unwrap();
     assert_eq!(store.count_sessions(uid).await.unwrap(), 1);
-    store
-        .set_disabled(&actor, uid, true, START_MS)
-        .await
-        .unwrap();
-    assert_eq!(
-        store.count_sessions(uid).await.unwrap(),
-        0,
-        "disabling ends sessions"
-    );
+    store.set_disabled(&actor, uid, true, START_MS).await.unwrap();
+    assert_eq!(store.count_sessions(uid).await.unwrap(), 0, "disabling ends sessions");
     assert!(store.user_by_id(uid).await.unwrap().disabled);
-    store
-        .record_login_failure(uid, Some(START_MS + 1000))
-        .await
-        .unwrap();
+    store.record_login_failure(uid, Some(START_MS + 1000)).await.unwrap();
     assert!(store.user_by_id(uid).await.unwrap().is_locked(START_MS));
     store.unlock_user(&actor, uid, START_MS).await.unwrap();
     assert!(!store.user_by_id(uid).await.unwrap().is_locked(START_MS));
     assert!(store.use_totp_step(uid, 10).await.unwrap());
-    assert!(
-        !store.use_totp_step(uid, 10).await.unwrap(),
-        "a TOTP step is used once"
-    );
+    assert!(!store.use_totp_step(uid, 10).await.unwrap(), "a TOTP step is used once");
 
     // Policy.
-    let mut p = PasswordPolicy {
-        min_length: 12,
-        ..Default::default()
-    };
+    let mut p = PasswordPolicy { min_length: 12, ..Default::default() };
     store.set_policy(&actor, &p, START_MS).await.unwrap();
     assert_eq!(store.policy().await.unwrap().min_length, 12);
     p.min_length = 2;
-    assert!(matches!(
-        store.set_policy(&actor, &p, START_MS).await,
-        Err(Error::Invalid(_))
-    ));
+    assert!(matches!(store.set_policy(&actor, &p, START_MS).await, Err(Error::Invalid(_))));
 
     // Logs and the chain.
-    store
-        .log_login(
-            "leader",
-            None,
-            "127.0.0.1",
-            "ua",
-            false,
-            "密码错误",
-            START_MS,
-        )
-        .await
-        .unwrap();
-    let logins = store
-        .list_logins(
-            &LoginFilter {
-                result: Some("失败".into()),
-                ..Default::default()
-            },
-            1,
-            10,
-        )
-        .await
-        .unwrap();
+    store.log_login("leader", None, "127.0.0.1", "ua", false, "密码错误", START_MS).await.unwrap();
+    let logins =
+        store.list_logins(&LoginFilter { result: Some("失败".into()), ..Default::default() }, 1, 10).await.unwrap();
     assert_eq!(logins.total, 1);
     let audit = store
-        .list_audit(
-            &AuditFilter {
-                action: Some("create_user".into()),
-                ..Default::default()
-            },
-            1,
-            100,
-        )
+        .list_audit(&AuditFilter { action: Some("create_user".into()), ..Default::default() }, 1, 100)
         .await
         .unwrap();
     assert_eq!(audit.total, 14);
@@ -233,23 +104,12 @@ async fn story(backend: Backend) {
     assert_eq!(report.checked, 28, "one record per change");
 
     // Pruning keeps at least 180 days.
-    assert!(
-        store
-            .prune_audit(&actor, START_MS, START_MS + 86_400_000)
-            .await
-            .is_err()
-    );
+    assert!(store.prune_audit(&actor, START_MS, START_MS + 86_400_000).await.is_err());
     let later = START_MS + 200 * 86_400_000;
-    let removed = store
-        .prune_audit(&actor, START_MS + 1, later)
-        .await
-        .unwrap();
+    let removed = store.prune_audit(&actor, START_MS + 1, later).await.unwrap();
     assert!(removed > 0);
     let report = store.verify_audit_chain().await.unwrap();
-    assert!(
-        report.problem.is_none(),
-        "the chain still verifies from its new anchor: {report:?}"
-    );
+    assert!(report.problem.is_none(), "the chain still verifies from its new anchor: {report:?}");
 
     store.close().await;
     drop_database(&pg).await;

@@ -7,6 +7,8 @@ use crate::error::{ApiError, AppError, problem};
 use crate::form::ApiJson;
 use crate::pages::admin::{UserForm, parse_user_form, temporary_password};
 use crate::pages::audit::LogQuery;
+use crate::pages::enterprise_form::{self, Context, RawEnterprise};
+use crate::pages::enterprise_import::{self, Checked};
 use crate::pages::enterprises::{ContactForm, ListQuery, masked, parse_contact};
 use crate::pages::{paging, security::save_policy};
 use axum::Extension;
@@ -18,8 +20,8 @@ use dianxiaoer_core::password::PasswordPolicy;
 use dianxiaoer_core::text;
 use dianxiaoer_store::sessions::random_token;
 use dianxiaoer_store::{
-    ApiKeyRow, AuditRow, ChainReport, DepartmentRow, EnterpriseRow, LoginRow, NewUser, Page,
-    TownRow, UserFilter, UserRow,
+    ApiKeyRow, AuditRow, ChainReport, DepartmentRow, EnterpriseRow, LoginRow, NewUser, Page, TownRow, UserFilter,
+    UserRow,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -33,10 +35,7 @@ pub struct Me {
 }
 
 pub async fn me(Extension(me): Extension<CurrentUser>) -> ApiResult<Me> {
-    Ok(Json(Me {
-        user: me.user,
-        scope: me.scope,
-    }))
+    Ok(Json(Me { user: me.user, scope: me.scope }))
 }
 
 pub async fn towns(State(state): State<AppState>) -> ApiResult<Vec<TownRow>> {
@@ -50,16 +49,11 @@ pub async fn departments(State(state): State<AppState>) -> ApiResult<Vec<Departm
 /// Creates a key for `me`; shared with the account page.
 pub async fn new_key(state: &AppState, me: &CurrentUser, name: &str) -> Result<String, AppError> {
     if me.user.role.is_admin() {
-        return Err(AppError::BadRequest(
-            "管理员账号须使用动态口令登录，不能创建 API 密钥".into(),
-        ));
+        return Err(AppError::BadRequest("管理员账号须使用动态口令登录，不能创建 API 密钥".into()));
     }
     let name = text::required("名称", name, 40).map_err(AppError::BadRequest)?;
     let key = format!("dxe_{}", random_token(24));
-    state
-        .store
-        .create_api_key(&me.actor(), me.user.id, &name, &key, state.now())
-        .await?;
+    state.store.create_api_key(&me.actor(), me.user.id, &name, &key, state.now()).await?;
     Ok(key)
 }
 
@@ -81,11 +75,7 @@ pub async fn create_key(
     ApiJson(b): ApiJson<KeyBody>,
 ) -> Result<Response, ApiError> {
     let key = new_key(&state, &me, &b.name).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"key": key, "note": "密钥只显示这一次"})),
-    )
-        .into_response())
+    Ok((StatusCode::CREATED, Json(json!({"key": key, "note": "密钥只显示这一次"}))).into_response())
 }
 
 pub async fn revoke_key(
@@ -93,10 +83,7 @@ pub async fn revoke_key(
     Extension(me): Extension<CurrentUser>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .revoke_api_key(&me.actor(), me.user.id, id, state.now())
-        .await?;
+    state.store.revoke_api_key(&me.actor(), me.user.id, id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -108,37 +95,22 @@ pub struct UsersQuery {
     per_page: Option<i64>,
 }
 
-pub async fn users(
-    State(state): State<AppState>,
-    Query(q): Query<UsersQuery>,
-) -> ApiResult<Page<UserRow>> {
+pub async fn users(State(state): State<AppState>, Query(q): Query<UsersQuery>) -> ApiResult<Page<UserRow>> {
     let (page, per_page) = paging(q.page, q.per_page);
     let role = match q.role.as_deref().filter(|r| !r.is_empty()) {
-        Some(r) => Some(
-            dianxiaoer_core::access::Role::parse(r)
-                .ok_or_else(|| AppError::BadRequest("未知角色".into()))?,
-        ),
+        Some(r) => {
+            Some(dianxiaoer_core::access::Role::parse(r).ok_or_else(|| AppError::BadRequest("未知角色".into()))?)
+        }
         None => None,
     };
-    let filter = UserFilter {
-        q: q.q.filter(|s| !s.trim().is_empty()),
-        role,
-    };
+    let filter = UserFilter { q: q.q.filter(|s| !s.trim().is_empty()), role };
     Ok(Json(state.store.list_users(&filter, page, per_page).await?))
 }
 
 fn field_problem(errors: crate::pages::FieldErrors) -> Response {
-    let errs: Value = errors
-        .into_iter()
-        .map(|(k, v)| (k.to_string(), Value::String(v)))
-        .collect::<serde_json::Map<_, _>>()
-        .into();
-    problem(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "数据校验未通过",
-        "请按 errors 中的说明修改后重新提交",
-        Some(errs),
-    )
+    let errs: Value =
+        errors.into_iter().map(|(k, v)| (k.to_string(), Value::String(v))).collect::<serde_json::Map<_, _>>().into();
+    problem(StatusCode::UNPROCESSABLE_ENTITY, "数据校验未通过", "请按 errors 中的说明修改后重新提交", Some(errs))
 }
 
 pub async fn create_user(
@@ -161,15 +133,8 @@ pub async fn create_user(
         must_change_password: true,
         demo: false,
     };
-    let id = state
-        .store
-        .create_user(&me.actor(), &new, state.now())
-        .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(json!({"id": id, "temporary_password": temp})),
-    )
-        .into_response())
+    let id = state.store.create_user(&me.actor(), &new, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id, "temporary_password": temp}))).into_response())
 }
 
 pub async fn policy(State(state): State<AppState>) -> ApiResult<PasswordPolicy> {
@@ -193,50 +158,25 @@ pub async fn unlock(
     Extension(me): Extension<CurrentUser>,
     Path(id): Path<i64>,
 ) -> Result<StatusCode, ApiError> {
-    state
-        .store
-        .unlock_user(&me.actor(), id, state.now())
-        .await?;
+    state.store.unlock_user(&me.actor(), id, state.now()).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
-pub async fn audit_logs(
-    State(state): State<AppState>,
-    Query(q): Query<LogQuery>,
-) -> ApiResult<Page<AuditRow>> {
+pub async fn audit_logs(State(state): State<AppState>, Query(q): Query<LogQuery>) -> ApiResult<Page<AuditRow>> {
     let (page, per_page) = paging(q.page, q.per_page);
-    Ok(Json(
-        state
-            .store
-            .list_audit(&q.audit_filter(), page, per_page)
-            .await?,
-    ))
+    Ok(Json(state.store.list_audit(&q.audit_filter(), page, per_page).await?))
 }
 
-pub async fn logins(
-    State(state): State<AppState>,
-    Query(q): Query<LogQuery>,
-) -> ApiResult<Page<LoginRow>> {
+pub async fn logins(State(state): State<AppState>, Query(q): Query<LogQuery>) -> ApiResult<Page<LoginRow>> {
     let (page, per_page) = paging(q.page, q.per_page);
-    Ok(Json(
-        state
-            .store
-            .list_logins(&q.login_filter(), page, per_page)
-            .await?,
-    ))
+    Ok(Json(state.store.list_logins(&q.login_filter(), page, per_page).await?))
 }
 
-pub async fn verify(
-    State(state): State<AppState>,
-    Extension(me): Extension<CurrentUser>,
-) -> ApiResult<ChainReport> {
+pub async fn verify(State(state): State<AppState>, Extension(me): Extension<CurrentUser>) -> ApiResult<ChainReport> {
     let report = state.store.verify_audit_chain().await?;
     let entry = dianxiaoer_store::AuditEntry::ok("verify_audit_chain", "audit_log", "all")
         .detail(json!({"checked": report.checked, "first_bad_seq": report.first_bad_seq}));
-    state
-        .store
-        .audit_alone(&me.actor(), entry, state.now())
-        .await?;
+    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
     Ok(Json(report))
 }
 
@@ -247,10 +187,7 @@ pub async fn enterprises(
 ) -> ApiResult<Page<EnterpriseRow>> {
     let f = q.filter()?;
     let (page, per_page) = paging(q.page, q.per_page);
-    let mut rows = state
-        .store
-        .list_enterprises(&me.scope, &f, page, per_page)
-        .await?;
+    let mut rows = state.store.list_enterprises(&me.scope, &f, page, per_page).await?;
     rows.items = rows.items.into_iter().map(|e| masked(e, &me)).collect();
     Ok(Json(rows))
 }
@@ -260,10 +197,7 @@ pub async fn enterprise(
     Extension(me): Extension<CurrentUser>,
     Path(id): Path<i64>,
 ) -> ApiResult<EnterpriseRow> {
-    Ok(Json(masked(
-        state.store.enterprise(&me.scope, id).await?,
-        &me,
-    )))
+    Ok(Json(masked(state.store.enterprise(&me.scope, id).await?, &me)))
 }
 
 pub async fn update_contact(
@@ -273,9 +207,89 @@ pub async fn update_contact(
     ApiJson(f): ApiJson<ContactForm>,
 ) -> Result<Response, ApiError> {
     let c = parse_contact(&f).map_err(AppError::BadRequest)?;
-    state
-        .store
-        .update_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now())
-        .await?;
+    state.store.update_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now()).await?;
     Ok(Json(masked(state.store.enterprise(&me.scope, id).await?, &me)).into_response())
+}
+
+fn field_errors_problem(errors: crate::pages::FieldErrors) -> Response {
+    field_problem(errors)
+}
+
+pub async fn create_enterprise(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(raw): ApiJson<RawEnterprise>,
+) -> Result<Response, ApiError> {
+    let ctx = Context::load(&state).await?;
+    let input = match enterprise_form::parse(&raw, &ctx) {
+        Ok(i) => i,
+        Err(errors) => return Ok(field_errors_problem(errors)),
+    };
+    let id = state.store.create_enterprise(&me.actor(), &me.scope, &input, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(masked(state.store.enterprise(&me.scope, id).await?, &me))).into_response())
+}
+
+pub async fn update_enterprise(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(raw): ApiJson<RawEnterprise>,
+) -> Result<Response, ApiError> {
+    state.store.enterprise(&me.scope, id).await?;
+    let ctx = Context::load(&state).await?;
+    let input = match enterprise_form::parse(&raw, &ctx) {
+        Ok(i) => i,
+        Err(errors) => return Ok(field_errors_problem(errors)),
+    };
+    state.store.update_enterprise(&me.actor(), &me.scope, id, &input, state.now()).await?;
+    Ok(Json(masked(state.store.enterprise(&me.scope, id).await?, &me)).into_response())
+}
+
+/// The same import as the page: all rows or none; bad cells listed in the problem document.
+pub async fn import_enterprises(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    mut mp: axum::extract::Multipart,
+) -> Result<Response, ApiError> {
+    let mut bytes = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(format!("上传内容无法读取：{e}")))?
+    {
+        if field.name() == Some("file") {
+            bytes = Some(field.bytes().await.map_err(|_| AppError::TooLarge)?.to_vec());
+        }
+    }
+    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| AppError::BadRequest("缺少文件字段 file".into()))?;
+    let ctx = Context::load(&state).await?;
+    let checked = tokio::task::spawn_blocking(move || enterprise_import::check(bytes, &ctx))
+        .await
+        .map_err(|e| AppError::Internal(format!("import task: {e}")))?;
+    match checked {
+        Checked::Ready(rows) => {
+            let counts = state.store.import_enterprises(&me.actor(), &me.scope, &rows, state.now()).await?;
+            Ok(Json(counts).into_response())
+        }
+        Checked::Refused { sheet_error, cells, rows } => {
+            let detail =
+                sheet_error.unwrap_or_else(|| format!("{rows} 行中发现 {} 处错误，整个文件均未写入", cells.len()));
+            let cells: Vec<_> = cells.into_iter().take(1000).collect();
+            Ok(problem(StatusCode::UNPROCESSABLE_ENTITY, "导入未通过校验", &detail, Some(json!({"cells": cells}))))
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct IndustryQuery {
+    q: Option<String>,
+}
+
+/// Looks up GB/T 4754-2017 codes by code prefix or name.
+pub async fn industries(Query(q): Query<IndustryQuery>) -> ApiResult<Vec<Value>> {
+    let text = q.q.unwrap_or_default();
+    let found = dianxiaoer_core::industry::search(text.trim());
+    Ok(Json(
+        found
+            .into_iter()
+            .map(|c| json!({"code": c.code(), "name": c.name(), "level": c.level().label(), "path": c.path_names()}))
+            .collect(),
+    ))
 }

@@ -28,22 +28,14 @@ pub fn hash_password(password: &str) -> Result<String, AppError> {
 }
 
 pub fn verify_password(password: &str, hash: &str) -> bool {
-    PasswordHash::new(hash)
-        .map(|h| {
-            Argon2::default()
-                .verify_password(password.as_bytes(), &h)
-                .is_ok()
-        })
-        .unwrap_or(false)
+    PasswordHash::new(hash).map(|h| Argon2::default().verify_password(password.as_bytes(), &h).is_ok()).unwrap_or(false)
 }
 
 /// A hash of a random password, verified against when the username is unknown so that the answer
 /// takes as long as for a known one (no user enumeration by timing).
 pub fn dummy_hash() -> &'static str {
     static H: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    H.get_or_init(|| {
-        hash_password(&dianxiaoer_store::sessions::random_token(16)).unwrap_or_default()
-    })
+    H.get_or_init(|| hash_password(&dianxiaoer_store::sessions::random_token(16)).unwrap_or_default())
 }
 
 /// The signed-in user of a request.
@@ -82,14 +74,8 @@ pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
 }
 
 pub fn set_cookie(state: &AppState, name: &str, value: &str, max_age: Option<i64>) -> String {
-    let secure = if state.config.secure_cookies {
-        "; Secure"
-    } else {
-        ""
-    };
-    let age = max_age
-        .map(|a| format!("; Max-Age={a}"))
-        .unwrap_or_default();
+    let secure = if state.config.secure_cookies { "; Secure" } else { "" };
+    let age = max_age.map(|a| format!("; Max-Age={a}")).unwrap_or_default();
     format!("{name}={value}; Path=/; HttpOnly; SameSite=Strict{secure}{age}")
 }
 
@@ -104,27 +90,16 @@ pub fn client_ip(state: &AppState, headers: &HeaderMap, peer: Option<SocketAddr>
     {
         return ip.to_string();
     }
-    peer.map(|p| p.ip().to_string())
-        .unwrap_or_else(|| "unknown".into())
+    peer.map(|p| p.ip().to_string()).unwrap_or_else(|| "unknown".into())
 }
 
 pub fn user_agent(headers: &HeaderMap) -> String {
-    headers
-        .get(header::USER_AGENT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("")
-        .chars()
-        .take(256)
-        .collect()
+    headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).unwrap_or("").chars().take(256).collect()
 }
 
 /// Compares two tokens in time independent of where they differ.
 pub fn same_token(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
+    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
 enum Resolved {
@@ -133,18 +108,11 @@ enum Resolved {
     Expired,
 }
 
-async fn resolve(
-    state: &AppState,
-    headers: &HeaderMap,
-    ip: &str,
-    api: bool,
-) -> Result<Resolved, AppError> {
+async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> Result<Resolved, AppError> {
     let now = state.now();
     if api
-        && let Some(key) = headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
+        && let Some(key) =
+            headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()).and_then(|v| v.strip_prefix("Bearer "))
     {
         let Some(uid) = state.store.api_key_user(key.trim(), now).await? else {
             return Ok(Resolved::Anonymous);
@@ -155,14 +123,7 @@ async fn resolve(
         }
         let scope = user.scope();
         return Ok(Resolved::User(
-            Box::new(CurrentUser {
-                user,
-                scope,
-                csrf: String::new(),
-                token: None,
-                ip: ip.into(),
-                mfa_pending: false,
-            }),
+            Box::new(CurrentUser { user, scope, csrf: String::new(), token: None, ip: ip.into(), mfa_pending: false }),
             None,
         ));
     }
@@ -187,9 +148,7 @@ async fn resolve(
     state.store.touch_session(&token, now).await?;
     let pending = if !session.mfa_done {
         Some("mfa".to_string())
-    } else if user.must_change_password
-        || policy.is_expired(user.password_changed_at, now) && !user.demo
-    {
+    } else if user.must_change_password || policy.is_expired(user.password_changed_at, now) && !user.demo {
         Some("password".to_string())
     } else {
         None
@@ -209,23 +168,12 @@ async fn resolve(
 }
 
 fn deny(api: bool, e: AppError) -> Response {
-    if api {
-        problem(e.status(), e.title(), &e.detail(), None)
-    } else {
-        error_page(e.status(), e.title(), &e.detail())
-    }
+    if api { problem(e.status(), e.title(), &e.detail(), None) } else { error_page(e.status(), e.title(), &e.detail()) }
 }
 
 /// The guard in front of every route of the table.
-pub async fn guard(
-    State((state, g)): State<(AppState, Guard)>,
-    req: Request,
-    next: Next,
-) -> Response {
-    let peer = req
-        .extensions()
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|c| c.0);
+pub async fn guard(State((state, g)): State<(AppState, Guard)>, req: Request, next: Next) -> Response {
+    let peer = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0);
     let ip = client_ip(&state, req.headers(), peer);
     let Some(permission) = g.permission else {
         return next.run(req).await;
@@ -248,18 +196,11 @@ pub async fn guard(
         (Some("password"), Gate::PendingPassword) => {}
         (Some("mfa"), _) if g.api => return deny(true, AppError::Unauthorized),
         (Some("mfa"), _) => {
-            let to = if current.user.totp_enabled {
-                "/login/totp"
-            } else {
-                "/account/totp"
-            };
+            let to = if current.user.totp_enabled { "/login/totp" } else { "/account/totp" };
             return Redirect::to(to).into_response();
         }
         (Some(_), _) if g.api => {
-            return deny(
-                true,
-                AppError::BadRequest("首次登录或密码已过期，请先在网页上修改密码".into()),
-            );
+            return deny(true, AppError::BadRequest("首次登录或密码已过期，请先在网页上修改密码".into()));
         }
         (Some(_), _) => return Redirect::to("/account/password").into_response(),
     }
@@ -268,14 +209,17 @@ pub async fn guard(
     }
     let mut req = req;
     if req.method() != Method::GET && req.method() != Method::HEAD && current.token.is_some() {
-        let header_token = req
-            .headers()
-            .get("x-csrf-token")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string);
+        let header_token = req.headers().get("x-csrf-token").and_then(|v| v.to_str().ok()).map(str::to_string);
         let ok = match header_token {
             Some(t) => same_token(&t, &current.csrf),
             None if g.api => false,
+            // A file upload carries the token in the query string (a form cannot set headers, and the
+            // body is not read here).
+            None if is_multipart(req.headers()) => req
+                .uri()
+                .query()
+                .and_then(|q| form_field(q.as_bytes(), "_csrf"))
+                .is_some_and(|t| same_token(&t, &current.csrf)),
             None => {
                 let (parts, body) = req.into_parts();
                 let bytes = match to_bytes(body, state.config.body_limit).await {
@@ -297,6 +241,10 @@ pub async fn guard(
     }
     req.extensions_mut().insert(current);
     next.run(req).await
+}
+
+fn is_multipart(h: &HeaderMap) -> bool {
+    h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()).is_some_and(|v| v.starts_with("multipart/form-data"))
 }
 
 /// One field of an `application/x-www-form-urlencoded` body.

@@ -104,12 +104,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-pub fn problem(
-    status: StatusCode,
-    title: &str,
-    detail: &str,
-    errors: Option<serde_json::Value>,
-) -> Response {
+pub fn problem(status: StatusCode, title: &str, detail: &str, errors: Option<serde_json::Value>) -> Response {
     let mut body = serde_json::json!({
         "type": "about:blank",
         "title": title,
@@ -120,19 +115,12 @@ pub fn problem(
         obj.insert("errors".into(), errors);
     }
     let mut resp = (status, body.to_string()).into_response();
-    resp.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/problem+json"),
-    );
+    resp.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/problem+json"));
     resp
 }
 
 pub fn error_page(status: StatusCode, title: &str, detail: &str) -> Response {
-    let page = crate::view::ErrorPage {
-        code: status.as_u16(),
-        title,
-        detail,
-    };
+    let page = crate::view::ErrorPage { code: status.as_u16(), title, detail };
     let html = askama::Template::render(&page).unwrap_or_else(|_| title.to_string());
     (status, Html(html)).into_response()
 }

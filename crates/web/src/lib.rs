@@ -10,6 +10,7 @@ mod metrics;
 mod openapi;
 mod pages;
 pub mod routes;
+mod sheet;
 mod view;
 mod xlsx;
 
@@ -53,12 +54,7 @@ pub struct WebConfig {
 
 impl Default for WebConfig {
     fn default() -> Self {
-        WebConfig {
-            secure_cookies: false,
-            trust_proxy: false,
-            demo: false,
-            body_limit: 2 * 1024 * 1024,
-        }
+        WebConfig { secure_cookies: false, trust_proxy: false, demo: false, body_limit: 2 * 1024 * 1024 }
     }
 }
 
@@ -73,11 +69,7 @@ pub struct AppState {
 }
 
 impl AppState {
-    pub async fn new(
-        store: Store,
-        clock: Arc<dyn Clock>,
-        config: WebConfig,
-    ) -> dianxiaoer_store::Result<AppState> {
+    pub async fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> dianxiaoer_store::Result<AppState> {
         let policy = store.policy().await?;
         Ok(AppState {
             store,
@@ -115,9 +107,7 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
     let app = app(state).into_make_service_with_connect_info::<SocketAddr>();
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
+    axum::serve(listener, app).with_graceful_shutdown(shutdown).await
 }
 
 /// A router with only the Prometheus metrics, for a separate listener that is not exposed.

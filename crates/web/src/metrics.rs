@@ -64,13 +64,7 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
         .and_then(|v| v.to_str().ok())
         .filter(|v| v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
         .map(str::to_string)
-        .unwrap_or_else(|| {
-            format!(
-                "{:x}-{:x}",
-                std::process::id(),
-                m.next_id.fetch_add(1, Ordering::Relaxed)
-            )
-        });
+        .unwrap_or_else(|| format!("{:x}-{:x}", std::process::id(), m.next_id.fetch_add(1, Ordering::Relaxed)));
     if let Ok(v) = HeaderValue::from_str(&id) {
         req.headers_mut().insert("x-request-id", v);
     }
@@ -86,21 +80,19 @@ pub async fn observe(State(state): State<AppState>, mut req: Request, next: Next
     };
     class.fetch_add(1, Ordering::Relaxed);
     let elapsed = started.elapsed();
-    m.duration_us
-        .fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
+    m.duration_us.fetch_add(elapsed.as_micros() as u64, Ordering::Relaxed);
     if let Ok(v) = HeaderValue::from_str(&id) {
         resp.headers_mut().insert("x-request-id", v);
     }
     let headers = resp.headers_mut();
-    headers.insert(
-        "x-content-type-options",
-        HeaderValue::from_static("nosniff"),
-    );
+    headers.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
     headers.insert("x-frame-options", HeaderValue::from_static("DENY"));
     headers.insert("referrer-policy", HeaderValue::from_static("same-origin"));
     headers.insert(
         "content-security-policy",
-        HeaderValue::from_static("default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; frame-ancestors 'none'",
+        ),
     );
     if !headers.contains_key("cache-control") {
         headers.insert("cache-control", HeaderValue::from_static("no-store"));
@@ -124,15 +116,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn prometheus(State(state): State<AppState>) -> Response {
-    (
-        [("content-type", "text/plain; version=0.0.4")],
-        state.metrics.render(),
-    )
-        .into_response()
+    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response()
 }
 
 pub fn router(state: AppState) -> Router {
-    Router::new()
-        .route("/metrics", get(prometheus))
-        .with_state(state)
+    Router::new().route("/metrics", get(prometheus)).with_state(state)
 }

@@ -11,10 +11,7 @@ pub async fn document() -> Json<Value> {
 
 pub fn build() -> Value {
     let mut paths = Map::new();
-    for s in specs()
-        .into_iter()
-        .filter(|s| s.is_api() && !s.path.ends_with("openapi.json"))
-    {
+    for s in specs().into_iter().filter(|s| s.is_api() && !s.path.ends_with("openapi.json")) {
         let path = s.path.trim_start_matches("/api/v1");
         let entry = paths.entry(path.to_string()).or_insert_with(|| json!({}));
         let params: Vec<Value> = s
@@ -40,10 +37,7 @@ pub fn build() -> Value {
         if s.method == "POST"
             && let Some(o) = op.as_object_mut()
         {
-            o.insert(
-                "requestBody".into(),
-                json!({"content": {"application/json": {"schema": {"type": "object"}}}}),
-            );
+            o.insert("requestBody".into(), json!({"content": {"application/json": {"schema": {"type": "object"}}}}));
         }
         if let Some(e) = entry.as_object_mut() {
             e.insert(s.method.to_lowercase(), op);

@@ -9,6 +9,9 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post};
 use dianxiaoer_core::access::Permission;
 
+/// Largest Excel upload: a 200,000-row sheet is about 20 MiB.
+const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
 /// Which half-finished login states may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Gate {
@@ -59,16 +62,7 @@ fn r(
     summary: &'static str,
     handler: MethodRouter<AppState>,
 ) -> Route {
-    Route {
-        spec: RouteSpec {
-            method,
-            path,
-            permission,
-            gate: Gate::Full,
-            summary,
-        },
-        handler,
-    }
+    Route { spec: RouteSpec { method, path, permission, gate: Gate::Full, summary }, handler }
 }
 
 fn gated(mut route: Route, gate: Gate) -> Route {
@@ -84,156 +78,33 @@ fn table() -> Vec<Route> {
         r("GET", "/login", None, "登录页", get(pages::login::form)),
         r("POST", "/login", None, "登录", post(pages::login::submit)),
         r("GET", "/healthz", None, "存活检查", get(metrics::healthz)),
-        r(
-            "GET",
-            "/readyz",
-            None,
-            "就绪检查（数据库可达）",
-            get(metrics::readyz),
-        ),
-        r(
-            "GET",
-            "/static/{file}",
-            None,
-            "样式与脚本",
-            get(pages::static_file),
-        ),
-        r(
-            "GET",
-            "/api/v1/openapi.json",
-            None,
-            "OpenAPI 3.1 文档",
-            get(crate::openapi::document),
-        ),
+        r("GET", "/readyz", None, "就绪检查（数据库可达）", get(metrics::readyz)),
+        r("GET", "/static/{file}", None, "样式与脚本", get(pages::static_file)),
+        r("GET", "/api/v1/openapi.json", None, "OpenAPI 3.1 文档", get(crate::openapi::document)),
         // Any signed-in user.
+        gated(r("POST", "/logout", own, "退出登录", post(pages::login::logout)), Gate::Any),
+        gated(r("GET", "/login/totp", own, "动态口令验证页", get(pages::login::totp_form)), Gate::PendingMfa),
+        gated(r("POST", "/login/totp", own, "动态口令验证", post(pages::login::totp_submit)), Gate::PendingMfa),
+        gated(r("GET", "/account/totp", own, "动态口令绑定页", get(pages::account::totp_form)), Gate::PendingMfa),
+        gated(r("POST", "/account/totp", own, "绑定动态口令", post(pages::account::totp_submit)), Gate::PendingMfa),
         gated(
-            r(
-                "POST",
-                "/logout",
-                own,
-                "退出登录",
-                post(pages::login::logout),
-            ),
-            Gate::Any,
-        ),
-        gated(
-            r(
-                "GET",
-                "/login/totp",
-                own,
-                "动态口令验证页",
-                get(pages::login::totp_form),
-            ),
-            Gate::PendingMfa,
-        ),
-        gated(
-            r(
-                "POST",
-                "/login/totp",
-                own,
-                "动态口令验证",
-                post(pages::login::totp_submit),
-            ),
-            Gate::PendingMfa,
-        ),
-        gated(
-            r(
-                "GET",
-                "/account/totp",
-                own,
-                "动态口令绑定页",
-                get(pages::account::totp_form),
-            ),
-            Gate::PendingMfa,
-        ),
-        gated(
-            r(
-                "POST",
-                "/account/totp",
-                own,
-                "绑定动态口令",
-                post(pages::account::totp_submit),
-            ),
-            Gate::PendingMfa,
-        ),
-        gated(
-            r(
-                "GET",
-                "/account/password",
-                own,
-                "修改密码页",
-                get(pages::account::password_form),
-            ),
+            r("GET", "/account/password", own, "修改密码页", get(pages::account::password_form)),
             Gate::PendingPassword,
         ),
         gated(
-            r(
-                "POST",
-                "/account/password",
-                own,
-                "修改密码",
-                post(pages::account::password_submit),
-            ),
+            r("POST", "/account/password", own, "修改密码", post(pages::account::password_submit)),
             Gate::PendingPassword,
         ),
         r("GET", "/", own, "首页", get(pages::home::home)),
-        r(
-            "GET",
-            "/account",
-            own,
-            "我的账号",
-            get(pages::account::overview),
-        ),
-        r(
-            "POST",
-            "/account/api-keys",
-            own,
-            "创建 API 密钥",
-            post(pages::account::create_key),
-        ),
-        r(
-            "POST",
-            "/account/api-keys/{id}/revoke",
-            own,
-            "吊销 API 密钥",
-            post(pages::account::revoke_key),
-        ),
+        r("GET", "/account", own, "我的账号", get(pages::account::overview)),
+        r("POST", "/account/api-keys", own, "创建 API 密钥", post(pages::account::create_key)),
+        r("POST", "/account/api-keys/{id}/revoke", own, "吊销 API 密钥", post(pages::account::revoke_key)),
         // System admin.
-        r(
-            "GET",
-            "/admin/users",
-            Some(P::ManageUsers),
-            "用户列表",
-            get(pages::admin::users),
-        ),
-        r(
-            "GET",
-            "/admin/users/new",
-            Some(P::ManageUsers),
-            "新建用户页",
-            get(pages::admin::new_user),
-        ),
-        r(
-            "POST",
-            "/admin/users",
-            Some(P::ManageUsers),
-            "新建用户",
-            post(pages::admin::create_user),
-        ),
-        r(
-            "GET",
-            "/admin/users/{id}",
-            Some(P::ManageUsers),
-            "编辑用户页",
-            get(pages::admin::edit_user),
-        ),
-        r(
-            "POST",
-            "/admin/users/{id}",
-            Some(P::ManageUsers),
-            "保存用户",
-            post(pages::admin::update_user),
-        ),
+        r("GET", "/admin/users", Some(P::ManageUsers), "用户列表", get(pages::admin::users)),
+        r("GET", "/admin/users/new", Some(P::ManageUsers), "新建用户页", get(pages::admin::new_user)),
+        r("POST", "/admin/users", Some(P::ManageUsers), "新建用户", post(pages::admin::create_user)),
+        r("GET", "/admin/users/{id}", Some(P::ManageUsers), "编辑用户页", get(pages::admin::edit_user)),
+        r("POST", "/admin/users/{id}", Some(P::ManageUsers), "保存用户", post(pages::admin::update_user)),
         r(
             "POST",
             "/admin/users/{id}/reset-password",
@@ -241,49 +112,13 @@ fn table() -> Vec<Route> {
             "重置密码",
             post(pages::admin::reset_password),
         ),
-        r(
-            "POST",
-            "/admin/users/{id}/disable",
-            Some(P::ManageUsers),
-            "停用账号",
-            post(pages::admin::disable_user),
-        ),
-        r(
-            "POST",
-            "/admin/users/{id}/enable",
-            Some(P::ManageUsers),
-            "启用账号",
-            post(pages::admin::enable_user),
-        ),
-        r(
-            "GET",
-            "/admin/org",
-            Some(P::ManageOrganisation),
-            "部门与网格",
-            get(pages::admin::org),
-        ),
-        r(
-            "POST",
-            "/admin/departments",
-            Some(P::ManageOrganisation),
-            "新建部门",
-            post(pages::admin::create_department),
-        ),
-        r(
-            "POST",
-            "/admin/grids",
-            Some(P::ManageOrganisation),
-            "新建网格",
-            post(pages::admin::create_grid),
-        ),
+        r("POST", "/admin/users/{id}/disable", Some(P::ManageUsers), "停用账号", post(pages::admin::disable_user)),
+        r("POST", "/admin/users/{id}/enable", Some(P::ManageUsers), "启用账号", post(pages::admin::enable_user)),
+        r("GET", "/admin/org", Some(P::ManageOrganisation), "部门与网格", get(pages::admin::org)),
+        r("POST", "/admin/departments", Some(P::ManageOrganisation), "新建部门", post(pages::admin::create_department)),
+        r("POST", "/admin/grids", Some(P::ManageOrganisation), "新建网格", post(pages::admin::create_grid)),
         // Security admin.
-        r(
-            "GET",
-            "/security/policy",
-            Some(P::ManageSecurityPolicy),
-            "安全策略页",
-            get(pages::security::policy_form),
-        ),
+        r("GET", "/security/policy", Some(P::ManageSecurityPolicy), "安全策略页", get(pages::security::policy_form)),
         r(
             "POST",
             "/security/policy",
@@ -291,20 +126,8 @@ fn table() -> Vec<Route> {
             "保存安全策略",
             post(pages::security::policy_submit),
         ),
-        r(
-            "GET",
-            "/security/accounts",
-            Some(P::ManageAccess),
-            "账号状态",
-            get(pages::security::accounts),
-        ),
-        r(
-            "POST",
-            "/security/accounts/{id}/unlock",
-            Some(P::ManageAccess),
-            "解锁账号",
-            post(pages::security::unlock),
-        ),
+        r("GET", "/security/accounts", Some(P::ManageAccess), "账号状态", get(pages::security::accounts)),
+        r("POST", "/security/accounts/{id}/unlock", Some(P::ManageAccess), "解锁账号", post(pages::security::unlock)),
         r(
             "POST",
             "/security/accounts/{id}/end-sessions",
@@ -313,63 +136,46 @@ fn table() -> Vec<Route> {
             post(pages::security::end_sessions),
         ),
         // Audit admin.
+        r("GET", "/audit/logs", Some(P::ReadAudit), "审计日志", get(pages::audit::logs)),
+        r("GET", "/audit/logs.xlsx", Some(P::ReadAudit), "导出审计日志", get(pages::audit::logs_xlsx)),
+        r("GET", "/audit/logins", Some(P::ReadAudit), "登录日志", get(pages::audit::logins)),
+        r("GET", "/audit/logins.xlsx", Some(P::ReadAudit), "导出登录日志", get(pages::audit::logins_xlsx)),
+        r("POST", "/audit/verify", Some(P::ReadAudit), "校验审计链", post(pages::audit::verify)),
+        // Business.
+        r("GET", "/enterprises", Some(P::ReadEnterprises), "企业列表", get(pages::enterprises::list)),
+        r("GET", "/enterprises/export.xlsx", Some(P::ReadEnterprises), "导出企业", get(pages::enterprises::export)),
+        r("GET", "/enterprises/new", Some(P::EditEnterprises), "登记企业页", get(pages::enterprise_form::new_form)),
+        r("POST", "/enterprises", Some(P::EditEnterprises), "登记企业", post(pages::enterprise_form::create)),
+        r("GET", "/enterprises/import", Some(P::ImportEnterprises), "导入企业页", get(pages::enterprise_import::form)),
         r(
-            "GET",
-            "/audit/logs",
-            Some(P::ReadAudit),
-            "审计日志",
-            get(pages::audit::logs),
+            "POST",
+            "/enterprises/import",
+            Some(P::ImportEnterprises),
+            "导入企业",
+            post(pages::enterprise_import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         ),
         r(
             "GET",
-            "/audit/logs.xlsx",
-            Some(P::ReadAudit),
-            "导出审计日志",
-            get(pages::audit::logs_xlsx),
+            "/enterprises/import/template.xlsx",
+            Some(P::ImportEnterprises),
+            "下载导入模板",
+            get(pages::enterprise_import::template),
         ),
         r(
             "GET",
-            "/audit/logins",
-            Some(P::ReadAudit),
-            "登录日志",
-            get(pages::audit::logins),
-        ),
-        r(
-            "GET",
-            "/audit/logins.xlsx",
-            Some(P::ReadAudit),
-            "导出登录日志",
-            get(pages::audit::logins_xlsx),
+            "/enterprises/{id}/edit",
+            Some(P::EditEnterprises),
+            "编辑企业页",
+            get(pages::enterprise_form::edit_form),
         ),
         r(
             "POST",
-            "/audit/verify",
-            Some(P::ReadAudit),
-            "校验审计链",
-            post(pages::audit::verify),
+            "/enterprises/{id}/edit",
+            Some(P::EditEnterprises),
+            "保存企业档案",
+            post(pages::enterprise_form::update),
         ),
-        // Business.
-        r(
-            "GET",
-            "/enterprises",
-            Some(P::ReadEnterprises),
-            "企业列表",
-            get(pages::enterprises::list),
-        ),
-        r(
-            "GET",
-            "/enterprises/export.xlsx",
-            Some(P::ReadEnterprises),
-            "导出企业",
-            get(pages::enterprises::export),
-        ),
-        r(
-            "GET",
-            "/enterprises/{id}",
-            Some(P::ReadEnterprises),
-            "企业档案",
-            get(pages::enterprises::detail),
-        ),
+        r("GET", "/enterprises/{id}", Some(P::ReadEnterprises), "企业档案", get(pages::enterprises::detail)),
         r(
             "POST",
             "/enterprises/{id}/contact",
@@ -380,104 +186,30 @@ fn table() -> Vec<Route> {
         // JSON API.
         r("GET", "/api/v1/me", own, "当前用户", get(api::me)),
         r("GET", "/api/v1/towns", own, "乡镇街道", get(api::towns)),
-        r(
-            "GET",
-            "/api/v1/departments",
-            own,
-            "部门",
-            get(api::departments),
-        ),
-        r(
-            "GET",
-            "/api/v1/api-keys",
-            own,
-            "我的 API 密钥",
-            get(api::list_keys),
-        ),
-        r(
-            "POST",
-            "/api/v1/api-keys",
-            own,
-            "创建 API 密钥",
-            post(api::create_key),
-        ),
+        r("GET", "/api/v1/departments", own, "部门", get(api::departments)),
+        r("GET", "/api/v1/api-keys", own, "我的 API 密钥", get(api::list_keys)),
+        r("POST", "/api/v1/api-keys", own, "创建 API 密钥", post(api::create_key)),
+        r("POST", "/api/v1/api-keys/{id}/revoke", own, "吊销 API 密钥", post(api::revoke_key)),
+        r("GET", "/api/v1/users", Some(P::ManageUsers), "用户列表", get(api::users)),
+        r("POST", "/api/v1/users", Some(P::ManageUsers), "新建用户", post(api::create_user)),
+        r("GET", "/api/v1/security/policy", Some(P::ManageSecurityPolicy), "安全策略", get(api::policy)),
+        r("POST", "/api/v1/security/policy", Some(P::ManageSecurityPolicy), "保存安全策略", post(api::set_policy)),
+        r("POST", "/api/v1/security/accounts/{id}/unlock", Some(P::ManageAccess), "解锁账号", post(api::unlock)),
+        r("GET", "/api/v1/audit/logs", Some(P::ReadAudit), "审计日志", get(api::audit_logs)),
+        r("GET", "/api/v1/audit/logins", Some(P::ReadAudit), "登录日志", get(api::logins)),
+        r("POST", "/api/v1/audit/verify", Some(P::ReadAudit), "校验审计链", post(api::verify)),
+        r("GET", "/api/v1/enterprises", Some(P::ReadEnterprises), "企业列表", get(api::enterprises)),
+        r("POST", "/api/v1/enterprises", Some(P::EditEnterprises), "登记企业", post(api::create_enterprise)),
         r(
             "POST",
-            "/api/v1/api-keys/{id}/revoke",
-            own,
-            "吊销 API 密钥",
-            post(api::revoke_key),
+            "/api/v1/enterprises/import",
+            Some(P::ImportEnterprises),
+            "导入企业（multipart，字段 file）",
+            post(api::import_enterprises).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         ),
-        r(
-            "GET",
-            "/api/v1/users",
-            Some(P::ManageUsers),
-            "用户列表",
-            get(api::users),
-        ),
-        r(
-            "POST",
-            "/api/v1/users",
-            Some(P::ManageUsers),
-            "新建用户",
-            post(api::create_user),
-        ),
-        r(
-            "GET",
-            "/api/v1/security/policy",
-            Some(P::ManageSecurityPolicy),
-            "安全策略",
-            get(api::policy),
-        ),
-        r(
-            "POST",
-            "/api/v1/security/policy",
-            Some(P::ManageSecurityPolicy),
-            "保存安全策略",
-            post(api::set_policy),
-        ),
-        r(
-            "POST",
-            "/api/v1/security/accounts/{id}/unlock",
-            Some(P::ManageAccess),
-            "解锁账号",
-            post(api::unlock),
-        ),
-        r(
-            "GET",
-            "/api/v1/audit/logs",
-            Some(P::ReadAudit),
-            "审计日志",
-            get(api::audit_logs),
-        ),
-        r(
-            "GET",
-            "/api/v1/audit/logins",
-            Some(P::ReadAudit),
-            "登录日志",
-            get(api::logins),
-        ),
-        r(
-            "POST",
-            "/api/v1/audit/verify",
-            Some(P::ReadAudit),
-            "校验审计链",
-            post(api::verify),
-        ),
-        r(
-            "GET",
-            "/api/v1/enterprises",
-            Some(P::ReadEnterprises),
-            "企业列表",
-            get(api::enterprises),
-        ),
-        r(
-            "GET",
-            "/api/v1/enterprises/{id}",
-            Some(P::ReadEnterprises),
-            "企业档案",
-            get(api::enterprise),
-        ),
+        r("POST", "/api/v1/enterprises/{id}", Some(P::EditEnterprises), "修改企业档案", post(api::update_enterprise)),
+        r("GET", "/api/v1/industries", own, "行业分类查询（GB/T 4754-2017）", get(api::industries)),
+        r("GET", "/api/v1/enterprises/{id}", Some(P::ReadEnterprises), "企业档案", get(api::enterprise)),
         r(
             "POST",
             "/api/v1/enterprises/{id}/contact",
@@ -497,14 +229,8 @@ pub fn router(state: AppState) -> Router {
     let mut router: Router<AppState> = Router::new();
     let mut by_path: Vec<(&'static str, MethodRouter<AppState>)> = Vec::new();
     for route in table() {
-        let g = Guard {
-            permission: route.spec.permission,
-            gate: route.spec.gate,
-            api: route.spec.is_api(),
-        };
-        let handler = route
-            .handler
-            .route_layer(from_fn_with_state((state.clone(), g), guard));
+        let g = Guard { permission: route.spec.permission, gate: route.spec.gate, api: route.spec.is_api() };
+        let handler = route.handler.route_layer(from_fn_with_state((state.clone(), g), guard));
         match by_path.iter_mut().find(|(p, _)| *p == route.spec.path) {
             Some((_, mr)) => *mr = std::mem::take(mr).merge(handler),
             None => by_path.push((route.spec.path, handler)),

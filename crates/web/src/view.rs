@@ -27,11 +27,7 @@ const NAV: [(&str, &str, Permission); 9] = [
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/admin/users", "用户管理", Permission::ManageUsers),
     ("/admin/org", "部门与网格", Permission::ManageOrganisation),
-    (
-        "/security/policy",
-        "安全策略",
-        Permission::ManageSecurityPolicy,
-    ),
+    ("/security/policy", "安全策略", Permission::ManageSecurityPolicy),
     ("/security/accounts", "账号状态", Permission::ManageAccess),
     ("/audit/logs", "审计日志", Permission::ReadAudit),
     ("/audit/logins", "登录日志", Permission::ReadAudit),
@@ -44,11 +40,7 @@ impl Chrome {
         let nav = NAV
             .iter()
             .filter(|(_, _, p)| permits(user.user.role, *p))
-            .map(|(href, label, _)| NavItem {
-                href,
-                label,
-                active: *href == active,
-            })
+            .map(|(href, label, _)| NavItem { href, label, active: *href == active })
             .collect();
         Chrome {
             user_name: user.user.display_name.clone(),
@@ -89,16 +81,11 @@ pub fn ts(ms: impl Borrow<i64>) -> String {
 }
 
 pub fn ts_opt(ms: impl Borrow<Option<i64>>) -> String {
-    ms.borrow()
-        .map(dianxiaoer_core::when::format_ms)
-        .unwrap_or_else(|| "—".into())
+    ms.borrow().map(dianxiaoer_core::when::format_ms).unwrap_or_else(|| "—".into())
 }
 
 pub fn or_dash(s: impl Borrow<Option<String>>) -> String {
-    s.borrow()
-        .clone()
-        .filter(|s| !s.is_empty())
-        .unwrap_or_else(|| "—".into())
+    s.borrow().clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())
 }
 
 /// Page numbers to link: current ± 2, with first and last.
@@ -112,12 +99,7 @@ pub struct Pager {
 
 impl Pager {
     pub fn new<T>(p: &dianxiaoer_store::Page<T>, base: String) -> Pager {
-        Pager {
-            page: p.page,
-            pages: p.pages(),
-            total: p.total,
-            base,
-        }
+        Pager { page: p.page, pages: p.pages(), total: p.total, base }
     }
 
     pub fn links(&self) -> Vec<i64> {
@@ -134,11 +116,7 @@ impl Pager {
 
 /// Builds a query string from (key, value) pairs, skipping empty values; ends in `&` when non-empty.
 pub fn query_string(pairs: &[(&str, &str)]) -> String {
-    let kept: Vec<(&str, &str)> = pairs
-        .iter()
-        .copied()
-        .filter(|(_, v)| !v.is_empty())
-        .collect();
+    let kept: Vec<(&str, &str)> = pairs.iter().copied().filter(|(_, v)| !v.is_empty()).collect();
     let mut out = serde_urlencoded::to_string(&kept).unwrap_or_default();
     if !out.is_empty() {
         out.push('&');

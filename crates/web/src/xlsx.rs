@@ -9,6 +9,11 @@ use rust_xlsxwriter::{Format, Workbook};
 pub enum Cell {
     Text(String),
     Int(i64),
+    Float(f64),
+    /// A decimal number given as text ("1200.5"), written as a number.
+    Decimal(String),
+    /// Epoch milliseconds of a Beijing-time midnight, written as an Excel date.
+    Date(i64),
     /// Epoch milliseconds, written as a real Excel date-time in Beijing time.
     Time(i64),
 }
@@ -25,10 +30,11 @@ pub fn workbook(
     ws.set_name(sheet).map_err(xe)?;
     let head = Format::new().set_bold().set_background_color("#E8EEF7");
     let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let day = Format::new().set_num_format("yyyy-mm-dd");
+    let serial = |ms: i64| (ms + 8 * 3_600_000) as f64 / 86_400_000.0 + 25_569.0;
     for (c, (title, width)) in headers.iter().enumerate() {
         let c = c as u16;
-        ws.write_string_with_format(0, c, *title, &head)
-            .map_err(xe)?;
+        ws.write_string_with_format(0, c, *title, &head).map_err(xe)?;
         ws.set_column_width(c, *width).map_err(xe)?;
     }
     ws.set_freeze_panes(1, 0).map_err(xe)?;
@@ -39,11 +45,14 @@ pub fn workbook(
             match cell {
                 Cell::Text(s) => ws.write_string(r, c, s).map(|_| ()),
                 Cell::Int(n) => ws.write_number(r, c, n as f64).map(|_| ()),
-                Cell::Time(ms) => {
-                    // Excel serial days from 1899-12-30, in local (UTC+8) time.
-                    let serial = (ms + 8 * 3_600_000) as f64 / 86_400_000.0 + 25_569.0;
-                    ws.write_number_with_format(r, c, serial, &when).map(|_| ())
-                }
+                Cell::Float(f) => ws.write_number(r, c, f).map(|_| ()),
+                Cell::Decimal(d) => match d.parse::<f64>() {
+                    Ok(f) => ws.write_number(r, c, f).map(|_| ()),
+                    Err(_) => ws.write_string(r, c, d).map(|_| ()),
+                },
+                // Excel serial days from 1899-12-30, in local (UTC+8) time.
+                Cell::Date(ms) => ws.write_number_with_format(r, c, serial(ms), &day).map(|_| ()),
+                Cell::Time(ms) => ws.write_number_with_format(r, c, serial(ms), &when).map(|_| ()),
             }
             .map_err(xe)?;
         }
@@ -55,14 +64,8 @@ pub fn workbook(
 pub fn download(bytes: Vec<u8>, filename_ascii: &str) -> Response {
     (
         [
-            (
-                header::CONTENT_TYPE,
-                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{filename_ascii}\""),
-            ),
+            (header::CONTENT_TYPE, "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string()),
+            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"{filename_ascii}\"")),
         ],
         bytes,
     )

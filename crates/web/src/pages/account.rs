@@ -2,9 +2,7 @@
 
 use super::{render, see_other};
 use crate::AppState;
-use crate::auth::{
-    CurrentUser, SESSION_COOKIE, hash_password, set_cookie, user_agent, verify_password,
-};
+use crate::auth::{CurrentUser, SESSION_COOKIE, hash_password, set_cookie, user_agent, verify_password};
 use crate::error::{AppError, PageError};
 use crate::form::PageForm;
 use crate::view::Chrome;
@@ -43,18 +41,8 @@ async fn account_page(
 ) -> Result<Response, PageError> {
     let keys = state.store.list_api_keys(me.user.id).await?;
     let chrome = Chrome::new(me, "/account", "我的账号").notice(notice);
-    let status = if error.is_some() {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
-    };
-    let mut resp = render(&AccountPage {
-        chrome,
-        user: me.user.clone(),
-        keys,
-        new_key,
-        error,
-    })?;
+    let status = if error.is_some() { StatusCode::BAD_REQUEST } else { StatusCode::OK };
+    let mut resp = render(&AccountPage { chrome, user: me.user.clone(), keys, new_key, error })?;
     *resp.status_mut() = status;
     Ok(resp)
 }
@@ -92,10 +80,7 @@ pub async fn revoke_key(
     Extension(me): Extension<CurrentUser>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    state
-        .store
-        .revoke_api_key(&me.actor(), me.user.id, id, state.now())
-        .await?;
+    state.store.revoke_api_key(&me.actor(), me.user.id, id, state.now()).await?;
     Ok(see_other("/account?ok=revoked"))
 }
 
@@ -116,15 +101,8 @@ struct PasswordErrors {
     confirm: Option<String>,
 }
 
-fn password_page(
-    state: &AppState,
-    me: &CurrentUser,
-    errors: PasswordErrors,
-) -> Result<Response, PageError> {
-    let forced = me.user.must_change_password
-        || state
-            .policy()
-            .is_expired(me.user.password_changed_at, state.now());
+fn password_page(state: &AppState, me: &CurrentUser, errors: PasswordErrors) -> Result<Response, PageError> {
+    let forced = me.user.must_change_password || state.policy().is_expired(me.user.password_changed_at, state.now());
     let reason = if me.user.must_change_password {
         "这是首次登录或密码已被重置，请先设置您自己的密码。"
     } else {
@@ -180,39 +158,19 @@ pub async fn password_submit(
     } else if f.new_password != f.confirm {
         errors.confirm = Some("两次输入的新密码不一致".into());
     } else {
-        let history = state
-            .store
-            .password_history(me.user.id, policy.history.max(1))
-            .await?;
+        let history = state.store.password_history(me.user.id, policy.history.max(1)).await?;
         if history.iter().any(|h| verify_password(&f.new_password, h)) {
-            errors.new_password = Some(format!(
-                "新密码不能与最近 {} 次使用过的密码相同",
-                policy.history.max(1)
-            ));
+            errors.new_password = Some(format!("新密码不能与最近 {} 次使用过的密码相同", policy.history.max(1)));
         }
     }
     if errors.current.is_some() || errors.new_password.is_some() || errors.confirm.is_some() {
         return password_page(&state, &me, errors);
     }
     let hash = hash_password(&f.new_password)?;
-    state
-        .store
-        .set_password(&me.actor(), me.user.id, &hash, false, now)
-        .await?;
+    state.store.set_password(&me.actor(), me.user.id, &hash, false, now).await?;
     let token = random_token(32);
     let ua = user_agent(&headers);
-    state
-        .store
-        .create_session(
-            &token,
-            me.user.id,
-            &random_token(32),
-            true,
-            &me.ip,
-            &ua,
-            now,
-        )
-        .await?;
+    state.store.create_session(&token, me.user.id, &random_token(32), true, &me.ip, &ua, now).await?;
     let mut resp = see_other("/account?ok=password");
     if let Ok(v) = set_cookie(&state, SESSION_COOKIE, &token, None).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);
@@ -231,11 +189,7 @@ struct TotpEnrol {
     error: Option<String>,
 }
 
-fn enrol_page(
-    me: &CurrentUser,
-    secret: String,
-    error: Option<String>,
-) -> Result<Response, PageError> {
+fn enrol_page(me: &CurrentUser, secret: String, error: Option<String>) -> Result<Response, PageError> {
     let uri = totp::otpauth_uri("沂水经开区店小二", &me.user.username, &secret);
     let bad = error.is_some();
     let page = TotpEnrol {
@@ -286,16 +240,9 @@ pub async fn totp_submit(
         return Err(AppError::BadRequest("密钥格式错误".into()).into());
     };
     let Some(step) = totp::verify(&raw, f.code.trim(), now / 1000, None) else {
-        return enrol_page(
-            &me,
-            secret,
-            Some("动态口令不正确，请核对验证器中的时间和密钥后重试。".into()),
-        );
+        return enrol_page(&me, secret, Some("动态口令不正确，请核对验证器中的时间和密钥后重试。".into()));
     };
-    state
-        .store
-        .set_totp(&me.actor(), me.user.id, Some(&secret), Some(step), now)
-        .await?;
+    state.store.set_totp(&me.actor(), me.user.id, Some(&secret), Some(step), now).await?;
     if let Some(t) = &me.token {
         state.store.complete_mfa(t).await?;
     }

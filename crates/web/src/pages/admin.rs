@@ -16,9 +16,7 @@ use axum::response::Response;
 use dianxiaoer_core::access::{Attachment, Role};
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_core::text;
-use dianxiaoer_store::{
-    DepartmentRow, GridRow, NewUser, Page, TownRow, UserFilter, UserRow, UserUpdate,
-};
+use dianxiaoer_store::{DepartmentRow, GridRow, NewUser, Page, TownRow, UserFilter, UserRow, UserUpdate};
 use serde::Deserialize;
 
 #[derive(Deserialize, Default)]
@@ -52,15 +50,9 @@ pub async fn users(
 ) -> Result<Response, PageError> {
     let (page, per_page) = paging(q.page, q.per_page);
     let role = nonempty(&q.role);
-    let filter = UserFilter {
-        q: nonempty(&q.q),
-        role: role.as_deref().and_then(Role::parse),
-    };
+    let filter = UserFilter { q: nonempty(&q.q), role: role.as_deref().and_then(Role::parse) };
     let users = state.store.list_users(&filter, page, per_page).await?;
-    let base = query_string(&[
-        ("q", q.q.as_deref().unwrap_or("")),
-        ("role", role.as_deref().unwrap_or("")),
-    ]);
+    let base = query_string(&[("q", q.q.as_deref().unwrap_or("")), ("role", role.as_deref().unwrap_or(""))]);
     let pager = Pager::new(&users, base);
     render(&UsersPage {
         chrome: Chrome::new(&me, "/admin/users", "用户管理").notice(q.ok.as_deref()),
@@ -118,21 +110,13 @@ async fn form_page(
     temp_password: Option<String>,
 ) -> Result<Response, PageError> {
     let bad = !errors.is_empty();
-    let title = if id.is_some() {
-        "编辑用户"
-    } else {
-        "新建用户"
-    };
+    let title = if id.is_some() { "编辑用户" } else { "新建用户" };
     let page = UserFormPage {
         chrome: Chrome::new(me, "/admin/users", title),
         id,
         form,
         errors,
-        roles: Role::ALL
-            .iter()
-            .filter(|r| !r.is_admin())
-            .map(|r| (r.code(), r.label()))
-            .collect(),
+        roles: Role::ALL.iter().filter(|r| !r.is_admin()).map(|r| (r.code(), r.label())).collect(),
         departments: state.store.departments().await?,
         towns: state.store.towns().await?,
         grids: state.store.grids().await?,
@@ -150,16 +134,7 @@ pub async fn new_user(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
 ) -> Result<Response, PageError> {
-    form_page(
-        &state,
-        &me,
-        None,
-        UserForm::default(),
-        FieldErrors::new(),
-        None,
-        None,
-    )
-    .await
+    form_page(&state, &me, None, UserForm::default(), FieldErrors::new(), None, None).await
 }
 
 /// Parsed fields of the user form.
@@ -172,26 +147,17 @@ pub struct ParsedUser {
 }
 
 /// Validates the form at the edge; every problem is reported next to its field.
-pub async fn parse_user_form(
-    state: &AppState,
-    f: &UserForm,
-    creating: bool,
-) -> Result<ParsedUser, FieldErrors> {
+pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> Result<ParsedUser, FieldErrors> {
     let mut errors = FieldErrors::new();
     let username = if creating {
         match text::required("用户名", &f.username, 32) {
             Ok(u)
-                if u.chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-')
-                    && u.len() >= 3 =>
+                if u.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.' || c == '-') && u.len() >= 3 =>
             {
                 u
             }
             Ok(_) => {
-                errors.insert(
-                    "username",
-                    "用户名为 3–32 位字母、数字、下划线、点或连字符".into(),
-                );
+                errors.insert("username", "用户名为 3–32 位字母、数字、下划线、点或连字符".into());
                 String::new()
             }
             Err(m) => {
@@ -243,12 +209,7 @@ pub async fn parse_user_form(
                     errors.insert("department_id", "部门人员须选择开发区内设部门".into());
                 }
             },
-            Role::GridOfficer => match f
-                .grid_id
-                .parse::<i64>()
-                .ok()
-                .filter(|g| grids.iter().any(|x| x.id == *g))
-            {
+            Role::GridOfficer => match f.grid_id.parse::<i64>().ok().filter(|g| grids.iter().any(|x| x.id == *g)) {
                 Some(g) => at.grid_id = Some(g),
                 None => {
                     errors.insert("grid_id", "网格员须选择网格".into());
@@ -258,19 +219,12 @@ pub async fn parse_user_form(
                 let town = Some(f.town_code.trim()).filter(|t| !t.is_empty());
                 let dept = f.department_id.parse::<i64>().ok();
                 match (town, dept) {
-                    (Some(t), None) if towns.iter().any(|x| x.code == t) => {
-                        at.town_code = Some(t.to_string())
-                    }
-                    (None, Some(d))
-                        if departments.iter().any(|x| x.id == d && x.kind == "county") =>
-                    {
+                    (Some(t), None) if towns.iter().any(|x| x.code == t) => at.town_code = Some(t.to_string()),
+                    (None, Some(d)) if departments.iter().any(|x| x.id == d && x.kind == "county") => {
                         at.department_id = Some(d)
                     }
                     _ => {
-                        errors.insert(
-                            "town_code",
-                            "乡镇/部门账号须选择一个乡镇街道，或一个县直部门（二选一）".into(),
-                        );
+                        errors.insert("town_code", "乡镇/部门账号须选择一个乡镇街道，或一个县直部门（二选一）".into());
                     }
                 }
             }
@@ -289,25 +243,16 @@ pub async fn parse_user_form(
         }
     }
     match (errors.is_empty(), role) {
-        (true, Some(role)) => Ok(ParsedUser {
-            username,
-            display_name,
-            role,
-            attachment: at,
-            phone: phone.unwrap_or_default(),
-        }),
+        (true, Some(role)) => {
+            Ok(ParsedUser { username, display_name, role, attachment: at, phone: phone.unwrap_or_default() })
+        }
         _ => Err(errors),
     }
 }
 
 /// A temporary password that satisfies any allowed policy: 14 characters of all four classes.
 pub fn temporary_password() -> String {
-    const SETS: [&[u8]; 4] = [
-        b"ABCDEFGHJKLMNPQRSTUVWXYZ",
-        b"abcdefghijkmnpqrstuvwxyz",
-        b"23456789",
-        b"@#%+=!",
-    ];
+    const SETS: [&[u8]; 4] = [b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"abcdefghijkmnpqrstuvwxyz", b"23456789", b"@#%+=!"];
     let mut raw = [0u8; 14];
     rand_core::RngCore::fill_bytes(&mut rand_core::OsRng, &mut raw);
     raw.iter()
@@ -339,23 +284,11 @@ pub async fn create_user(
         must_change_password: true,
         demo: false,
     };
-    match state
-        .store
-        .create_user(&me.actor(), &new, state.now())
-        .await
-    {
+    match state.store.create_user(&me.actor(), &new, state.now()).await {
         Ok(id) => {
             let user = state.store.user_by_id(id).await?;
-            form_page(
-                &state,
-                &me,
-                Some(id),
-                form_of(&state, &user).await?,
-                FieldErrors::new(),
-                Some(user),
-                Some(temp),
-            )
-            .await
+            form_page(&state, &me, Some(id), form_of(&state, &user).await?, FieldErrors::new(), Some(user), Some(temp))
+                .await
         }
         Err(dianxiaoer_store::Error::Conflict(m)) => {
             let mut errors = FieldErrors::new();
@@ -420,10 +353,7 @@ pub async fn update_user(
         attachment: parsed.attachment,
         phone: parsed.phone,
     };
-    state
-        .store
-        .update_user(&me.actor(), id, &upd, state.now())
-        .await?;
+    state.store.update_user(&me.actor(), id, &upd, state.now()).await?;
     Ok(see_other("/admin/users?ok=saved"))
 }
 
@@ -434,21 +364,9 @@ pub async fn reset_password(
 ) -> Result<Response, PageError> {
     let u = managed_user(&state, id).await?;
     let temp = temporary_password();
-    state
-        .store
-        .set_password(&me.actor(), id, &hash_password(&temp)?, true, state.now())
-        .await?;
+    state.store.set_password(&me.actor(), id, &hash_password(&temp)?, true, state.now()).await?;
     let f = form_of(&state, &u).await?;
-    form_page(
-        &state,
-        &me,
-        Some(id),
-        f,
-        FieldErrors::new(),
-        Some(u),
-        Some(temp),
-    )
-    .await
+    form_page(&state, &me, Some(id), f, FieldErrors::new(), Some(u), Some(temp)).await
 }
 
 pub async fn disable_user(
@@ -457,10 +375,7 @@ pub async fn disable_user(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     managed_user(&state, id).await?;
-    state
-        .store
-        .set_disabled(&me.actor(), id, true, state.now())
-        .await?;
+    state.store.set_disabled(&me.actor(), id, true, state.now()).await?;
     Ok(see_other("/admin/users?ok=disabled"))
 }
 
@@ -470,10 +385,7 @@ pub async fn enable_user(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     managed_user(&state, id).await?;
-    state
-        .store
-        .set_disabled(&me.actor(), id, false, state.now())
-        .await?;
+    state.store.set_disabled(&me.actor(), id, false, state.now()).await?;
     Ok(see_other("/admin/users?ok=enabled"))
 }
 
@@ -526,14 +438,7 @@ pub async fn org(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<UserQuery>,
 ) -> Result<Response, PageError> {
-    org_page(
-        &state,
-        &me,
-        q.ok.as_deref(),
-        OrgForm::default(),
-        FieldErrors::new(),
-    )
-    .await
+    org_page(&state, &me, q.ok.as_deref(), OrgForm::default(), FieldErrors::new()).await
 }
 
 pub async fn create_department(
@@ -550,11 +455,7 @@ pub async fn create_department(
         errors.insert("kind", "请选择部门类型".into());
     }
     if errors.is_empty() {
-        match state
-            .store
-            .create_department(&me.actor(), &name, &f.kind, state.now())
-            .await
-        {
+        match state.store.create_department(&me.actor(), &name, &f.kind, state.now()).await {
             Ok(_) => return Ok(see_other("/admin/org?ok=created")),
             Err(dianxiaoer_store::Error::Conflict(m)) => {
                 errors.insert("dept_name", m);
@@ -580,16 +481,7 @@ pub async fn create_grid(
         None
     });
     if errors.is_empty() {
-        match state
-            .store
-            .create_grid(
-                &me.actor(),
-                &name,
-                &description.unwrap_or_default(),
-                state.now(),
-            )
-            .await
-        {
+        match state.store.create_grid(&me.actor(), &name, &description.unwrap_or_default(), state.now()).await {
             Ok(_) => return Ok(see_other("/admin/org?ok=created")),
             Err(dianxiaoer_store::Error::Conflict(m)) => {
                 errors.insert("grid_name", m);

@@ -11,9 +11,7 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use dianxiaoer_core::when::parse_date;
-use dianxiaoer_store::{
-    AuditEntry, AuditFilter, AuditRow, ChainReport, LoginFilter, LoginRow, Page,
-};
+use dianxiaoer_store::{AuditEntry, AuditFilter, AuditRow, ChainReport, LoginFilter, LoginRow, Page};
 use serde::Deserialize;
 
 /// Filters of both log pages, as typed.
@@ -38,11 +36,7 @@ impl LogQuery {
             object_type: nonempty(&self.object_type),
             object_id: nonempty(&self.object_id),
             from_ms: self.from.as_deref().and_then(parse_date),
-            to_ms: self
-                .to
-                .as_deref()
-                .and_then(parse_date)
-                .map(|d| d + 86_400_000),
+            to_ms: self.to.as_deref().and_then(parse_date).map(|d| d + 86_400_000),
         }
     }
 
@@ -51,11 +45,7 @@ impl LogQuery {
             username: nonempty(&self.username),
             result: nonempty(&self.result),
             from_ms: self.from.as_deref().and_then(parse_date),
-            to_ms: self
-                .to
-                .as_deref()
-                .and_then(parse_date)
-                .map(|d| d + 86_400_000),
+            to_ms: self.to.as_deref().and_then(parse_date).map(|d| d + 86_400_000),
         }
     }
 
@@ -108,20 +98,10 @@ async fn logs_page(
     report: Option<ChainReport>,
 ) -> Result<Response, PageError> {
     let (page, per_page) = paging(q.page, q.per_page);
-    let rows = state
-        .store
-        .list_audit(&q.audit_filter(), page, per_page)
-        .await?;
+    let rows = state.store.list_audit(&q.audit_filter(), page, per_page).await?;
     let base = q.base();
     let pager = Pager::new(&rows, base.clone());
-    render(&LogsPage {
-        chrome: Chrome::new(me, "/audit/logs", "审计日志"),
-        rows,
-        pager,
-        q,
-        export: base,
-        report,
-    })
+    render(&LogsPage { chrome: Chrome::new(me, "/audit/logs", "审计日志"), rows, pager, q, export: base, report })
 }
 
 /// Most rows one export may hold; a larger request is narrowed by the filters.
@@ -167,12 +147,8 @@ pub async fn logs_xlsx(
             ]
         }),
     )?;
-    let entry =
-        AuditEntry::ok("export", "audit_log", "xlsx").detail(serde_json::json!({"rows": n}));
-    state
-        .store
-        .audit_alone(&me.actor(), entry, state.now())
-        .await?;
+    let entry = AuditEntry::ok("export", "audit_log", "xlsx").detail(serde_json::json!({"rows": n}));
+    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
     Ok(download(bytes, "audit-log.xlsx"))
 }
 
@@ -192,19 +168,10 @@ pub async fn logins(
     Query(q): Query<LogQuery>,
 ) -> Result<Response, PageError> {
     let (page, per_page) = paging(q.page, q.per_page);
-    let rows = state
-        .store
-        .list_logins(&q.login_filter(), page, per_page)
-        .await?;
+    let rows = state.store.list_logins(&q.login_filter(), page, per_page).await?;
     let base = q.base();
     let pager = Pager::new(&rows, base.clone());
-    render(&LoginsPage {
-        chrome: Chrome::new(&me, "/audit/logins", "登录日志"),
-        rows,
-        pager,
-        q,
-        export: base,
-    })
+    render(&LoginsPage { chrome: Chrome::new(&me, "/audit/logins", "登录日志"), rows, pager, q, export: base })
 }
 
 pub async fn logins_xlsx(
@@ -212,18 +179,8 @@ pub async fn logins_xlsx(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, PageError> {
-    let rows = state
-        .store
-        .list_logins(&q.login_filter(), 1, EXPORT_MAX)
-        .await?;
-    let headers = [
-        ("时间", 20.0),
-        ("用户名", 16.0),
-        ("IP", 16.0),
-        ("结果", 8.0),
-        ("原因", 24.0),
-        ("浏览器", 60.0),
-    ];
+    let rows = state.store.list_logins(&q.login_filter(), 1, EXPORT_MAX).await?;
+    let headers = [("时间", 20.0), ("用户名", 16.0), ("IP", 16.0), ("结果", 8.0), ("原因", 24.0), ("浏览器", 60.0)];
     let n = rows.items.len();
     let bytes = workbook(
         "登录日志",
@@ -239,12 +196,8 @@ pub async fn logins_xlsx(
             ]
         }),
     )?;
-    let entry =
-        AuditEntry::ok("export", "login_log", "xlsx").detail(serde_json::json!({"rows": n}));
-    state
-        .store
-        .audit_alone(&me.actor(), entry, state.now())
-        .await?;
+    let entry = AuditEntry::ok("export", "login_log", "xlsx").detail(serde_json::json!({"rows": n}));
+    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
     Ok(download(bytes, "login-log.xlsx"))
 }
 
@@ -254,12 +207,8 @@ pub async fn verify(
     Extension(me): Extension<CurrentUser>,
 ) -> Result<Response, PageError> {
     let report = state.store.verify_audit_chain().await?;
-    let entry = AuditEntry::ok("verify_audit_chain", "audit_log", "all").detail(
-        serde_json::json!({"checked": report.checked, "first_bad_seq": report.first_bad_seq}),
-    );
-    state
-        .store
-        .audit_alone(&me.actor(), entry, state.now())
-        .await?;
+    let entry = AuditEntry::ok("verify_audit_chain", "audit_log", "all")
+        .detail(serde_json::json!({"checked": report.checked, "first_bad_seq": report.first_bad_seq}));
+    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
     logs_page(&state, &me, LogQuery::default(), Some(report)).await
 }

@@ -1,12 +1,13 @@
 //! The enterprise registry pages (一企一档), read and written through the user's scope.
 
+use super::enterprise_import::{export_row, headers};
 use super::{nonempty, paging, render, see_other};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
 use crate::form::PageForm;
 use crate::view::{Chrome, Pager, query_string};
-use crate::xlsx::{Cell, download, workbook};
+use crate::xlsx::{download, workbook};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Path, Query, State};
@@ -14,8 +15,7 @@ use axum::response::Response;
 use dianxiaoer_core::access::{Permission, permits, sees_personal_data};
 use dianxiaoer_core::text;
 use dianxiaoer_store::{
-    AuditEntry, Contact, EnterpriseFilter, EnterpriseRow, EnterpriseSort, Page, ProjectAreaRow,
-    TownRow,
+    AuditEntry, AuditFilter, Contact, EnterpriseFilter, EnterpriseRow, EnterpriseSort, Page, ProjectAreaRow, TownRow,
 };
 use serde::Deserialize;
 
@@ -25,6 +25,8 @@ pub struct ListQuery {
     pub town: Option<String>,
     pub area: Option<String>,
     pub status: Option<String>,
+    pub industry: Option<String>,
+    pub scale: Option<String>,
     pub sort: Option<String>,
     pub page: Option<i64>,
     pub per_page: Option<i64>,
@@ -39,11 +41,28 @@ impl ListQuery {
         if q.as_ref().is_some_and(|q| q.chars().count() > 60) {
             return Err(AppError::BadRequest("搜索内容不能超过 60 个字符".into()));
         }
+        let industry = match nonempty(&self.industry) {
+            Some(raw) => Some(
+                dianxiaoer_core::industry::IndustryCode::parse(&raw)
+                    .map_err(|e| AppError::BadRequest(e.message))?
+                    .code()
+                    .to_string(),
+            ),
+            None => None,
+        };
+        let above_scale = match self.scale.as_deref() {
+            None | Some("") => None,
+            Some("above") => Some(true),
+            Some("below") => Some(false),
+            Some(_) => return Err(AppError::BadRequest("规模应为规上或规下".into())),
+        };
         Ok(EnterpriseFilter {
             q,
             town: nonempty(&self.town),
             project_area: nonempty(&self.area),
             status: nonempty(&self.status),
+            industry,
+            above_scale,
             sort,
         })
     }
@@ -78,6 +97,8 @@ struct ListPage {
     towns: Vec<TownRow>,
     areas: Vec<ProjectAreaRow>,
     export: String,
+    can_create: bool,
+    can_import: bool,
 }
 
 pub async fn list(
@@ -87,10 +108,7 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let f = q.filter()?;
     let (page, per_page) = paging(q.page, q.per_page);
-    let mut rows = state
-        .store
-        .list_enterprises(&me.scope, &f, page, per_page)
-        .await?;
+    let mut rows = state.store.list_enterprises(&me.scope, &f, page, per_page).await?;
     rows.items = rows.items.into_iter().map(|e| masked(e, &me)).collect();
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let base = query_string(&[
@@ -109,60 +127,34 @@ pub async fn list(
         towns: state.store.towns().await?,
         areas: state.store.project_areas().await?,
         export: base,
+        can_create: permits(me.user.role, Permission::EditEnterprises),
+        can_import: permits(me.user.role, Permission::ImportEnterprises),
     })
 }
 
-/// Exports exactly what the filters select, within scope; audited.
+/// Exports exactly what the filters select, within scope, in the import's columns; audited.
 pub async fn export(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let f = q.filter()?;
-    let rows = state
-        .store
-        .list_enterprises(&me.scope, &f, 1, i64::MAX)
-        .await?;
-    let headers = [
-        ("统一社会信用代码", 22.0),
-        ("企业名称", 36.0),
-        ("法定代表人", 12.0),
-        ("落地乡镇", 12.0),
-        ("片区", 14.0),
-        ("网格", 14.0),
-        ("地址", 36.0),
-        ("联系人", 10.0),
-        ("联系电话", 14.0),
-        ("状态", 8.0),
-        ("更新时间", 20.0),
-    ];
+    let rows = state.store.list_enterprises(&me.scope, &f, 1, i64::MAX).await?;
+    let departments = state.store.departments().await?;
+    let grids = state.store.grids().await?;
     let n = rows.items.len();
-    let bytes = workbook(
-        "企业",
-        &headers,
-        rows.items.into_iter().map(|e| {
-            let e = masked(e, &me);
-            vec![
-                Cell::Text(e.credit_code),
-                Cell::Text(e.name),
-                Cell::Text(e.legal_representative),
-                Cell::Text(e.host_town_name),
-                Cell::Text(e.project_area_name.unwrap_or_default()),
-                Cell::Text(e.grid_name.unwrap_or_default()),
-                Cell::Text(e.address),
-                Cell::Text(e.contact_name),
-                Cell::Text(e.contact_phone),
-                Cell::Text(status_label(&e.status).into()),
-                Cell::Time(e.updated_at),
-            ]
-        }),
-    )?;
-    let entry =
-        AuditEntry::ok("export", "enterprise", "xlsx").detail(serde_json::json!({"rows": n}));
-    state
-        .store
-        .audit_alone(&me.actor(), entry, state.now())
-        .await?;
+    let viewer = me.clone();
+    let bytes = tokio::task::spawn_blocking(move || {
+        workbook(
+            "企业",
+            &headers(),
+            rows.items.into_iter().map(|e| export_row(&masked(e, &viewer), &departments, &grids)),
+        )
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("export task: {e}")))??;
+    let entry = AuditEntry::ok("export", "enterprise", "xlsx").detail(serde_json::json!({"rows": n}));
+    state.store.audit_alone(&me.actor(), entry, state.now()).await?;
     Ok(download(bytes, "enterprises.xlsx"))
 }
 
@@ -171,8 +163,53 @@ pub async fn export(
 struct DetailPage {
     chrome: Chrome,
     e: EnterpriseRow,
+    v: View,
     can_edit: bool,
+    can_edit_all: bool,
     error: Option<String>,
+    history: Vec<dianxiaoer_store::AuditRow>,
+}
+
+/// Display forms of an enterprise's typed fields.
+pub struct View {
+    pub industry: String,
+    pub introducer: String,
+    pub land: String,
+    pub capital: String,
+    pub location: String,
+    pub tags: Vec<String>,
+}
+
+async fn view_of(state: &AppState, e: &EnterpriseRow) -> Result<View, AppError> {
+    let industry = dianxiaoer_core::industry::IndustryCode::parse(&e.industry_code)
+        .map(|c| format!("{} {}", c.code(), c.path_names()))
+        .unwrap_or_else(|_| e.industry_code.clone());
+    let introducer = match (&e.introducer_town, e.introducer_department) {
+        (Some(t), _) => dianxiaoer_core::division::town_by_code(t).map_or_else(|| t.clone(), |t| t.name.to_string()),
+        (None, Some(d)) => {
+            state.store.departments().await?.into_iter().find(|x| x.id == d).map_or_else(String::new, |x| x.name)
+        }
+        (None, None) => "开发区自主招商".into(),
+    };
+    Ok(View {
+        industry,
+        introducer,
+        land: e.land_area_centi_m2.map_or_else(
+            || "—".into(),
+            |a| {
+                let a = dianxiaoer_core::area::Area::from_m2_centi(a);
+                format!("{}（{}）", a.mu_display(), a.m2_display())
+            },
+        ),
+        capital: e
+            .registered_capital_fen
+            .map_or_else(|| "—".into(), |f| dianxiaoer_core::money::Fen::from_fen(f).display_auto()),
+        location: match (e.lon, e.lat) {
+            (Some(x), Some(y)) => format!("{x:.5}°E, {y:.5}°N"),
+            _ => "—".into(),
+        },
+        tags: e.tags.split(',').filter(|t| !t.is_empty()).map(str::to_string).collect(),
+    })
 }
 
 #[derive(Deserialize, Default)]
@@ -186,14 +223,35 @@ pub async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
-    let e = masked(state.store.enterprise(&me.scope, id).await?, &me);
-    let can_edit = permits(me.user.role, Permission::EditEnterpriseContact);
-    render(&DetailPage {
-        chrome: Chrome::new(&me, "/enterprises", "企业档案").notice(q.ok.as_deref()),
+    detail_page(&state, &me, id, q.ok.as_deref(), None).await
+}
+
+async fn detail_page(
+    state: &AppState,
+    me: &CurrentUser,
+    id: i64,
+    ok: Option<&str>,
+    error: Option<String>,
+) -> Result<Response, PageError> {
+    let e = masked(state.store.enterprise(&me.scope, id).await?, me);
+    let v = view_of(state, &e).await?;
+    let filter =
+        AuditFilter { object_type: Some("enterprise".into()), object_id: Some(id.to_string()), ..Default::default() };
+    let history = state.store.list_audit(&filter, 1, 20).await?.items;
+    let bad = error.is_some();
+    let mut resp = render(&DetailPage {
+        chrome: Chrome::new(me, "/enterprises", "企业档案").notice(ok),
         e,
-        can_edit,
-        error: None,
-    })
+        v,
+        can_edit: permits(me.user.role, Permission::EditEnterpriseContact),
+        can_edit_all: permits(me.user.role, Permission::EditEnterprises),
+        error,
+        history,
+    })?;
+    if bad {
+        *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
+    }
+    Ok(resp)
 }
 
 #[derive(Deserialize, Default)]
@@ -214,11 +272,7 @@ pub fn parse_contact(f: &ContactForm) -> Result<Contact, String> {
     if !phone.chars().all(|c| c.is_ascii_digit() || c == '-') || phone.len() < 7 {
         return Err("联系电话应为手机号或带区号的固定电话".into());
     }
-    Ok(Contact {
-        address,
-        contact_name: name,
-        contact_phone: phone,
-    })
+    Ok(Contact { address, contact_name: name, contact_phone: phone })
 }
 
 pub async fn update_contact(
@@ -229,22 +283,24 @@ pub async fn update_contact(
 ) -> Result<Response, PageError> {
     match parse_contact(&f) {
         Ok(c) => {
-            state
-                .store
-                .update_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now())
-                .await?;
+            state.store.update_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now()).await?;
             Ok(see_other(&format!("/enterprises/{id}?ok=saved")))
         }
-        Err(m) => {
-            let e = masked(state.store.enterprise(&me.scope, id).await?, &me);
-            let mut resp = render(&DetailPage {
-                chrome: Chrome::new(&me, "/enterprises", "企业档案"),
-                e,
-                can_edit: true,
-                error: Some(m),
-            })?;
-            *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
-            Ok(resp)
-        }
+        Err(m) => detail_page(&state, &me, id, None, Some(m)).await,
+    }
+}
+
+/// The class name of a stored industry code, for tooltips.
+pub fn industry_name(code: &str) -> String {
+    dianxiaoer_core::industry::IndustryCode::parse(code).map(|c| c.name().to_string()).unwrap_or_default()
+}
+
+pub fn action_label(action: &str) -> &'static str {
+    match action {
+        "create_enterprise" => "登记",
+        "update_enterprise" => "修改",
+        "import" => "导入",
+        "export" => "导出",
+        _ => "其他",
     }
 }

@@ -26,16 +26,16 @@ struct HomePage {
     tiles: Vec<Tile>,
     lines_title: &'static str,
     lines: Vec<(String, String)>,
+    /// (code, name, hosted, introduced) per town, for leadership.
+    towns: Vec<(String, String, i64, i64)>,
 }
 
-pub async fn home(
-    State(state): State<AppState>,
-    Extension(me): Extension<CurrentUser>,
-) -> Result<Response, PageError> {
+pub async fn home(State(state): State<AppState>, Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
     let store = &state.store;
     let mut tiles = Vec::new();
     let mut lines = Vec::new();
     let lines_title;
+    let mut towns = Vec::new();
     let role = me.user.role;
     let greeting = match role {
         Role::SystemAdmin => "系统管理：用户、角色、部门与网格。系统管理员不能查看业务数据。",
@@ -51,34 +51,14 @@ pub async fn home(
     match role {
         Role::SystemAdmin => {
             let all = store.list_users(&UserFilter::default(), 1, 1).await?;
+            tiles.push(Tile { href: "/admin/users", value: all.total.to_string(), label: "用户" });
             tiles.push(Tile {
-                href: "/admin/users",
-                value: all.total.to_string(),
-                label: "用户",
+                href: "/admin/org", value: store.departments().await?.len().to_string(), label: "部门"
             });
-            tiles.push(Tile {
-                href: "/admin/org",
-                value: store.departments().await?.len().to_string(),
-                label: "部门",
-            });
-            tiles.push(Tile {
-                href: "/admin/org",
-                value: store.grids().await?.len().to_string(),
-                label: "网格",
-            });
+            tiles.push(Tile { href: "/admin/org", value: store.grids().await?.len().to_string(), label: "网格" });
             lines_title = "各角色用户数";
             for r in Role::ALL {
-                let n = store
-                    .list_users(
-                        &UserFilter {
-                            q: None,
-                            role: Some(r),
-                        },
-                        1,
-                        1,
-                    )
-                    .await?
-                    .total;
+                let n = store.list_users(&UserFilter { q: None, role: Some(r) }, 1, 1).await?.total;
                 lines.push((r.label().to_string(), n.to_string()));
             }
         }
@@ -87,69 +67,35 @@ pub async fn home(
             let users = store.list_users(&UserFilter::default(), 1, 200).await?;
             let locked = users.items.iter().filter(|u| u.is_locked(now)).count();
             let disabled = users.items.iter().filter(|u| u.disabled).count();
-            tiles.push(Tile {
-                href: "/security/accounts",
-                value: locked.to_string(),
-                label: "锁定中的账号",
-            });
-            tiles.push(Tile {
-                href: "/security/accounts",
-                value: disabled.to_string(),
-                label: "已停用账号",
-            });
+            tiles.push(Tile { href: "/security/accounts", value: locked.to_string(), label: "锁定中的账号" });
+            tiles.push(Tile { href: "/security/accounts", value: disabled.to_string(), label: "已停用账号" });
             let p = state.policy();
             lines_title = "当前安全策略";
             lines.push(("密码最小长度".into(), p.min_length.to_string()));
             lines.push(("连续失败锁定次数".into(), p.max_failures.to_string()));
             lines.push(("锁定时长（分钟）".into(), p.lockout_minutes.to_string()));
-            lines.push((
-                "空闲超时（分钟）".into(),
-                p.idle_timeout_minutes.to_string(),
-            ));
+            lines.push(("空闲超时（分钟）".into(), p.idle_timeout_minutes.to_string()));
         }
         Role::AuditAdmin => {
             let audit = store.list_audit(&AuditFilter::default(), 1, 8).await?;
-            let failed = store
-                .list_logins(
-                    &LoginFilter {
-                        result: Some("失败".into()),
-                        ..Default::default()
-                    },
-                    1,
-                    1,
-                )
-                .await?;
-            tiles.push(Tile {
-                href: "/audit/logs",
-                value: audit.total.to_string(),
-                label: "审计记录",
-            });
-            tiles.push(Tile {
-                href: "/audit/logins",
-                value: failed.total.to_string(),
-                label: "登录失败",
-            });
+            let failed =
+                store.list_logins(&LoginFilter { result: Some("失败".into()), ..Default::default() }, 1, 1).await?;
+            tiles.push(Tile { href: "/audit/logs", value: audit.total.to_string(), label: "审计记录" });
+            tiles.push(Tile { href: "/audit/logins", value: failed.total.to_string(), label: "登录失败" });
             lines_title = "最近的审计记录";
             for a in audit.items {
-                lines.push((
-                    format!("{} {} {}", crate::view::ts(a.at), a.username, a.action),
-                    a.result,
-                ));
+                lines.push((format!("{} {} {}", crate::view::ts(a.at), a.username, a.action), a.result));
             }
         }
         _ => {
-            let total = store
-                .list_enterprises(&me.scope, &EnterpriseFilter::default(), 1, 1)
-                .await?
-                .total;
-            tiles.push(Tile {
-                href: "/enterprises",
-                value: total.to_string(),
-                label: "企业（数据范围内）",
-            });
+            let total = store.list_enterprises(&me.scope, &EnterpriseFilter::default(), 1, 1).await?.total;
+            tiles.push(Tile { href: "/enterprises", value: total.to_string(), label: "企业（数据范围内）" });
             lines_title = "按片区";
             for (area, n) in store.count_enterprises_by_area(&me.scope).await? {
                 lines.push((area, n.to_string()));
+            }
+            if role == Role::Leader {
+                towns = store.count_enterprises_by_town(&me.scope).await?;
             }
         }
     }
@@ -159,6 +105,7 @@ pub async fn home(
         tiles,
         lines_title,
         lines,
+        towns,
     };
     render(&page)
 }

@@ -3,8 +3,8 @@
 use super::{render, see_other};
 use crate::AppState;
 use crate::auth::{
-    CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, cookie, dummy_hash, same_token,
-    set_cookie, user_agent, verify_password,
+    CurrentUser, LOGIN_CSRF_COOKIE, SESSION_COOKIE, client_ip, cookie, dummy_hash, same_token, set_cookie, user_agent,
+    verify_password,
 };
 use crate::error::PageError;
 use crate::form::PageForm;
@@ -48,16 +48,8 @@ async fn login_page(
     let csrf = random_token(16);
     let failed = error.is_some();
     let demo_accounts = if state.config.demo {
-        let users = state
-            .store
-            .list_users(&dianxiaoer_store::UserFilter::default(), 1, 50)
-            .await?;
-        users
-            .items
-            .iter()
-            .filter(|u| u.demo)
-            .map(|u| (u.username.clone(), u.role.label()))
-            .collect()
+        let users = state.store.list_users(&dianxiaoer_store::UserFilter::default(), 1, 50).await?;
+        users.items.iter().filter(|u| u.demo).map(|u| (u.username.clone(), u.role.label())).collect()
     } else {
         Vec::new()
     };
@@ -80,10 +72,7 @@ async fn login_page(
     Ok(resp)
 }
 
-pub async fn form(
-    State(state): State<AppState>,
-    Query(q): Query<LoginQuery>,
-) -> Result<Response, PageError> {
+pub async fn form(State(state): State<AppState>, Query(q): Query<LoginQuery>) -> Result<Response, PageError> {
     login_page(&state, String::new(), None, q.expired.is_some()).await
 }
 
@@ -110,17 +99,8 @@ pub async fn submit(
     let username: String = f.username.trim().chars().take(64).collect();
     let pre = cookie(&headers, LOGIN_CSRF_COOKIE).unwrap_or_default();
     if pre.is_empty() || !same_token(&pre, &f.csrf) {
-        state
-            .store
-            .log_login(&username, None, &ip, &ua, false, "安全令牌无效", now)
-            .await?;
-        return login_page(
-            &state,
-            username,
-            Some("页面已过期，请重新输入后登录。".into()),
-            false,
-        )
-        .await;
+        state.store.log_login(&username, None, &ip, &ua, false, "安全令牌无效", now).await?;
+        return login_page(&state, username, Some("页面已过期，请重新输入后登录。".into()), false).await;
     }
     if username.is_empty() || f.password.is_empty() || f.password.chars().count() > 128 {
         return login_page(&state, username, Some("请输入用户名和密码。".into()), false).await;
@@ -130,14 +110,8 @@ pub async fn submit(
         let state = state.clone();
         let (username, ip, ua) = (username.clone(), ip.clone(), ua.clone());
         async move {
-            state
-                .metrics
-                .logins_failed
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            state
-                .store
-                .log_login(&username, uid, &ip, &ua, false, reason, now)
-                .await
+            state.metrics.logins_failed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            state.store.log_login(&username, uid, &ip, &ua, false, reason, now).await
         }
     };
     let Some(user) = state.store.user_by_username(&username).await? else {
@@ -148,9 +122,7 @@ pub async fn submit(
     if user.is_locked(now) {
         fail("账号锁定中", Some(user.id)).await?;
         let minutes = (user.locked_until.unwrap_or(now) - now + 59_999) / 60_000;
-        let msg = format!(
-            "登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试，或联系安全管理员解锁。"
-        );
+        let msg = format!("登录失败次数过多，账号已锁定，请 {minutes} 分钟后再试，或联系安全管理员解锁。");
         return login_page(&state, username, Some(msg), false).await;
     }
     if !verify_password(&f.password, &user.password_hash) {
@@ -169,29 +141,12 @@ pub async fn submit(
     }
     if user.disabled {
         fail("账号已停用", Some(user.id)).await?;
-        return login_page(
-            &state,
-            username,
-            Some("账号已停用，请联系系统管理员。".into()),
-            false,
-        )
-        .await;
+        return login_page(&state, username, Some("账号已停用，请联系系统管理员。".into()), false).await;
     }
     state.store.clear_login_failures(user.id).await?;
     let needs_mfa = user.totp_enabled || user.role.is_admin();
     let token = random_token(32);
-    state
-        .store
-        .create_session(
-            &token,
-            user.id,
-            &random_token(32),
-            !needs_mfa,
-            &ip,
-            &ua,
-            now,
-        )
-        .await?;
+    state.store.create_session(&token, user.id, &random_token(32), !needs_mfa, &ip, &ua, now).await?;
     state
         .store
         .log_login(
@@ -200,18 +155,11 @@ pub async fn submit(
             &ip,
             &ua,
             true,
-            if needs_mfa {
-                "密码正确，待动态口令"
-            } else {
-                "登录成功"
-            },
+            if needs_mfa { "密码正确，待动态口令" } else { "登录成功" },
             now,
         )
         .await?;
-    state
-        .metrics
-        .logins_ok
-        .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    state.metrics.logins_ok.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     let to = if user.totp_enabled {
         "/login/totp"
     } else if user.role.is_admin() {
@@ -244,11 +192,7 @@ pub async fn totp_form(Extension(me): Extension<CurrentUser>) -> Result<Response
     if !me.user.totp_enabled {
         return Ok(see_other("/account/totp"));
     }
-    render(&TotpChallenge {
-        csrf: me.csrf,
-        user_name: me.user.display_name,
-        error: None,
-    })
+    render(&TotpChallenge { csrf: me.csrf, user_name: me.user.display_name, error: None })
 }
 
 #[derive(Deserialize)]
@@ -282,18 +226,7 @@ pub async fn totp_submit(
         let failures = u32::try_from(me.user.failed_logins + 1).unwrap_or(u32::MAX);
         let lock = policy.locked_until(failures, now);
         state.store.record_login_failure(me.user.id, lock).await?;
-        state
-            .store
-            .log_login(
-                &me.user.username,
-                Some(me.user.id),
-                &me.ip,
-                &ua,
-                false,
-                "动态口令错误",
-                now,
-            )
-            .await?;
+        state.store.log_login(&me.user.username, Some(me.user.id), &me.ip, &ua, false, "动态口令错误", now).await?;
         if lock.is_some() {
             if let Some(t) = &me.token {
                 state.store.delete_session(t).await?;
@@ -313,18 +246,7 @@ pub async fn totp_submit(
         state.store.complete_mfa(t).await?;
     }
     state.store.clear_login_failures(me.user.id).await?;
-    state
-        .store
-        .log_login(
-            &me.user.username,
-            Some(me.user.id),
-            &me.ip,
-            &ua,
-            true,
-            "动态口令验证通过",
-            now,
-        )
-        .await?;
+    state.store.log_login(&me.user.username, Some(me.user.id), &me.ip, &ua, true, "动态口令验证通过", now).await?;
     Ok(see_other("/"))
 }
 
@@ -337,10 +259,7 @@ pub async fn logout(
         state.store.delete_session(t).await?;
     }
     let actor: Actor = me.actor();
-    state
-        .store
-        .audit_alone(&actor, AuditEntry::ok("logout", "user", me.user.id), now)
-        .await?;
+    state.store.audit_alone(&actor, AuditEntry::ok("logout", "user", me.user.id), now).await?;
     let mut resp = see_other("/login");
     if let Ok(v) = set_cookie(&state, SESSION_COOKIE, "", Some(0)).parse() {
         resp.headers_mut().append(header::SET_COOKIE, v);

@@ -3,6 +3,8 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod enterprise_form;
+pub mod enterprise_import;
 pub mod enterprises;
 pub mod home;
 pub mod login;
@@ -23,14 +25,7 @@ pub async fn static_file(Path(file): Path<String>) -> Response {
         "app.js" => (JS, "text/javascript; charset=utf-8"),
         _ => return error_page(StatusCode::NOT_FOUND, "页面不存在", "没有这个文件。"),
     };
-    (
-        [
-            (header::CONTENT_TYPE, kind),
-            (header::CACHE_CONTROL, "public, max-age=3600"),
-        ],
-        body,
-    )
-        .into_response()
+    ([(header::CONTENT_TYPE, kind), (header::CACHE_CONTROL, "public, max-age=3600")], body).into_response()
 }
 
 pub async fn not_found(uri: Uri) -> Response {
@@ -44,9 +39,7 @@ pub async fn not_found(uri: Uri) -> Response {
 
 /// Renders a template into a page response.
 pub fn render(t: &impl Template) -> Result<Response, PageError> {
-    t.render()
-        .map(|h| Html(h).into_response())
-        .map_err(|e| PageError(AppError::Internal(format!("template: {e}"))))
+    t.render().map(|h| Html(h).into_response()).map_err(|e| PageError(AppError::Internal(format!("template: {e}"))))
 }
 
 /// A 303 redirect after a successful POST.
@@ -64,7 +57,5 @@ pub fn paging(page: Option<i64>, per_page: Option<i64>) -> (i64, i64) {
 
 /// Empty strings from a form become `None`.
 pub fn nonempty(s: &Option<String>) -> Option<String> {
-    s.as_ref()
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty())
+    s.as_ref().map(|v| v.trim().to_string()).filter(|v| !v.is_empty())
 }

@@ -74,10 +74,7 @@ impl PolicyForm {
             max_failures: num("max_failures", &self.max_failures),
             lockout_minutes: num("lockout_minutes", &self.lockout_minutes),
             idle_timeout_minutes: num("idle_timeout_minutes", &self.idle_timeout_minutes),
-            absolute_timeout_minutes: num(
-                "absolute_timeout_minutes",
-                &self.absolute_timeout_minutes,
-            ),
+            absolute_timeout_minutes: num("absolute_timeout_minutes", &self.absolute_timeout_minutes),
         };
         if errors.is_empty()
             && let Err(errs) = p.validate()
@@ -86,11 +83,7 @@ impl PolicyForm {
                 errors.insert(field, m);
             }
         }
-        if errors.is_empty() {
-            Ok(p)
-        } else {
-            Err(errors)
-        }
+        if errors.is_empty() { Ok(p) } else { Err(errors) }
     }
 }
 
@@ -101,11 +94,8 @@ fn policy_page(
     errors: FieldErrors,
 ) -> Result<Response, PageError> {
     let bad = !errors.is_empty();
-    let mut resp = render(&PolicyPage {
-        chrome: Chrome::new(me, "/security/policy", "安全策略").notice(ok),
-        form,
-        errors,
-    })?;
+    let mut resp =
+        render(&PolicyPage { chrome: Chrome::new(me, "/security/policy", "安全策略").notice(ok), form, errors })?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
     }
@@ -122,20 +112,11 @@ pub async fn policy_form(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<Ok_>,
 ) -> Result<Response, PageError> {
-    policy_page(
-        &me,
-        q.ok.as_deref(),
-        PolicyForm::of(&state.policy()),
-        FieldErrors::new(),
-    )
+    policy_page(&me, q.ok.as_deref(), PolicyForm::of(&state.policy()), FieldErrors::new())
 }
 
 /// Saves the policy (validated in the core) and applies it at once.
-pub async fn save_policy(
-    state: &AppState,
-    me: &CurrentUser,
-    p: PasswordPolicy,
-) -> Result<(), AppError> {
+pub async fn save_policy(state: &AppState, me: &CurrentUser, p: PasswordPolicy) -> Result<(), AppError> {
     state.store.set_policy(&me.actor(), &p, state.now()).await?;
     state.set_cached_policy(p);
     Ok(())
@@ -184,27 +165,13 @@ pub async fn accounts(
     Query(q): Query<AccountsQuery>,
 ) -> Result<Response, PageError> {
     let (page, per_page) = paging(q.page, q.per_page);
-    let users = state
-        .store
-        .list_users(
-            &UserFilter {
-                q: nonempty(&q.q),
-                role: None,
-            },
-            page,
-            per_page,
-        )
-        .await?;
+    let users = state.store.list_users(&UserFilter { q: nonempty(&q.q), role: None }, page, per_page).await?;
     let pager = Pager::new(&users, query_string(&[("q", q.q.as_deref().unwrap_or(""))]));
     let now = state.now();
     let mut lines = Vec::with_capacity(users.items.len());
     for u in users.items {
         let sessions = state.store.count_sessions(u.id).await?;
-        lines.push(AccountLine {
-            locked: u.is_locked(now),
-            sessions,
-            u,
-        });
+        lines.push(AccountLine { locked: u.is_locked(now), sessions, u });
     }
     render(&AccountsPage {
         chrome: Chrome::new(&me, "/security/accounts", "账号状态").notice(q.ok.as_deref()),
@@ -219,10 +186,7 @@ pub async fn unlock(
     Extension(me): Extension<CurrentUser>,
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
-    state
-        .store
-        .unlock_user(&me.actor(), id, state.now())
-        .await?;
+    state.store.unlock_user(&me.actor(), id, state.now()).await?;
     Ok(see_other("/security/accounts?ok=unlocked"))
 }
 
@@ -232,9 +196,6 @@ pub async fn end_sessions(
     Path(id): Path<i64>,
 ) -> Result<Response, PageError> {
     state.store.user_by_id(id).await?;
-    state
-        .store
-        .end_sessions(&me.actor(), id, state.now())
-        .await?;
+    state.store.end_sessions(&me.actor(), id, state.now()).await?;
     Ok(see_other("/security/accounts?ok=ended"))
 }

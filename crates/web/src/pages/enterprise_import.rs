@@ -1,0 +1,357 @@
+//! Excel import and export of the enterprise registry. One column list serves the template, the
+//! export and the import, so an exported sheet imports back unchanged (updating by credit code).
+
+use super::enterprise_form::{Context, RawEnterprise, parse, wan_text};
+use super::render;
+use crate::AppState;
+use crate::auth::CurrentUser;
+use crate::error::{AppError, PageError};
+use crate::sheet::{normalise_date, read_first_sheet};
+use crate::view::Chrome;
+use crate::xlsx::{Cell, download, workbook};
+use askama::Template;
+use axum::Extension;
+use axum::extract::{Multipart, State};
+use axum::http::StatusCode;
+use axum::response::Response;
+use dianxiaoer_core::area::Area;
+use dianxiaoer_core::division::TOWNS;
+use dianxiaoer_store::{EnterpriseRow, ImportCounts};
+
+/// (field, header, required, width). Headers are what the template and the export write.
+pub const COLUMNS: [(&str, &str, bool, f64); 21] = [
+    ("credit_code", "统一社会信用代码", true, 22.0),
+    ("name", "企业名称", true, 34.0),
+    ("legal_representative", "法定代表人", true, 11.0),
+    ("industry_code", "行业代码", true, 10.0),
+    ("host_town", "落地乡镇", true, 12.0),
+    ("introducer_town", "引资乡镇", false, 12.0),
+    ("introducer_department", "引资部门", false, 20.0),
+    ("project_area", "片区", false, 13.0),
+    ("grid_id", "网格", false, 12.0),
+    ("address", "地址", true, 36.0),
+    ("lon", "经度", false, 11.0),
+    ("lat", "纬度", false, 11.0),
+    ("land_area_mu", "用地面积（亩）", false, 13.0),
+    ("scale", "规模", false, 7.0),
+    ("employees", "从业人数", false, 9.0),
+    ("registered_capital_wan", "注册资本（万元）", false, 15.0),
+    ("established", "成立日期", false, 12.0),
+    ("status", "状态", false, 7.0),
+    ("contact_name", "联系人", false, 10.0),
+    ("contact_phone", "联系电话", false, 14.0),
+    ("tags", "标签", false, 24.0),
+];
+
+/// The most rows one import may hold.
+pub const MAX_ROWS: usize = 200_000;
+
+fn header_of(field: &str) -> &'static str {
+    COLUMNS.iter().find(|c| c.0 == field).map_or("", |c| c.1)
+}
+
+fn set(raw: &mut RawEnterprise, field: &str, v: String) {
+    let slot = match field {
+        "credit_code" => &mut raw.credit_code,
+        "name" => &mut raw.name,
+        "legal_representative" => &mut raw.legal_representative,
+        "industry_code" => &mut raw.industry_code,
+        "host_town" => &mut raw.host_town,
+        "introducer_town" => &mut raw.introducer_town,
+        "introducer_department" => &mut raw.introducer_department,
+        "project_area" => &mut raw.project_area,
+        "grid_id" => &mut raw.grid_id,
+        "address" => &mut raw.address,
+        "lon" => &mut raw.lon,
+        "lat" => &mut raw.lat,
+        "land_area_mu" => &mut raw.land_area_mu,
+        "scale" => &mut raw.scale,
+        "employees" => &mut raw.employees,
+        "registered_capital_wan" => &mut raw.registered_capital_wan,
+        "established" => &mut raw.established,
+        "status" => &mut raw.status,
+        "contact_name" => &mut raw.contact_name,
+        "contact_phone" => &mut raw.contact_phone,
+        "tags" => &mut raw.tags,
+        _ => return,
+    };
+    *slot = v;
+}
+
+fn get(raw: &RawEnterprise, field: &str) -> String {
+    match field {
+        "credit_code" => raw.credit_code.clone(),
+        "name" => raw.name.clone(),
+        "legal_representative" => raw.legal_representative.clone(),
+        "industry_code" => raw.industry_code.clone(),
+        "host_town" => raw.host_town.clone(),
+        "introducer_town" => raw.introducer_town.clone(),
+        "introducer_department" => raw.introducer_department.clone(),
+        "project_area" => raw.project_area.clone(),
+        "grid_id" => raw.grid_id.clone(),
+        "address" => raw.address.clone(),
+        "lon" | "lat" => {
+            if field == "lon" {
+                raw.lon.clone()
+            } else {
+                raw.lat.clone()
+            }
+        }
+        "land_area_mu" => raw.land_area_mu.clone(),
+        "scale" => raw.scale.clone(),
+        "employees" => raw.employees.clone(),
+        "registered_capital_wan" => raw.registered_capital_wan.clone(),
+        "established" => raw.established.clone(),
+        "status" => raw.status.clone(),
+        "contact_name" => raw.contact_name.clone(),
+        "contact_phone" => raw.contact_phone.clone(),
+        _ => raw.tags.clone(),
+    }
+}
+
+/// One bad cell of an import.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CellError {
+    pub row: u32,
+    pub column: String,
+    pub value: String,
+    pub message: String,
+}
+
+/// The outcome of reading and validating a sheet: rows ready to write, or every problem found.
+pub enum Checked {
+    Ready(Vec<dianxiaoer_store::EnterpriseInput>),
+    Refused { sheet_error: Option<String>, cells: Vec<CellError>, rows: usize },
+}
+
+/// Reads and validates a workbook; nothing is written here.
+pub fn check(bytes: Vec<u8>, ctx: &Context) -> Checked {
+    let refuse = |m: String| Checked::Refused { sheet_error: Some(m), cells: Vec::new(), rows: 0 };
+    let sheet = match read_first_sheet(bytes, MAX_ROWS) {
+        Ok(s) => s,
+        Err(m) => return refuse(m),
+    };
+    // Columns are matched by header, in any order; a trailing * (required mark) and spaces are ignored.
+    let clean = |h: &str| h.trim().trim_end_matches(['*', '＊']).trim().to_string();
+    let mut index: Vec<(usize, &'static str)> = Vec::new();
+    for (i, h) in sheet.headers.iter().enumerate() {
+        if let Some(c) = COLUMNS.iter().find(|c| c.1 == clean(h)) {
+            if index.iter().any(|(_, f)| *f == c.0) {
+                return refuse(format!("列“{}”出现了两次", c.1));
+            }
+            index.push((i, c.0));
+        }
+    }
+    let missing: Vec<&str> =
+        COLUMNS.iter().filter(|c| c.2 && !index.iter().any(|(_, f)| *f == c.0)).map(|c| c.1).collect();
+    if !missing.is_empty() {
+        return refuse(format!("缺少必填列：{}（请使用下载的模板，表头在第 1 行）", missing.join("、")));
+    }
+    if sheet.rows.is_empty() {
+        return refuse("表中没有数据行".into());
+    }
+    let dept_id = |name: &str| ctx.departments.iter().find(|d| d.name == name).map(|d| d.id.to_string());
+    let town_code = |v: &str| TOWNS.iter().find(|t| t.name == v).map_or_else(|| v.to_string(), |t| t.code.to_string());
+    let mut cells = Vec::new();
+    let mut ready = Vec::with_capacity(sheet.rows.len());
+    // The same code twice in one sheet is ambiguous: the later row is refused, naming the earlier.
+    let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
+    for (row, values) in &sheet.rows {
+        let mut raw = RawEnterprise::default();
+        for (i, field) in &index {
+            let v = values.get(*i).cloned().unwrap_or_default();
+            let v = match *field {
+                "host_town" | "introducer_town" => town_code(&v),
+                "introducer_department" if !v.is_empty() => dept_id(&v).unwrap_or(v),
+                "established" => normalise_date(&v),
+                _ => v,
+            };
+            set(&mut raw, field, v);
+        }
+        if !raw.credit_code.is_empty()
+            && let Some(first) = seen.insert(raw.credit_code.trim().to_string(), *row)
+        {
+            cells.push(CellError {
+                row: *row,
+                column: header_of("credit_code").to_string(),
+                value: raw.credit_code.clone(),
+                message: format!("与第 {first} 行重复"),
+            });
+        }
+        match parse(&raw, ctx) {
+            Ok(input) => ready.push(input),
+            Err(errors) => {
+                for (field, message) in errors {
+                    let field = if field == "lon" && raw.lon.is_empty() { "lat" } else { field };
+                    cells.push(CellError {
+                        row: *row,
+                        column: header_of(field).to_string(),
+                        value: get(&raw, field),
+                        message,
+                    });
+                }
+            }
+        }
+    }
+    if cells.is_empty() {
+        Checked::Ready(ready)
+    } else {
+        Checked::Refused { sheet_error: None, cells, rows: sheet.rows.len() }
+    }
+}
+
+/// The export row of one enterprise, in `COLUMNS` order.
+pub fn export_row(
+    e: &EnterpriseRow,
+    departments: &[dianxiaoer_store::DepartmentRow],
+    grids: &[dianxiaoer_store::GridRow],
+) -> Vec<Cell> {
+    let t = |s: &str| Cell::Text(s.to_string());
+    let town_name =
+        |c: &Option<String>| c.as_deref().and_then(dianxiaoer_core::division::town_by_code).map_or("", |t| t.name);
+    let dept =
+        e.introducer_department.and_then(|d| departments.iter().find(|x| x.id == d)).map_or("", |d| d.name.as_str());
+    let grid = e.grid_id.and_then(|g| grids.iter().find(|x| x.id == g)).map_or("", |g| g.name.as_str());
+    vec![
+        t(&e.credit_code),
+        t(&e.name),
+        t(&e.legal_representative),
+        t(&e.industry_code),
+        t(&e.host_town_name),
+        t(town_name(&e.introducer_town)),
+        t(dept),
+        t(e.project_area_name.as_deref().unwrap_or("")),
+        t(grid),
+        t(&e.address),
+        e.lon.map_or(Cell::Text(String::new()), Cell::Float),
+        e.lat.map_or(Cell::Text(String::new()), Cell::Float),
+        e.land_area_centi_m2
+            .map_or(Cell::Text(String::new()), |a| Cell::Float((Area::from_m2_centi(a).mu() * 100.0).round() / 100.0)),
+        t(if e.above_scale { "规上" } else { "规下" }),
+        e.employees.map_or(Cell::Text(String::new()), Cell::Int),
+        e.registered_capital_fen.map_or(Cell::Text(String::new()), |f| Cell::Decimal(wan_text(f))),
+        e.established
+            .as_deref()
+            .and_then(dianxiaoer_core::when::parse_date)
+            .map_or(Cell::Text(String::new()), Cell::Date),
+        t(super::enterprises::status_label(&e.status)),
+        t(&e.contact_name),
+        t(&e.contact_phone),
+        t(&e.tags),
+    ]
+}
+
+pub fn headers() -> Vec<(&'static str, f64)> {
+    COLUMNS.iter().map(|c| (c.1, c.3)).collect()
+}
+
+#[derive(Template)]
+#[template(path = "enterprise_import.html")]
+struct ImportPage {
+    chrome: Chrome,
+    columns: Vec<(&'static str, bool)>,
+    sheet_error: Option<String>,
+    cells: Vec<CellError>,
+    total_errors: usize,
+    rows: usize,
+    max_rows: usize,
+    done: Option<ImportCounts>,
+}
+
+fn page(
+    me: &CurrentUser,
+    sheet_error: Option<String>,
+    cells: Vec<CellError>,
+    rows: usize,
+    done: Option<ImportCounts>,
+) -> Result<Response, PageError> {
+    let bad = sheet_error.is_some() || !cells.is_empty();
+    let total_errors = cells.len();
+    let page = ImportPage {
+        chrome: Chrome::new(me, "/enterprises", "导入企业"),
+        columns: COLUMNS.iter().map(|c| (c.1, c.2)).collect(),
+        sheet_error,
+        cells: cells.into_iter().take(1000).collect(),
+        total_errors,
+        rows,
+        max_rows: MAX_ROWS,
+        done,
+    };
+    let mut resp = render(&page)?;
+    if bad {
+        *resp.status_mut() = StatusCode::BAD_REQUEST;
+    }
+    Ok(resp)
+}
+
+pub async fn form(Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
+    page(&me, None, Vec::new(), 0, None)
+}
+
+/// The template: the headers, one example row, and a sheet explaining the codes.
+pub async fn template() -> Result<Response, PageError> {
+    let example = vec![
+        Cell::Text(
+            dianxiaoer_core::credit_code::CreditCode::with_check_digit("91371323MA3C12345")
+                .map(|c| c.as_str().to_string())
+                .unwrap_or_default(),
+        ),
+        Cell::Text("沂水示例新材料科技有限公司".into()),
+        Cell::Text("张伟".into()),
+        Cell::Text("C2669".into()),
+        Cell::Text("许家湖镇".into()),
+        Cell::Text("马站镇".into()),
+        Cell::Text(String::new()),
+        Cell::Text("庐山化工园区".into()),
+        Cell::Text(String::new()),
+        Cell::Text("沂水县许家湖镇庐山化工园区化工一路9号".into()),
+        Cell::Float(118.5712),
+        Cell::Float(35.7203),
+        Cell::Float(45.5),
+        Cell::Text("规上".into()),
+        Cell::Int(186),
+        Cell::Decimal("5000".into()),
+        Cell::Date(dianxiaoer_core::when::parse_date("2016-05-18").unwrap_or_default()),
+        Cell::Text("在营".into()),
+        Cell::Text("李娜".into()),
+        Cell::Text("13905391234".into()),
+        Cell::Text("化工园区,高新技术企业".into()),
+    ];
+    let bytes = workbook("企业", &headers(), std::iter::once(example))?;
+    Ok(download(bytes, "enterprise-import-template.xlsx"))
+}
+
+/// Reads the uploaded file (multipart field `file`), validates every row and writes all of it or nothing.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let mut bytes = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(format!("上传内容无法读取：{e}")))?
+    {
+        if field.name() == Some("file") {
+            bytes = Some(field.bytes().await.map_err(|_| AppError::TooLarge)?.to_vec());
+        }
+    }
+    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
+        return page(&me, Some("请选择要导入的 .xlsx 文件".into()), Vec::new(), 0, None);
+    };
+    let ctx = Context::load(&state).await?;
+    let checked = tokio::task::spawn_blocking(move || check(bytes, &ctx))
+        .await
+        .map_err(|e| AppError::Internal(format!("import task: {e}")))?;
+    match checked {
+        Checked::Refused { sheet_error, cells, rows } => page(&me, sheet_error, cells, rows, None),
+        Checked::Ready(rows) => {
+            let n = rows.len();
+            match state.store.import_enterprises(&me.actor(), &me.scope, &rows, state.now()).await {
+                Ok(done) => page(&me, None, Vec::new(), n, Some(done)),
+                Err(dianxiaoer_store::Error::Invalid(m) | dianxiaoer_store::Error::Conflict(m)) => {
+                    page(&me, Some(m), Vec::new(), n, None)
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
