@@ -88,6 +88,7 @@ pub fn normalise_date(raw: &str) -> String {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
 
@@ -97,6 +98,29 @@ mod tests {
             assert_eq!(normalise_date(d), "2015-03-02", "{d}");
         }
         assert_eq!(normalise_date("三月"), "三月");
+    }
+
+    fn workbook(rows: usize) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for r in 0..=rows {
+            ws.write_string(r as u32, 0, format!("r{r}")).unwrap();
+            ws.write_number(r as u32, 2, r as f64).unwrap();
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    #[test]
+    fn stops_at_the_row_limit() {
+        let err = read_first_sheet(workbook(11), 10).unwrap_err();
+        assert!(err.contains("超过 10 行"), "{err}");
+        let ok = read_first_sheet(workbook(10), 10).unwrap();
+        assert_eq!(ok.rows.len(), 10);
+        assert_eq!(
+            ok.rows[0],
+            (2, vec!["r1".to_string(), String::new(), "1".to_string()]),
+            "Excel row numbers, gaps kept"
+        );
     }
 
     #[test]

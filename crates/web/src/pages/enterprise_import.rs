@@ -355,3 +355,53 @@ pub async fn upload(
         }
     }
 }
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn ctx() -> Context {
+        Context { departments: Vec::new(), grids: Vec::new(), areas: Vec::new(), today: "2026-11-26".into() }
+    }
+
+    fn sheet(rows: &[Vec<String>]) -> Vec<u8> {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, col) in COLUMNS.iter().enumerate() {
+            ws.write_string(0, c as u16, col.1).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        /// Whatever the cells hold, the importer answers (never panics), and a sheet it accepts holds
+        /// only valid credit codes and known towns.
+        #[test]
+        fn any_cells_get_an_answer(rows in proptest::collection::vec(proptest::collection::vec(".{0,24}", 0..21), 1..6)) {
+            match check(sheet(&rows), &ctx()) {
+                Checked::Ready(ready) => {
+                    for e in ready {
+                        prop_assert!(dianxiaoer_core::credit_code::CreditCode::parse(e.credit_code.as_str()).is_ok());
+                        prop_assert!(dianxiaoer_core::division::town_by_code(&e.host_town).is_some());
+                    }
+                }
+                Checked::Refused { sheet_error, cells, .. } => prop_assert!(sheet_error.is_some() || !cells.is_empty()),
+            }
+        }
+
+        /// Arbitrary bytes are refused with a message.
+        #[test]
+        fn any_bytes_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+            let refused = matches!(check(bytes, &ctx()), Checked::Refused { sheet_error: Some(_), .. });
+            prop_assert!(refused);
+        }
+    }
+}
