@@ -79,22 +79,23 @@ impl Store {
         tx.commit().await
     }
 
-    /// The user id of a live key, marking it used.
+    /// The user id of a live key, marking it used (at most once a minute, to spare the writer).
     pub async fn api_key_user(&self, key: &str, now: i64) -> Result<Option<i64>> {
         let hash = self.token_hash(key);
-        let uid: Option<i64> =
-            sqlx::query_scalar("SELECT user_id FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
-                .bind(hash.clone())
-                .fetch_optional(self.pool())
-                .await?;
-        if uid.is_some() {
-            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2 AND (last_used_at IS NULL OR last_used_at < $3)")
+        let row = sqlx::query("SELECT user_id, last_used_at FROM api_keys WHERE key_hash = $1 AND revoked_at IS NULL")
+            .bind(hash.clone())
+            .fetch_optional(self.pool())
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let uid: i64 = row.try_get(0)?;
+        let last: Option<i64> = row.try_get(1)?;
+        if last.is_none_or(|t| now - t >= 60_000) {
+            sqlx::query("UPDATE api_keys SET last_used_at = $1 WHERE key_hash = $2")
                 .bind(now)
                 .bind(hash)
-                .bind(now - 60_000)
                 .execute(self.pool())
                 .await?;
         }
-        Ok(uid)
+        Ok(Some(uid))
     }
 }

@@ -224,7 +224,8 @@ impl Store {
         filters(&mut list, scope_, f);
         list.push(f.sort.order_by()).push(" LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
         let total = count.count(self.pool()).await?;
-        let items = list.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
+        let rows = list.fetch_all(self.pool()).await?;
+        let items = rows.iter().map(row).collect::<Result<_>>()?;
         Ok(Page { items, total, page, per_page })
     }
 
@@ -271,18 +272,36 @@ impl Store {
 }
 
 impl Store {
-    /// Per town: enterprises in scope hosted there and introduced by it (the enclave economy's
-    /// "every town has an enterprise in the zone" at a glance). (code, name, hosted, introduced).
-    pub async fn count_enterprises_by_town(&self, scope_: &Scope) -> Result<Vec<(String, String, i64, i64)>> {
-        let mut s = Sql::new(
-            "SELECT t.code, t.name, \
-             (SELECT COUNT(*) FROM enterprises e WHERE e.host_town = t.code",
-        );
+    /// Per town code: enterprises in scope hosted there and introduced by it (the enclave economy's
+    /// "every town has an enterprise in the zone" at a glance), as (code, hosted, introduced).
+    pub async fn count_enterprises_by_town(&self, scope_: &Scope) -> Result<Vec<(String, i64, i64)>> {
+        let mut out: Vec<(String, i64, i64)> = Vec::new();
+        for hosted in [true, false] {
+            let mut s = Sql::new(if hosted {
+                "SELECT e.host_town, COUNT(*) FROM enterprises e WHERE 1 = 1"
+            } else {
+                "SELECT e.introducer_town, COUNT(*) FROM enterprises e WHERE e.introducer_town IS NOT NULL"
+            });
+            scope::enterprises(&mut s, scope_);
+            s.push(if hosted { " GROUP BY e.host_town" } else { " GROUP BY e.introducer_town" });
+            for r in s.fetch_all(self.pool()).await? {
+                let code: String = r.try_get(0)?;
+                let n: i64 = r.try_get(1)?;
+                match out.iter_mut().find(|(c, _, _)| *c == code) {
+                    Some(entry) if hosted => entry.1 = n,
+                    Some(entry) => entry.2 = n,
+                    None if hosted => out.push((code, n, 0)),
+                    None => out.push((code, 0, n)),
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// How many enterprises `scope` holds.
+    pub async fn count_enterprises(&self, scope_: &Scope) -> Result<i64> {
+        let mut s = Sql::new("SELECT COUNT(*) FROM enterprises e WHERE 1 = 1");
         scope::enterprises(&mut s, scope_);
-        s.push("), (SELECT COUNT(*) FROM enterprises e WHERE e.introducer_town = t.code");
-        scope::enterprises(&mut s, scope_);
-        s.push(") FROM towns t ORDER BY t.code");
-        let rows = s.fetch_all(self.pool()).await?;
-        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?))).collect()
+        Ok(s.count(self.pool()).await?)
     }
 }

@@ -22,7 +22,7 @@ pub struct SessionRow {
 
 impl Store {
     /// The stored form of a session token or API key: HMAC-SM3 under the token key, or SM3.
-    pub(crate) fn token_hash(&self, token: &str) -> String {
+    pub fn token_hash(&self, token: &str) -> String {
         match self.token_key.as_deref() {
             Some(k) => hex::encode(dianxiaoer_core::audit_chain::link(Some(k), &[0; 32], token.as_bytes())),
             None => hex::encode(Sm3::digest(token.as_bytes())),

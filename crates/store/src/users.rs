@@ -98,6 +98,16 @@ const SELECT: &str = "SELECT u.id, u.username, u.display_name, u.role, u.departm
     FROM users u LEFT JOIN departments d ON d.id = u.department_id LEFT JOIN towns t ON t.code = u.town_code \
     LEFT JOIN grids g ON g.id = u.grid_id LEFT JOIN enterprises e ON e.id = u.enterprise_id";
 
+/// A session and its user in one query, for the guard in front of every page.
+const SESSION_USER: &str = "SELECT u.id, u.username, u.display_name, u.role, u.department_id, d.name AS department_name, \
+    u.town_code, t.name AS town_name, u.grid_id, g.name AS grid_name, u.enterprise_id, e.name AS enterprise_name, \
+    u.phone, u.password_hash, u.must_change_password, u.password_changed_at, u.failed_logins, u.locked_until, \
+    u.disabled, u.totp_secret, u.totp_last_step, u.demo, u.created_at, s.csrf_token AS s_csrf, s.mfa_done AS s_mfa, \
+    s.created_at AS s_created, s.last_seen_at AS s_seen, s.ip AS s_ip, s.user_agent AS s_ua \
+    FROM sessions s JOIN users u ON u.id = s.user_id LEFT JOIN departments d ON d.id = u.department_id \
+    LEFT JOIN towns t ON t.code = u.town_code LEFT JOIN grids g ON g.id = u.grid_id \
+    LEFT JOIN enterprises e ON e.id = u.enterprise_id WHERE s.token_hash = $1";
+
 fn row(r: &AnyRow) -> Result<UserRow> {
     let role: String = r.try_get("role")?;
     let totp_secret: Option<String> = r.try_get("totp_secret")?;
@@ -130,6 +140,22 @@ fn row(r: &AnyRow) -> Result<UserRow> {
 }
 
 impl Store {
+    /// The session of `token` with its user, or `None` when there is no such session.
+    pub async fn session_user(&self, token: &str) -> Result<Option<(crate::SessionRow, UserRow)>> {
+        let r = sqlx::query(SESSION_USER).bind(self.token_hash(token)).fetch_optional(self.pool()).await?;
+        let Some(r) = r else { return Ok(None) };
+        let session = crate::SessionRow {
+            user_id: r.try_get("id")?,
+            csrf_token: r.try_get("s_csrf")?,
+            mfa_done: r.try_get::<i64, _>("s_mfa")? != 0,
+            created_at: r.try_get("s_created")?,
+            last_seen_at: r.try_get("s_seen")?,
+            ip: r.try_get("s_ip")?,
+            user_agent: r.try_get("s_ua")?,
+        };
+        Ok(Some((session, row(&r)?)))
+    }
+
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
         let mut s = Sql::new(SELECT);
         s.push(" WHERE u.username = ").text(username);

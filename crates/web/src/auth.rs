@@ -130,7 +130,7 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> 
     let Some(token) = cookie(headers, SESSION_COOKIE).filter(|t| t.len() == 64) else {
         return Ok(Resolved::Anonymous);
     };
-    let Some(session) = state.store.session(&token).await? else {
+    let Some((session, user)) = state.store.session_user(&token).await? else {
         return Ok(Resolved::Expired);
     };
     let policy = state.policy();
@@ -140,12 +140,15 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> 
         state.store.delete_session(&token).await?;
         return Ok(Resolved::Expired);
     }
-    let user = state.store.user_by_id(session.user_id).await?;
     if user.disabled {
         state.store.delete_session(&token).await?;
         return Ok(Resolved::Expired);
     }
-    state.store.touch_session(&token, now).await?;
+    // Activity is written at most once a minute: a write per request would serialise every page
+    // behind SQLite's single writer.
+    if now - session.last_seen_at >= 60_000 {
+        state.store.touch_session(&token, now).await?;
+    }
     let pending = if !session.mfa_done {
         Some("mfa".to_string())
     } else if user.must_change_password || policy.is_expired(user.password_changed_at, now) && !user.demo {

@@ -66,7 +66,21 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub metrics: Arc<Metrics>,
     policy: Arc<RwLock<PasswordPolicy>>,
+    refdata: Arc<RwLock<Option<(std::time::Instant, Arc<RefData>)>>>,
 }
+
+/// Organisation reference data that nearly every business page shows, kept in memory for a short
+/// while instead of being read from the database on every request.
+#[derive(Debug, Clone)]
+pub struct RefData {
+    pub towns: Vec<dianxiaoer_store::TownRow>,
+    pub areas: Vec<dianxiaoer_store::ProjectAreaRow>,
+    pub departments: Vec<dianxiaoer_store::DepartmentRow>,
+    pub grids: Vec<dianxiaoer_store::GridRow>,
+}
+
+/// How long reference data may be served from memory; another instance's change shows within it.
+const REFDATA_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl AppState {
     pub async fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> dianxiaoer_store::Result<AppState> {
@@ -77,6 +91,7 @@ impl AppState {
             config: Arc::new(config),
             metrics: Arc::new(Metrics::default()),
             policy: Arc::new(RwLock::new(policy)),
+            refdata: Arc::new(RwLock::new(None)),
         })
     }
 
@@ -86,6 +101,33 @@ impl AppState {
 
     pub fn policy(&self) -> PasswordPolicy {
         self.policy.read().map(|p| p.clone()).unwrap_or_default()
+    }
+
+    /// The reference data, from memory when fresh.
+    pub async fn refdata(&self) -> dianxiaoer_store::Result<Arc<RefData>> {
+        if let Ok(g) = self.refdata.read()
+            && let Some((at, data)) = g.as_ref()
+            && at.elapsed() < REFDATA_TTL
+        {
+            return Ok(data.clone());
+        }
+        let data = Arc::new(RefData {
+            towns: self.store.towns().await?,
+            areas: self.store.project_areas().await?,
+            departments: self.store.departments().await?,
+            grids: self.store.grids().await?,
+        });
+        if let Ok(mut g) = self.refdata.write() {
+            *g = Some((std::time::Instant::now(), data.clone()));
+        }
+        Ok(data)
+    }
+
+    /// Drops the cached reference data after a change made here.
+    pub(crate) fn forget_refdata(&self) {
+        if let Ok(mut g) = self.refdata.write() {
+            *g = None;
+        }
     }
 
     pub(crate) fn set_cached_policy(&self, p: PasswordPolicy) {

@@ -456,7 +456,10 @@ pub async fn create_department(
     }
     if errors.is_empty() {
         match state.store.create_department(&me.actor(), &name, &f.kind, state.now()).await {
-            Ok(_) => return Ok(see_other("/admin/org?ok=created")),
+            Ok(_) => {
+                state.forget_refdata();
+                return Ok(see_other("/admin/org?ok=created"));
+            }
             Err(dianxiaoer_store::Error::Conflict(m)) => {
                 errors.insert("dept_name", m);
             }
@@ -482,7 +485,10 @@ pub async fn create_grid(
     });
     if errors.is_empty() {
         match state.store.create_grid(&me.actor(), &name, &description.unwrap_or_default(), state.now()).await {
-            Ok(_) => return Ok(see_other("/admin/org?ok=created")),
+            Ok(_) => {
+                state.forget_refdata();
+                return Ok(see_other("/admin/org?ok=created"));
+            }
             Err(dianxiaoer_store::Error::Conflict(m)) => {
                 errors.insert("grid_name", m);
             }

@@ -135,10 +135,11 @@ pub struct Context {
 
 impl Context {
     pub async fn load(state: &AppState) -> Result<Context, dianxiaoer_store::Error> {
+        let r = state.refdata().await?;
         Ok(Context {
-            departments: state.store.departments().await?,
-            grids: state.store.grids().await?,
-            areas: state.store.project_areas().await?,
+            departments: r.departments.clone(),
+            grids: r.grids.clone(),
+            areas: r.areas.clone(),
             today: dianxiaoer_core::when::format_date(state.now()),
         })
     }

@@ -110,6 +110,7 @@ pub async fn list(
     let (page, per_page) = paging(q.page, q.per_page);
     let mut rows = state.store.list_enterprises(&me.scope, &f, page, per_page).await?;
     rows.items = rows.items.into_iter().map(|e| masked(e, &me)).collect();
+    let refdata = state.refdata().await?;
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let base = query_string(&[
         ("q", &s(&q.q)),
@@ -124,8 +125,8 @@ pub async fn list(
         rows,
         pager,
         q,
-        towns: state.store.towns().await?,
-        areas: state.store.project_areas().await?,
+        towns: refdata.towns.clone(),
+        areas: refdata.areas.clone(),
         export: base,
         can_create: permits(me.user.role, Permission::EditEnterprises),
         can_import: permits(me.user.role, Permission::ImportEnterprises),
@@ -140,8 +141,8 @@ pub async fn export(
 ) -> Result<Response, PageError> {
     let f = q.filter()?;
     let rows = state.store.list_enterprises(&me.scope, &f, 1, i64::MAX).await?;
-    let departments = state.store.departments().await?;
-    let grids = state.store.grids().await?;
+    let refdata = state.refdata().await?;
+    let (departments, grids) = (refdata.departments.clone(), refdata.grids.clone());
     let n = rows.items.len();
     let viewer = me.clone();
     let bytes = tokio::task::spawn_blocking(move || {

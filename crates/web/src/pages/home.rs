@@ -10,7 +10,7 @@ use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use dianxiaoer_core::access::Role;
-use dianxiaoer_store::{AuditFilter, EnterpriseFilter, LoginFilter, UserFilter};
+use dianxiaoer_store::{AuditFilter, LoginFilter, UserFilter};
 
 pub struct Tile {
     pub href: &'static str,
@@ -88,14 +88,18 @@ pub async fn home(State(state): State<AppState>, Extension(me): Extension<Curren
             }
         }
         _ => {
-            let total = store.list_enterprises(&me.scope, &EnterpriseFilter::default(), 1, 1).await?.total;
+            let total = store.count_enterprises(&me.scope).await?;
             tiles.push(Tile { href: "/enterprises", value: total.to_string(), label: "企业（数据范围内）" });
             lines_title = "按片区";
             for (area, n) in store.count_enterprises_by_area(&me.scope).await? {
                 lines.push((area, n.to_string()));
             }
             if role == Role::Leader {
-                towns = store.count_enterprises_by_town(&me.scope).await?;
+                let counts = store.count_enterprises_by_town(&me.scope).await?;
+                for t in &state.refdata().await?.towns {
+                    let (hosted, introduced) = counts.iter().find(|c| c.0 == t.code).map_or((0, 0), |c| (c.1, c.2));
+                    towns.push((t.code.clone(), t.name.clone(), hosted, introduced));
+                }
             }
         }
     }
