@@ -66,7 +66,7 @@ pub struct AppState {
     pub config: Arc<WebConfig>,
     pub metrics: Arc<Metrics>,
     policy: Arc<RwLock<PasswordPolicy>>,
-    refdata: Arc<RwLock<Option<(std::time::Instant, Arc<RefData>)>>>,
+    refdata: Arc<RwLock<Option<CachedRefData>>>,
 }
 
 /// Organisation reference data that nearly every business page shows, kept in memory for a short
@@ -78,6 +78,9 @@ pub struct RefData {
     pub departments: Vec<dianxiaoer_store::DepartmentRow>,
     pub grids: Vec<dianxiaoer_store::GridRow>,
 }
+
+/// Reference data and when it was read.
+type CachedRefData = (std::time::Instant, Arc<RefData>);
 
 /// How long reference data may be served from memory; another instance's change shows within it.
 const REFDATA_TTL: std::time::Duration = std::time::Duration::from_secs(30);
