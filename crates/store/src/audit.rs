@@ -2,7 +2,7 @@
 //! Records are written in the same transaction as the change they describe.
 
 use crate::error::{Error, Result};
-use crate::sql::{Sql, paging};
+use crate::sql::Sql;
 use crate::url::Backend;
 use crate::{Page, Store, Tx};
 use dianxiaoer_core::audit_chain::{GENESIS, canonical, link};
@@ -205,7 +205,16 @@ impl Store {
     }
 
     pub async fn list_audit(&self, f: &AuditFilter, page: i64, per_page: i64) -> Result<Page<AuditRow>> {
-        let (page, per_page, offset) = paging(page, per_page);
+        self.list_audit_upto(f, page, per_page, crate::sql::PAGE_MAX).await
+    }
+
+    /// Every matching row up to `max`, newest first, for an export.
+    pub async fn export_audit(&self, f: &AuditFilter, max: i64) -> Result<Vec<AuditRow>> {
+        Ok(self.list_audit_upto(f, 1, max, max).await?.items)
+    }
+
+    async fn list_audit_upto(&self, f: &AuditFilter, page: i64, per_page: i64, max: i64) -> Result<Page<AuditRow>> {
+        let (page, per_page, offset) = crate::sql::paging_upto(page, per_page, max);
         let mut count = Sql::new("SELECT COUNT(*) FROM audit_log WHERE 1 = 1");
         let mut list = Sql::new(COLUMNS);
         list.push(" WHERE 1 = 1");

@@ -59,6 +59,12 @@ fn summary(e: &EnterpriseInput) -> serde_json::Value {
     })
 }
 
+/// Marks the registry changed, inside the writing transaction (see `registry_index.rs`).
+async fn bump(tx: &mut Tx<'_>) -> Result<()> {
+    sqlx::query("UPDATE registry_version SET version = version + 1 WHERE id = 1").execute(&mut *tx.tx).await?;
+    Ok(())
+}
+
 /// The outcome of an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ImportCounts {
@@ -93,6 +99,7 @@ impl Store {
         }
         let entry =
             AuditEntry::ok("create_enterprise", "enterprise", id).detail(serde_json::json!({"after": summary(e)}));
+        bump(&mut tx).await?;
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(id)
@@ -150,6 +157,7 @@ impl Store {
                        "land_area_centi_m2": before.land_area_centi_m2, "established": before.established, "tags": before.tags},
             "after": summary(e),
         }));
+        bump(&mut tx).await?;
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await
     }
@@ -178,6 +186,7 @@ impl Store {
             "before": {"address": before.address, "contact_name": before.contact_name},
             "after": {"address": c.address, "contact_name": c.contact_name},
         }));
+        bump(&mut tx).await?;
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await
     }
@@ -202,6 +211,7 @@ impl Store {
                 .rows_affected();
         }
         let entry = AuditEntry::ok("bulk_insert", "enterprise", "batch").detail(serde_json::json!({"rows": n}));
+        bump(&mut tx).await?;
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(n)
@@ -249,6 +259,7 @@ impl Store {
         let counts = ImportCounts { inserted: rows.len() as u64 - updated, updated };
         let entry = AuditEntry::ok("import", "enterprise", "xlsx")
             .detail(serde_json::json!({"inserted": counts.inserted, "updated": counts.updated}));
+        bump(&mut tx).await?;
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(counts)

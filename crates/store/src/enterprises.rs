@@ -71,19 +71,6 @@ impl EnterpriseSort {
             _ => return None,
         })
     }
-
-    fn order_by(self) -> &'static str {
-        match self {
-            EnterpriseSort::Id => " ORDER BY e.id",
-            EnterpriseSort::Name => " ORDER BY e.name, e.id",
-            EnterpriseSort::CreditCode => " ORDER BY e.credit_code",
-            EnterpriseSort::Town => " ORDER BY e.host_town, e.id",
-            EnterpriseSort::Updated => " ORDER BY e.updated_at DESC, e.id",
-            EnterpriseSort::Employees => " ORDER BY COALESCE(e.employees, -1) DESC, e.id",
-            EnterpriseSort::Capital => " ORDER BY COALESCE(e.registered_capital_fen, -1) DESC, e.id",
-            EnterpriseSort::Established => " ORDER BY COALESCE(e.established, '') DESC, e.id",
-        }
-    }
 }
 
 #[derive(Debug, Clone, Default)]
@@ -218,15 +205,47 @@ impl Store {
         per_page: i64,
     ) -> Result<Page<EnterpriseRow>> {
         let (page, per_page, offset) = paging(page, per_page);
-        let mut count = Sql::new("SELECT COUNT(*) FROM enterprises e WHERE 1 = 1");
-        filters(&mut count, scope_, f);
-        let mut list = Sql::new(SELECT);
-        filters(&mut list, scope_, f);
-        list.push(f.sort.order_by()).push(" LIMIT ").i64(per_page).push(" OFFSET ").i64(offset);
-        let total = count.count(self.pool()).await?;
-        let rows = list.fetch_all(self.pool()).await?;
-        let items = rows.iter().map(row).collect::<Result<_>>()?;
+        let ids = self.matching_ids(scope_, f).await?;
+        let total = ids.len() as i64;
+        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(ids.len());
+        let end = start.saturating_add(per_page as usize).min(ids.len());
+        let items = self.enterprises_by_ids(&ids[start..end]).await?;
         Ok(Page { items, total, page, per_page })
+    }
+
+    /// Every enterprise `scope` may see that matches `f`, in order, up to `max` (for exports).
+    pub async fn export_enterprises(
+        &self,
+        scope_: &Scope,
+        f: &EnterpriseFilter,
+        max: usize,
+    ) -> Result<Vec<EnterpriseRow>> {
+        let ids = self.matching_ids(scope_, f).await?;
+        let mut out = Vec::with_capacity(ids.len().min(max));
+        for chunk in ids[..ids.len().min(max)].chunks(500) {
+            out.extend(self.enterprises_by_ids(chunk).await?);
+        }
+        Ok(out)
+    }
+
+    /// Rows by id, in the order of `ids`. Callers pass ids already filtered by scope.
+    async fn enterprises_by_ids(&self, ids: &[i64]) -> Result<Vec<EnterpriseRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut s = Sql::new(SELECT);
+        s.push(" AND e.id IN (");
+        for (i, id) in ids.iter().enumerate() {
+            if i > 0 {
+                s.push(", ");
+            }
+            s.i64(*id);
+        }
+        s.push(")");
+        let mut rows: Vec<EnterpriseRow> = s.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
+        let pos: std::collections::HashMap<i64, usize> = ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+        rows.sort_by_key(|r| pos.get(&r.id).copied().unwrap_or(usize::MAX));
+        Ok(rows)
     }
 
     /// One enterprise, or `NotFound` when it does not exist or lies outside `scope`.
@@ -296,6 +315,14 @@ impl Store {
             }
         }
         Ok(out)
+    }
+
+    /// How many enterprises `scope` may see that match `f`, counted in SQL (the list pages count with the
+    /// in-memory index; the two must agree, which the tests check).
+    pub async fn count_matching_in_sql(&self, scope_: &Scope, f: &EnterpriseFilter) -> Result<i64> {
+        let mut s = Sql::new("SELECT COUNT(*) FROM enterprises e WHERE 1 = 1");
+        filters(&mut s, scope_, f);
+        Ok(s.count(self.pool()).await?)
     }
 
     /// How many enterprises `scope` holds.

@@ -12,6 +12,7 @@ mod logins;
 mod migrate;
 mod org;
 mod policy;
+mod registry_index;
 mod scope;
 pub mod sessions;
 mod sql;
@@ -75,6 +76,7 @@ pub struct Store {
     audit_key: Option<Arc<Vec<u8>>>,
     token_key: Option<Arc<Vec<u8>>>,
     writer: Arc<Mutex<()>>,
+    index: Arc<Mutex<Option<Arc<registry_index::Index>>>>,
 }
 
 impl Store {
@@ -105,6 +107,7 @@ impl Store {
             audit_key: keys.audit.map(Arc::new),
             token_key: keys.token.map(Arc::new),
             writer: Arc::new(Mutex::new(())),
+            index: Arc::new(Mutex::new(None)),
         })
     }
 

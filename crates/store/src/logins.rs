@@ -1,7 +1,7 @@
 //! The login log: every success and failure with IP and user agent (GB/T 22239-2019 8.1.4.3).
 
 use crate::error::Result;
-use crate::sql::{Sql, paging};
+use crate::sql::Sql;
 use crate::{Page, Store};
 use serde::Serialize;
 use sqlx::Row;
@@ -72,7 +72,16 @@ impl Store {
     }
 
     pub async fn list_logins(&self, f: &LoginFilter, page: i64, per_page: i64) -> Result<Page<LoginRow>> {
-        let (page, per_page, offset) = paging(page, per_page);
+        self.list_logins_upto(f, page, per_page, crate::sql::PAGE_MAX).await
+    }
+
+    /// Every matching row up to `max`, newest first, for an export.
+    pub async fn export_logins(&self, f: &LoginFilter, max: i64) -> Result<Vec<LoginRow>> {
+        Ok(self.list_logins_upto(f, 1, max, max).await?.items)
+    }
+
+    async fn list_logins_upto(&self, f: &LoginFilter, page: i64, per_page: i64, max: i64) -> Result<Page<LoginRow>> {
+        let (page, per_page, offset) = crate::sql::paging_upto(page, per_page, max);
         let mut count = Sql::new("SELECT COUNT(*) FROM login_log WHERE 1 = 1");
         let mut list =
             Sql::new("SELECT id, at, username, user_id, ip, user_agent, result, reason FROM login_log WHERE 1 = 1");

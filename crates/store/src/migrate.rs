@@ -8,6 +8,7 @@ use sqlx::AnyPool;
 const MIGRATIONS: &[(i64, &str, &str)] = &[
     (1, "platform", include_str!("../migrations/0001_platform.sql")),
     (2, "enterprise_file", include_str!("../migrations/0002_enterprise_file.sql")),
+    (3, "registry_version", include_str!("../migrations/0003_registry_version.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

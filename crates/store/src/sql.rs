@@ -94,8 +94,16 @@ impl<T> Page<T> {
 
 /// Clamps paging input: page ≥ 1, 1 ≤ per_page ≤ 200.
 pub(crate) fn paging(page: i64, per_page: i64) -> (i64, i64, i64) {
+    paging_upto(page, per_page, PAGE_MAX)
+}
+
+/// Rows one page may hold.
+pub const PAGE_MAX: i64 = 200;
+
+/// Paging for exports, which ask for everything up to a cap in one "page".
+pub(crate) fn paging_upto(page: i64, per_page: i64, max: i64) -> (i64, i64, i64) {
     let page = page.max(1);
-    let per_page = per_page.clamp(1, 200);
+    let per_page = per_page.clamp(1, max.max(1));
     (page, per_page, (page - 1) * per_page)
 }
 

@@ -113,7 +113,7 @@ pub async fn logs_xlsx(
     Query(q): Query<LogQuery>,
 ) -> Result<Response, PageError> {
     let f = q.audit_filter();
-    let rows = state.store.list_audit(&f, 1, EXPORT_MAX).await?;
+    let rows = state.store.export_audit(&f, EXPORT_MAX).await?;
     let headers = [
         ("序号", 8.0),
         ("时间", 20.0),
@@ -127,11 +127,11 @@ pub async fn logs_xlsx(
         ("详情", 60.0),
         ("哈希", 66.0),
     ];
-    let n = rows.items.len();
+    let n = rows.len();
     let bytes = workbook(
         "审计日志",
         &headers,
-        rows.items.into_iter().map(|r| {
+        rows.into_iter().map(|r| {
             vec![
                 Cell::Int(r.seq),
                 Cell::Time(r.at),
@@ -179,13 +179,13 @@ pub async fn logins_xlsx(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<LogQuery>,
 ) -> Result<Response, PageError> {
-    let rows = state.store.list_logins(&q.login_filter(), 1, EXPORT_MAX).await?;
+    let rows = state.store.export_logins(&q.login_filter(), EXPORT_MAX).await?;
     let headers = [("时间", 20.0), ("用户名", 16.0), ("IP", 16.0), ("结果", 8.0), ("原因", 24.0), ("浏览器", 60.0)];
-    let n = rows.items.len();
+    let n = rows.len();
     let bytes = workbook(
         "登录日志",
         &headers,
-        rows.items.into_iter().map(|r| {
+        rows.into_iter().map(|r| {
             vec![
                 Cell::Time(r.at),
                 Cell::Text(r.username),

@@ -133,6 +133,9 @@ pub async fn list(
     })
 }
 
+/// Most rows one export may hold.
+const EXPORT_MAX: usize = 1_000_000;
+
 /// Exports exactly what the filters select, within scope, in the import's columns; audited.
 pub async fn export(
     State(state): State<AppState>,
@@ -140,17 +143,13 @@ pub async fn export(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let f = q.filter()?;
-    let rows = state.store.list_enterprises(&me.scope, &f, 1, i64::MAX).await?;
+    let rows = state.store.export_enterprises(&me.scope, &f, EXPORT_MAX).await?;
     let refdata = state.refdata().await?;
     let (departments, grids) = (refdata.departments.clone(), refdata.grids.clone());
-    let n = rows.items.len();
+    let n = rows.len();
     let viewer = me.clone();
     let bytes = tokio::task::spawn_blocking(move || {
-        workbook(
-            "企业",
-            &headers(),
-            rows.items.into_iter().map(|e| export_row(&masked(e, &viewer), &departments, &grids)),
-        )
+        workbook("企业", &headers(), rows.into_iter().map(|e| export_row(&masked(e, &viewer), &departments, &grids)))
     })
     .await
     .map_err(|e| AppError::Internal(format!("export task: {e}")))??;
