@@ -184,6 +184,12 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
             }
         });
     }
+    let warm = store.clone();
+    tokio::spawn(async move {
+        if let Err(e) = warm.warm_registry_index().await {
+            tracing::warn!(error = %e, "could not build the registry list index ahead of time");
+        }
+    });
     let janitor_store = store.clone();
     let janitor_state = state.clone();
     tokio::spawn(async move {

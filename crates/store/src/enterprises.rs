@@ -205,11 +205,10 @@ impl Store {
         per_page: i64,
     ) -> Result<Page<EnterpriseRow>> {
         let (page, per_page, offset) = paging(page, per_page);
-        let ids = self.matching_ids(scope_, f).await?;
-        let total = ids.len() as i64;
-        let start = usize::try_from(offset).unwrap_or(usize::MAX).min(ids.len());
-        let end = start.saturating_add(per_page as usize).min(ids.len());
-        let items = self.enterprises_by_ids(&ids[start..end]).await?;
+        let skip = usize::try_from(offset).unwrap_or(usize::MAX);
+        let (total, ids) = self.matching_ids(scope_, f, skip, per_page as usize).await?;
+        let total = total as i64;
+        let items = self.enterprises_by_ids(&ids).await?;
         Ok(Page { items, total, page, per_page })
     }
 
@@ -220,9 +219,9 @@ impl Store {
         f: &EnterpriseFilter,
         max: usize,
     ) -> Result<Vec<EnterpriseRow>> {
-        let ids = self.matching_ids(scope_, f).await?;
-        let mut out = Vec::with_capacity(ids.len().min(max));
-        for chunk in ids[..ids.len().min(max)].chunks(500) {
+        let (_, ids) = self.matching_ids(scope_, f, 0, max).await?;
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
             out.extend(self.enterprises_by_ids(chunk).await?);
         }
         Ok(out)

@@ -19,24 +19,117 @@ pub(crate) struct Entry {
     pub id: i64,
     pub credit_code: String,
     pub name: String,
-    pub host_town: String,
-    pub introducer_town: Option<String>,
+    /// Short repeated texts are interned (see [`Symbols`]): comparing two integers keeps the filter
+    /// pass within the cache.
+    pub host_town: u32,
+    pub introducer_town: u32,
     pub introducer_department: Option<i64>,
-    pub project_area: Option<String>,
+    pub project_area: u32,
     pub grid_id: Option<i64>,
-    pub industry_code: String,
+    pub industry_code: u32,
     pub above_scale: bool,
-    pub status: String,
+    pub status: u32,
     pub employees: i64,
     pub capital: i64,
     pub established: String,
     pub updated_at: i64,
 }
 
+/// Interned strings; symbol 0 is the absent value (SQL NULL).
+#[derive(Debug, Default)]
+pub(crate) struct Symbols {
+    names: Vec<String>,
+    ids: std::collections::HashMap<String, u32>,
+}
+
+impl Symbols {
+    fn new() -> Symbols {
+        Symbols { names: vec![String::new()], ids: std::collections::HashMap::new() }
+    }
+
+    fn intern(&mut self, s: Option<String>) -> u32 {
+        let Some(s) = s else { return 0 };
+        if let Some(id) = self.ids.get(&s) {
+            return *id;
+        }
+        let id = self.names.len() as u32;
+        self.names.push(s.clone());
+        self.ids.insert(s, id);
+        id
+    }
+
+    /// The symbol of `s`, or `u32::MAX` (matching nothing) when no entry has it.
+    fn find(&self, s: &str) -> u32 {
+        self.ids.get(s).copied().unwrap_or(u32::MAX)
+    }
+
+    fn text(&self, id: u32) -> &str {
+        self.names.get(id as usize).map_or("", String::as_str)
+    }
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     version: i64,
     entries: Vec<Entry>,
+    symbols: Symbols,
+    /// Every name, in `entries` order, in one buffer separated by U+001F, so that a text search is one
+    /// sequential scan instead of 10⁵ separate allocations; `name_starts[i]` is where entry i begins.
+    names: String,
+    name_starts: Vec<usize>,
+    /// Positions into `entries` in each sort order, computed once per build so that a page view only
+    /// filters, never sorts.
+    orders: Vec<(EnterpriseSort, Vec<u32>)>,
+}
+
+impl Index {
+    fn build(version: i64, entries: Vec<Entry>, symbols: Symbols) -> Index {
+        let mut orders = Vec::new();
+        for key in [
+            EnterpriseSort::Name,
+            EnterpriseSort::CreditCode,
+            EnterpriseSort::Town,
+            EnterpriseSort::Updated,
+            EnterpriseSort::Employees,
+            EnterpriseSort::Capital,
+            EnterpriseSort::Established,
+        ] {
+            let mut order: Vec<u32> = (0..entries.len() as u32).collect();
+            order.sort_by(|a, b| compare(key, &entries[*a as usize], &entries[*b as usize], &symbols));
+            orders.push((key, order));
+        }
+        let mut names = String::new();
+        let mut name_starts = Vec::with_capacity(entries.len());
+        for e in &entries {
+            name_starts.push(names.len());
+            names.push_str(&e.name);
+            names.push('\u{1f}');
+        }
+        Index { version, entries, symbols, names, name_starts, orders }
+    }
+
+    /// Which entries' names contain `q`.
+    fn named(&self, q: &str) -> Vec<bool> {
+        let mut hit = vec![false; self.entries.len()];
+        if q.contains('\u{1f}') {
+            return hit;
+        }
+        for (at, _) in self.names.match_indices(q) {
+            let i = self.name_starts.partition_point(|s| *s <= at).saturating_sub(1);
+            if let Some(h) = hit.get_mut(i) {
+                *h = true;
+            }
+        }
+        hit
+    }
+
+    /// Positions into `entries` in `key`'s order (`entries` itself is in id order).
+    fn positions(&self, key: EnterpriseSort) -> Box<dyn Iterator<Item = usize> + '_> {
+        match self.orders.iter().find(|(k, _)| *k == key) {
+            Some((_, order)) => Box::new(order.iter().map(|i| *i as usize)),
+            None => Box::new(0..self.entries.len()),
+        }
+    }
 }
 
 const LOAD: &str = "SELECT id, credit_code, name, host_town, introducer_town, introducer_department, project_area, \
@@ -49,6 +142,11 @@ impl Store {
         Ok(sqlx::query_scalar("SELECT version FROM registry_version WHERE id = 1").fetch_one(self.pool()).await?)
     }
 
+    /// Builds the list index ahead of the first page view (at start-up).
+    pub async fn warm_registry_index(&self) -> Result<usize> {
+        Ok(self.registry_index().await?.entries.len())
+    }
+
     /// The index, rebuilt when the registry changed since it was built.
     pub(crate) async fn registry_index(&self) -> Result<Arc<Index>> {
         let version = self.registry_version().await?;
@@ -58,32 +156,40 @@ impl Store {
         }
         let rows = sqlx::query(LOAD).fetch_all(self.pool()).await?;
         let mut entries = Vec::with_capacity(rows.len());
+        let mut symbols = Symbols::new();
         for r in &rows {
             entries.push(Entry {
                 id: r.try_get("id")?,
                 credit_code: r.try_get("credit_code")?,
                 name: r.try_get("name")?,
-                host_town: r.try_get("host_town")?,
-                introducer_town: r.try_get("introducer_town")?,
+                host_town: symbols.intern(r.try_get("host_town")?),
+                introducer_town: symbols.intern(r.try_get("introducer_town")?),
                 introducer_department: r.try_get("introducer_department")?,
-                project_area: r.try_get("project_area")?,
+                project_area: symbols.intern(r.try_get("project_area")?),
                 grid_id: r.try_get("grid_id")?,
-                industry_code: r.try_get("industry_code")?,
+                industry_code: symbols.intern(r.try_get("industry_code")?),
                 above_scale: r.try_get::<i64, _>("above_scale")? != 0,
-                status: r.try_get("status")?,
+                status: symbols.intern(r.try_get("status")?),
                 employees: r.try_get("employees")?,
                 capital: r.try_get("capital")?,
                 established: r.try_get("established")?,
                 updated_at: r.try_get("updated_at")?,
             });
         }
-        let ix = Arc::new(Index { version, entries });
+        let ix = Arc::new(Index::build(version, entries, symbols));
         *slot = Some(ix.clone());
         Ok(ix)
     }
 
-    /// The ids `scope` may see that match `f`, in the order `f.sort` asks for.
-    pub(crate) async fn matching_ids(&self, scope: &Scope, f: &EnterpriseFilter) -> Result<Vec<i64>> {
+    /// The ids `scope` may see that match `f`, in the order `f.sort` asks for: how many there are, and
+    /// those from `skip` on, at most `take`.
+    pub(crate) async fn matching_ids(
+        &self,
+        scope: &Scope,
+        f: &EnterpriseFilter,
+        skip: usize,
+        take: usize,
+    ) -> Result<(usize, Vec<i64>)> {
         let assigned: HashSet<i64> = match scope {
             Scope::Assigned(user) => {
                 sqlx::query_scalar("SELECT enterprise_id FROM supervisor_assignments WHERE user_id = $1")
@@ -96,64 +202,102 @@ impl Store {
             _ => HashSet::new(),
         };
         let ix = self.registry_index().await?;
-        let mut hits: Vec<&Entry> =
-            ix.entries.iter().filter(|e| in_scope(e, scope, &assigned) && matches(e, f)).collect();
-        sort(&mut hits, f.sort);
-        Ok(hits.into_iter().map(|e| e.id).collect())
+        // Filter in storage order, which walks memory sequentially, then read the matches in the sort
+        // order from the mask: far fewer cache misses than visiting 10⁵ entries in name order.
+        let p = Prepared::of(f, &ix.symbols);
+        let town = match scope {
+            Scope::Town(t) => ix.symbols.find(t),
+            _ => u32::MAX,
+        };
+        let named = p.q.map(|(q, _)| ix.named(q));
+        let mask: Vec<bool> = ix
+            .entries
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                in_scope(e, scope, town, &assigned)
+                    && p.matches(e)
+                    && match (p.q, &named) {
+                        (Some((q, code_like)), Some(named)) => named[i] || (code_like && e.credit_code.starts_with(q)),
+                        _ => true,
+                    }
+            })
+            .collect();
+        let total = mask.iter().filter(|m| **m).count();
+        let mut page = Vec::new();
+        if take > 0 && skip < total {
+            for pos in ix.positions(f.sort).filter(|pos| mask[*pos]).skip(skip).take(take) {
+                page.push(ix.entries[pos].id);
+            }
+        }
+        Ok((total, page))
     }
 }
 
 /// The same rule as `scope::enterprises`, over an index entry.
-pub(crate) fn in_scope(e: &Entry, scope: &Scope, assigned: &HashSet<i64>) -> bool {
+/// `town` is the symbol of the scope's town (for `Scope::Town`).
+pub(crate) fn in_scope(e: &Entry, scope: &Scope, town: u32, assigned: &HashSet<i64>) -> bool {
     match scope {
         Scope::Nothing => false,
         Scope::Zone | Scope::Department(_) => true,
         Scope::Grid(g) => e.grid_id == Some(*g),
-        Scope::Town(t) => e.host_town == *t || e.introducer_town.as_deref() == Some(t.as_str()),
+        Scope::Town(_) => e.host_town == town || e.introducer_town == town,
         Scope::CountyDepartment(d) => e.introducer_department == Some(*d),
         Scope::Enterprise(id) => e.id == *id,
         Scope::Assigned(_) => assigned.contains(&e.id),
     }
 }
 
-/// The same filters as `enterprises::filters`.
-fn matches(e: &Entry, f: &EnterpriseFilter) -> bool {
-    if let Some(q) = &f.q {
-        let code_like = q.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase());
-        if !(e.name.contains(q.as_str()) || (code_like && e.credit_code.starts_with(q.as_str()))) {
-            return false;
-        }
-    }
-    if f.town.as_ref().is_some_and(|t| *t != e.host_town) {
-        return false;
-    }
-    if f.project_area.as_ref().is_some_and(|a| e.project_area.as_ref() != Some(a)) {
-        return false;
-    }
-    if f.status.as_ref().is_some_and(|s| *s != e.status) {
-        return false;
-    }
-    if let Some(code) = &f.industry {
-        let clean: String = code.chars().filter(char::is_ascii_alphanumeric).collect();
-        if !e.industry_code.starts_with(&clean) {
-            return false;
-        }
-    }
-    if f.above_scale.is_some_and(|a| a != e.above_scale) {
-        return false;
-    }
-    true
+/// The same filters as `enterprises::filters`, prepared once per list: texts become symbols, and an
+/// industry prefix becomes the set of symbols it covers.
+struct Prepared<'a> {
+    q: Option<(&'a str, bool)>,
+    town: Option<u32>,
+    area: Option<u32>,
+    status: Option<u32>,
+    industries: Option<Vec<bool>>,
+    above_scale: Option<bool>,
 }
 
-fn sort(hits: &mut [&Entry], key: EnterpriseSort) {
-    match key {
-        EnterpriseSort::Id => {}
-        EnterpriseSort::Name => hits.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id))),
-        EnterpriseSort::CreditCode => hits.sort_by(|a, b| a.credit_code.cmp(&b.credit_code)),
-        EnterpriseSort::Town => hits.sort_by(|a, b| a.host_town.cmp(&b.host_town).then(a.id.cmp(&b.id))),
-        EnterpriseSort::Updated => hits.sort_by(|a, b| b.updated_at.cmp(&a.updated_at).then(a.id.cmp(&b.id))),
-        EnterpriseSort::Employees => hits.sort_by(|a, b| b.employees.cmp(&a.employees).then(a.id.cmp(&b.id))),
-        EnterpriseSort::Capital => hits.sort_by(|a, b| b.capital.cmp(&a.capital).then(a.id.cmp(&b.id))),
-        EnterpriseSort::Established => hits.sort_by(|a, b| b.established.cmp(&a.established).then(a.id.cmp(&b.id))),
+impl<'a> Prepared<'a> {
+    fn of(f: &'a EnterpriseFilter, sym: &Symbols) -> Prepared<'a> {
+        Prepared {
+            q: f.q.as_deref().map(|q| (q, q.bytes().all(|b| b.is_ascii_digit() || b.is_ascii_uppercase()))),
+            town: f.town.as_deref().map(|t| sym.find(t)),
+            area: f.project_area.as_deref().map(|a| sym.find(a)),
+            status: f.status.as_deref().map(|s| sym.find(s)),
+            industries: f.industry.as_ref().map(|c| {
+                let prefix: String = c.chars().filter(char::is_ascii_alphanumeric).collect();
+                sym.names.iter().map(|n| !n.is_empty() && n.starts_with(prefix.as_str())).collect()
+            }),
+            above_scale: f.above_scale,
+        }
     }
+
+    fn matches(&self, e: &Entry) -> bool {
+        if self.town.is_some_and(|t| t != e.host_town)
+            || self.area.is_some_and(|a| a != e.project_area)
+            || self.status.is_some_and(|s| s != e.status)
+            || self.above_scale.is_some_and(|a| a != e.above_scale)
+            || self.industries.as_ref().is_some_and(|set| !set.get(e.industry_code as usize).copied().unwrap_or(false))
+        {
+            return false;
+        }
+        true
+    }
+}
+
+/// The order of `key`; ties (and `Id`) fall back to the id, so every order is total.
+fn compare(key: EnterpriseSort, a: &Entry, b: &Entry, sym: &Symbols) -> std::cmp::Ordering {
+    let primary = match key {
+        EnterpriseSort::Id => std::cmp::Ordering::Equal,
+        EnterpriseSort::Name => a.name.cmp(&b.name),
+        EnterpriseSort::CreditCode => a.credit_code.cmp(&b.credit_code),
+        EnterpriseSort::Town => sym.text(a.host_town).cmp(sym.text(b.host_town)),
+        EnterpriseSort::Updated => b.updated_at.cmp(&a.updated_at),
+        EnterpriseSort::Employees => b.employees.cmp(&a.employees),
+        EnterpriseSort::Capital => b.capital.cmp(&a.capital),
+        EnterpriseSort::Established => b.established.cmp(&a.established),
+    };
+    primary.then(a.id.cmp(&b.id))
 }
