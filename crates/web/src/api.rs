@@ -2,10 +2,10 @@
 //! errors are RFC 9457 problem documents.
 
 use crate::AppState;
-use crate::auth::{CurrentUser, hash_password};
+use crate::auth::CurrentUser;
 use crate::error::{ApiError, AppError, problem};
 use crate::form::ApiJson;
-use crate::pages::admin::{UserForm, parse_user_form, temporary_password};
+use crate::pages::admin::{UserForm, create_account, parse_user_form};
 use crate::pages::audit::LogQuery;
 use crate::pages::enterprise_form::{self, Context, RawEnterprise};
 use crate::pages::enterprise_import::{self, Checked};
@@ -20,8 +20,7 @@ use dianxiaoer_core::password::PasswordPolicy;
 use dianxiaoer_core::text;
 use dianxiaoer_store::sessions::random_token;
 use dianxiaoer_store::{
-    ApiKeyRow, AuditRow, ChainReport, DepartmentRow, EnterpriseRow, LoginRow, NewUser, Page, TownRow, UserFilter,
-    UserRow,
+    ApiKeyRow, AuditRow, ChainReport, DepartmentRow, EnterpriseRow, LoginRow, Page, TownRow, UserFilter, UserRow,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -122,18 +121,7 @@ pub async fn create_user(
         Ok(p) => p,
         Err(errors) => return Ok(field_problem(errors)),
     };
-    let temp = temporary_password();
-    let new = NewUser {
-        username: parsed.username,
-        display_name: parsed.display_name,
-        role: parsed.role,
-        attachment: parsed.attachment,
-        phone: parsed.phone,
-        password_hash: hash_password(&temp)?,
-        must_change_password: true,
-        demo: false,
-    };
-    let id = state.store.create_user(&me.actor(), &new, state.now()).await?;
+    let (id, temp) = create_account(&state, &me, parsed).await?;
     Ok((StatusCode::CREATED, Json(json!({"id": id, "temporary_password": temp}))).into_response())
 }
 

@@ -250,6 +250,24 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
     }
 }
 
+/// Creates an account of a non-admin role with a temporary password that must be changed at first
+/// login; returns its id and that password (shown once). Shared by the page and the API.
+pub async fn create_account(state: &AppState, me: &CurrentUser, parsed: ParsedUser) -> Result<(i64, String), AppError> {
+    let temp = temporary_password();
+    let new = NewUser {
+        username: parsed.username,
+        display_name: parsed.display_name,
+        role: parsed.role,
+        attachment: parsed.attachment,
+        phone: parsed.phone,
+        password_hash: hash_password(&temp)?,
+        must_change_password: true,
+        demo: false,
+    };
+    let id = state.store.create_user(&me.actor(), &new, state.now()).await?;
+    Ok((id, temp))
+}
+
 /// A temporary password that satisfies any allowed policy: 14 characters of all four classes.
 pub fn temporary_password() -> String {
     const SETS: [&[u8]; 4] = [b"ABCDEFGHJKLMNPQRSTUVWXYZ", b"abcdefghijkmnpqrstuvwxyz", b"23456789", b"@#%+=!"];
@@ -273,24 +291,13 @@ pub async fn create_user(
         Ok(p) => p,
         Err(errors) => return form_page(&state, &me, None, f, errors, None, None).await,
     };
-    let temp = temporary_password();
-    let new = NewUser {
-        username: parsed.username,
-        display_name: parsed.display_name,
-        role: parsed.role,
-        attachment: parsed.attachment,
-        phone: parsed.phone,
-        password_hash: hash_password(&temp)?,
-        must_change_password: true,
-        demo: false,
-    };
-    match state.store.create_user(&me.actor(), &new, state.now()).await {
-        Ok(id) => {
+    match create_account(&state, &me, parsed).await {
+        Ok((id, temp)) => {
             let user = state.store.user_by_id(id).await?;
             form_page(&state, &me, Some(id), form_of(&state, &user).await?, FieldErrors::new(), Some(user), Some(temp))
                 .await
         }
-        Err(dianxiaoer_store::Error::Conflict(m)) => {
+        Err(AppError::Conflict(m)) => {
             let mut errors = FieldErrors::new();
             errors.insert("username", m);
             form_page(&state, &me, None, f, errors, None, None).await
