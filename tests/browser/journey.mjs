@@ -99,6 +99,15 @@ async function freshTotp(username, secret) {
   return totpAt(secret, step);
 }
 
+// ---------------------------------------------------------------- GB 32100-2015 check digit
+
+function withCheckDigit(first17) {
+  const chars = '0123456789ABCDEFGHJKLMNPQRTUWXY';
+  const weights = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+  const sum = [...first17].reduce((acc, ch, i) => acc + chars.indexOf(ch) * weights[i], 0);
+  return first17 + chars[(31 - (sum % 31)) % 31];
+}
+
 // ---------------------------------------------------------------- the app
 
 async function startApp(dataDir) {
@@ -374,6 +383,44 @@ async function journey(browser, base, secrets) {
       users && users.status() === 200 && ['admin', 'auditor', 'xujiahu', 'qiye'].every((u) => names.includes(u)),
       `status ${users && users.status()}, users ${names.join(',')}`);
     await shot(page, '05-admin-users.png', { fullPage: true });
+    await logout(page);
+  });
+
+  // 7. Department staff keep the registry: a form with a field error, then a new enterprise, then an
+  //    Excel import of the downloaded template.
+  await step('7-staff', browser, async (page) => {
+    const landed = await login(page, base, 'staff', null);
+    check('7 staff lands on /', landed === '/', `landed on ${landed}`);
+    await page.goto(`${base}/enterprises/new`);
+    await page.fill('input[name=credit_code]', '91371323MA3F00001X');
+    await page.fill('input[name=name]', '沂水浏览器测试机械有限公司');
+    await page.fill('input[name=legal_representative]', '周明');
+    await page.fill('input[name=industry_code]', 'C3484');
+    await page.selectOption('select[name=host_town]', '371323001');
+    await page.fill('input[name=address]', '沂水经济开发区长安路66号');
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('form.grid3 button[type=submit]')]);
+    const err = (await page.locator('.field-error').allInnerTexts()).join(' ');
+    check('7 a wrong check digit is shown beside the field', err.includes('校验码错误'), JSON.stringify(err));
+    check('7 typed values are kept', (await page.inputValue('input[name=name]')) === '沂水浏览器测试机械有限公司');
+    await page.fill('input[name=credit_code]', withCheckDigit('91371323MA3F00001'));
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('form.grid3 button[type=submit]')]);
+    const name = (await page.locator('[data-testid=enterprise-name]').count())
+      ? (await page.locator('[data-testid=enterprise-name]').innerText()).trim() : '';
+    check('7 the new enterprise file opens', name === '沂水浏览器测试机械有限公司', `at ${page.url()}, name ${JSON.stringify(name)}`);
+    await shot(page, '07-new-enterprise.png', { fullPage: true });
+    const template = await page.request.get(`${base}/enterprises/import/template.xlsx`);
+    check('7 the import template downloads', template.ok(), `status ${template.status()}`);
+    await page.goto(`${base}/enterprises/import`);
+    await page.setInputFiles('input[type=file]', {
+      name: '企业导入.xlsx',
+      mimeType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+      buffer: Buffer.from(await template.body()),
+    });
+    await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.getByRole('button', { name: '导入' }).click()]);
+    const done = (await page.locator('[data-testid=import-done]').count())
+      ? await page.locator('[data-testid=import-done]').innerText() : '';
+    check('7 the template imports', done.includes('新增 1 家'), JSON.stringify(done));
+    await shot(page, '08-import.png');
     await logout(page);
   });
 
