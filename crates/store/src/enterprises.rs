@@ -219,12 +219,39 @@ impl Store {
         f: &EnterpriseFilter,
         max: usize,
     ) -> Result<Vec<EnterpriseRow>> {
-        let (_, ids) = self.matching_ids(scope_, f, 0, max).await?;
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(500) {
-            out.extend(self.enterprises_by_ids(chunk).await?);
-        }
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let (sent, mut out) = tokio::join!(self.stream_enterprises(scope_, f, max, tx), async {
+            let mut out = Vec::new();
+            while let Some(chunk) = rx.recv().await {
+                out.extend(chunk);
+            }
+            out
+        });
+        sent?;
+        out.shrink_to_fit();
         Ok(out)
+    }
+
+    /// Sends every enterprise `scope` may see that matches `f`, in order and in chunks, up to `max`;
+    /// returns how many were sent. A consumer (an Excel writer on another thread) works while the next
+    /// chunk is read. Stops early when the receiver is gone.
+    pub async fn stream_enterprises(
+        &self,
+        scope_: &Scope,
+        f: &EnterpriseFilter,
+        max: usize,
+        tx: tokio::sync::mpsc::Sender<Vec<EnterpriseRow>>,
+    ) -> Result<usize> {
+        let (_, ids) = self.matching_ids(scope_, f, 0, max).await?;
+        let mut sent = 0;
+        for chunk in ids.chunks(500) {
+            let rows = self.enterprises_by_ids(chunk).await?;
+            sent += rows.len();
+            if tx.send(rows).await.is_err() {
+                break;
+            }
+        }
+        Ok(sent)
     }
 
     /// Rows by id, in the order of `ids`. Callers pass ids already filtered by scope.

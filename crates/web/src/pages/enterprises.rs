@@ -143,16 +143,17 @@ pub async fn export(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let f = q.filter()?;
-    let rows = state.store.export_enterprises(&me.scope, &f, EXPORT_MAX).await?;
     let refdata = state.refdata().await?;
     let (departments, grids) = (refdata.departments.clone(), refdata.grids.clone());
-    let n = rows.len();
     let viewer = me.clone();
-    let bytes = tokio::task::spawn_blocking(move || {
-        workbook("企业", &headers(), rows.into_iter().map(|e| export_row(&masked(e, &viewer), &departments, &grids)))
-    })
-    .await
-    .map_err(|e| AppError::Internal(format!("export task: {e}")))??;
+    // The worksheet is built on a blocking thread while the next rows are read.
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Vec<EnterpriseRow>>(4);
+    let builder = tokio::task::spawn_blocking(move || {
+        let rows = std::iter::from_fn(move || rx.blocking_recv()).flatten();
+        workbook("企业", &headers(), rows.map(|e| export_row(&masked(e, &viewer), &departments, &grids)))
+    });
+    let n = state.store.stream_enterprises(&me.scope, &f, EXPORT_MAX, tx).await?;
+    let bytes = builder.await.map_err(|e| AppError::Internal(format!("export task: {e}")))??;
     let entry = AuditEntry::ok("export", "enterprise", "xlsx").detail(serde_json::json!({"rows": n}));
     state.store.audit_alone(&me.actor(), entry, state.now()).await?;
     Ok(download(bytes, "enterprises.xlsx"))
