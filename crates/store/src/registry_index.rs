@@ -68,17 +68,29 @@ impl Symbols {
     }
 }
 
+/// The index proper, in columns: a filter reads only the column it tests, which keeps the pass over
+/// 10⁵ rows within the cache.
 #[derive(Debug, Default)]
 pub(crate) struct Index {
     version: i64,
-    entries: Vec<Entry>,
+    ids: Vec<i64>,
+    host: Vec<u32>,
+    intro_town: Vec<u32>,
+    intro_dept: Vec<Option<i64>>,
+    area: Vec<u32>,
+    grid: Vec<Option<i64>>,
+    industry: Vec<u32>,
+    above: Vec<bool>,
+    status: Vec<u32>,
+    /// Credit codes back to back (each 18 ASCII characters, GB 32100), for code-prefix search.
+    codes: Vec<u8>,
     symbols: Symbols,
-    /// Every name, in `entries` order, in one buffer separated by U+001F, so that a text search is one
-    /// sequential scan instead of 10⁵ separate allocations; `name_starts[i]` is where entry i begins.
+    /// Every name, in id order, in one buffer separated by U+001F, so that a text search is one
+    /// sequential scan instead of 10⁵ separate allocations; `name_starts[i]` is where row i begins.
     names: String,
     name_starts: Vec<usize>,
-    /// Positions into `entries` in each sort order, computed once per build so that a page view only
-    /// filters, never sorts.
+    /// Row positions in each sort order, computed once per build so that a page view only filters,
+    /// never sorts.
     orders: Vec<(EnterpriseSort, Vec<u32>)>,
 }
 
@@ -100,17 +112,59 @@ impl Index {
         }
         let mut names = String::new();
         let mut name_starts = Vec::with_capacity(entries.len());
+        let mut codes = Vec::with_capacity(entries.len() * 18);
         for e in &entries {
             name_starts.push(names.len());
             names.push_str(&e.name);
             names.push('\u{1f}');
+            let mut code = [b' '; 18];
+            for (slot, b) in code.iter_mut().zip(e.credit_code.bytes()) {
+                *slot = b;
+            }
+            codes.extend_from_slice(&code);
         }
-        Index { version, entries, symbols, names, name_starts, orders }
+        Index {
+            version,
+            ids: entries.iter().map(|e| e.id).collect(),
+            host: entries.iter().map(|e| e.host_town).collect(),
+            intro_town: entries.iter().map(|e| e.introducer_town).collect(),
+            intro_dept: entries.iter().map(|e| e.introducer_department).collect(),
+            area: entries.iter().map(|e| e.project_area).collect(),
+            grid: entries.iter().map(|e| e.grid_id).collect(),
+            industry: entries.iter().map(|e| e.industry_code).collect(),
+            above: entries.iter().map(|e| e.above_scale).collect(),
+            status: entries.iter().map(|e| e.status).collect(),
+            codes,
+            symbols,
+            names,
+            name_starts,
+            orders,
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+
+    /// Rows `scope` may see: the rule of `scope::enterprises`, column by column.
+    fn scope_mask(&self, scope: &Scope, assigned: &HashSet<i64>) -> Vec<bool> {
+        match scope {
+            Scope::Nothing => vec![false; self.len()],
+            Scope::Zone | Scope::Department(_) => vec![true; self.len()],
+            Scope::Grid(g) => self.grid.iter().map(|x| *x == Some(*g)).collect(),
+            Scope::Town(t) => {
+                let t = self.symbols.find(t);
+                self.host.iter().zip(&self.intro_town).map(|(h, i)| *h == t || *i == t).collect()
+            }
+            Scope::CountyDepartment(d) => self.intro_dept.iter().map(|x| *x == Some(*d)).collect(),
+            Scope::Enterprise(id) => self.ids.iter().map(|x| x == id).collect(),
+            Scope::Assigned(_) => self.ids.iter().map(|x| assigned.contains(x)).collect(),
+        }
     }
 
     /// Which entries' names contain `q`.
     fn named(&self, q: &str) -> Vec<bool> {
-        let mut hit = vec![false; self.entries.len()];
+        let mut hit = vec![false; self.len()];
         if q.contains('\u{1f}') {
             return hit;
         }
@@ -123,11 +177,11 @@ impl Index {
         hit
     }
 
-    /// Positions into `entries` in `key`'s order (`entries` itself is in id order).
+    /// Row positions in `key`'s order (rows themselves are in id order).
     fn positions(&self, key: EnterpriseSort) -> Box<dyn Iterator<Item = usize> + '_> {
         match self.orders.iter().find(|(k, _)| *k == key) {
             Some((_, order)) => Box::new(order.iter().map(|i| *i as usize)),
-            None => Box::new(0..self.entries.len()),
+            None => Box::new(0..self.len()),
         }
     }
 }
@@ -144,7 +198,7 @@ impl Store {
 
     /// Builds the list index ahead of the first page view (at start-up).
     pub async fn warm_registry_index(&self) -> Result<usize> {
-        Ok(self.registry_index().await?.entries.len())
+        Ok(self.registry_index().await?.len())
     }
 
     /// The index, rebuilt when the registry changed since it was built.
@@ -202,49 +256,18 @@ impl Store {
             _ => HashSet::new(),
         };
         let ix = self.registry_index().await?;
-        // Filter in storage order, which walks memory sequentially, then read the matches in the sort
-        // order from the mask: far fewer cache misses than visiting 10⁵ entries in name order.
-        let p = Prepared::of(f, &ix.symbols);
-        let town = match scope {
-            Scope::Town(t) => ix.symbols.find(t),
-            _ => u32::MAX,
-        };
-        let named = p.q.map(|(q, _)| ix.named(q));
-        let mask: Vec<bool> = ix
-            .entries
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                in_scope(e, scope, town, &assigned)
-                    && p.matches(e)
-                    && match (p.q, &named) {
-                        (Some((q, code_like)), Some(named)) => named[i] || (code_like && e.credit_code.starts_with(q)),
-                        _ => true,
-                    }
-            })
-            .collect();
+        // Filter column by column in storage order, then read the matches in the sort order from the
+        // mask: far fewer cache misses than visiting 10⁵ rows in name order.
+        let mut mask = ix.scope_mask(scope, &assigned);
+        Prepared::of(f, &ix.symbols).apply(&ix, &mut mask);
         let total = mask.iter().filter(|m| **m).count();
         let mut page = Vec::new();
         if take > 0 && skip < total {
             for pos in ix.positions(f.sort).filter(|pos| mask[*pos]).skip(skip).take(take) {
-                page.push(ix.entries[pos].id);
+                page.push(ix.ids[pos]);
             }
         }
         Ok((total, page))
-    }
-}
-
-/// The same rule as `scope::enterprises`, over an index entry.
-/// `town` is the symbol of the scope's town (for `Scope::Town`).
-pub(crate) fn in_scope(e: &Entry, scope: &Scope, town: u32, assigned: &HashSet<i64>) -> bool {
-    match scope {
-        Scope::Nothing => false,
-        Scope::Zone | Scope::Department(_) => true,
-        Scope::Grid(g) => e.grid_id == Some(*g),
-        Scope::Town(_) => e.host_town == town || e.introducer_town == town,
-        Scope::CountyDepartment(d) => e.introducer_department == Some(*d),
-        Scope::Enterprise(id) => e.id == *id,
-        Scope::Assigned(_) => assigned.contains(&e.id),
     }
 }
 
@@ -274,16 +297,37 @@ impl<'a> Prepared<'a> {
         }
     }
 
-    fn matches(&self, e: &Entry) -> bool {
-        if self.town.is_some_and(|t| t != e.host_town)
-            || self.area.is_some_and(|a| a != e.project_area)
-            || self.status.is_some_and(|s| s != e.status)
-            || self.above_scale.is_some_and(|a| a != e.above_scale)
-            || self.industries.as_ref().is_some_and(|set| !set.get(e.industry_code as usize).copied().unwrap_or(false))
-        {
-            return false;
+    /// Clears the rows of `mask` that fail a filter, one column at a time.
+    fn apply(&self, ix: &Index, mask: &mut [bool]) {
+        fn and<T: Copy>(mask: &mut [bool], column: &[T], keep: impl Fn(T) -> bool) {
+            for (m, v) in mask.iter_mut().zip(column) {
+                *m = *m && keep(*v);
+            }
         }
-        true
+        if let Some(t) = self.town {
+            and(mask, &ix.host, |v| v == t);
+        }
+        if let Some(a) = self.area {
+            and(mask, &ix.area, |v| v == a);
+        }
+        if let Some(s) = self.status {
+            and(mask, &ix.status, |v| v == s);
+        }
+        if let Some(a) = self.above_scale {
+            and(mask, &ix.above, |v| v == a);
+        }
+        if let Some(set) = &self.industries {
+            and(mask, &ix.industry, |v| set.get(v as usize).copied().unwrap_or(false));
+        }
+        if let Some((q, code_like)) = self.q {
+            let named = ix.named(q);
+            for (i, m) in mask.iter_mut().enumerate() {
+                if *m {
+                    let code = ix.codes.get(i * 18..i * 18 + 18).unwrap_or_default();
+                    *m = named[i] || (code_like && code.starts_with(q.as_bytes()));
+                }
+            }
+        }
     }
 }
 
