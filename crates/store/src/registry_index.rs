@@ -89,6 +89,9 @@ pub(crate) struct Index {
     /// sequential scan instead of 10⁵ separate allocations; `name_starts[i]` is where row i begins.
     names: String,
     name_starts: Vec<usize>,
+    /// For each pair of adjacent characters in a name, the rows whose names hold it (ascending): a
+    /// search for two or more characters reads only the rows of its rarest pair.
+    bigrams: std::collections::HashMap<(char, char), Vec<u32>>,
     /// Row positions in each sort order, computed once per build so that a page view only filters,
     /// never sorts.
     orders: Vec<(EnterpriseSort, Vec<u32>)>,
@@ -113,7 +116,15 @@ impl Index {
         let mut names = String::new();
         let mut name_starts = Vec::with_capacity(entries.len());
         let mut codes = Vec::with_capacity(entries.len() * 18);
-        for e in &entries {
+        let mut bigrams: std::collections::HashMap<(char, char), Vec<u32>> = std::collections::HashMap::new();
+        for (row, e) in entries.iter().enumerate() {
+            let chars: Vec<char> = e.name.chars().collect();
+            for w in chars.windows(2) {
+                let list = bigrams.entry((w[0], w[1])).or_default();
+                if list.last() != Some(&(row as u32)) {
+                    list.push(row as u32);
+                }
+            }
             name_starts.push(names.len());
             names.push_str(&e.name);
             names.push('\u{1f}');
@@ -138,6 +149,7 @@ impl Index {
             symbols,
             names,
             name_starts,
+            bigrams,
             orders,
         }
     }
@@ -168,6 +180,25 @@ impl Index {
         if q.contains('\u{1f}') {
             return hit;
         }
+        let chars: Vec<char> = q.chars().collect();
+        if chars.len() >= 2 {
+            // Candidates from the rarest pair of the query, each confirmed against its whole name.
+            let mut rarest: Option<&Vec<u32>> = None;
+            for w in chars.windows(2) {
+                match self.bigrams.get(&(w[0], w[1])) {
+                    None => return hit,
+                    Some(list) if rarest.is_none_or(|r| list.len() < r.len()) => rarest = Some(list),
+                    Some(_) => {}
+                }
+            }
+            for row in rarest.into_iter().flatten() {
+                let i = *row as usize;
+                if self.name(i).contains(q) {
+                    hit[i] = true;
+                }
+            }
+            return hit;
+        }
         for (at, _) in self.names.match_indices(q) {
             let i = self.name_starts.partition_point(|s| *s <= at).saturating_sub(1);
             if let Some(h) = hit.get_mut(i) {
@@ -175,6 +206,14 @@ impl Index {
             }
         }
         hit
+    }
+
+    /// The name of row `i`.
+    fn name(&self, i: usize) -> &str {
+        // Each name is followed by one separator byte.
+        let start = self.name_starts.get(i).copied().unwrap_or(0);
+        let end = self.name_starts.get(i + 1).copied().unwrap_or(self.names.len()).saturating_sub(1);
+        self.names.get(start..end).unwrap_or("")
     }
 
     /// Row positions in `key`'s order (rows themselves are in id order).
@@ -344,4 +383,58 @@ fn compare(key: EnterpriseSort, a: &Entry, b: &Entry, sym: &Symbols) -> std::cmp
         EnterpriseSort::Established => b.established.cmp(&a.established),
     };
     primary.then(a.id.cmp(&b.id))
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn index(names: &[&str]) -> Index {
+        let mut symbols = Symbols::new();
+        let entries = names
+            .iter()
+            .enumerate()
+            .map(|(i, n)| Entry {
+                id: i as i64 + 1,
+                credit_code: format!("91371323MA3C{i:05}X"),
+                name: n.to_string(),
+                host_town: symbols.intern(Some("371323001".into())),
+                introducer_town: 0,
+                introducer_department: None,
+                project_area: 0,
+                grid_id: None,
+                industry_code: symbols.intern(Some("C1419".into())),
+                above_scale: false,
+                status: symbols.intern(Some("operating".into())),
+                employees: i as i64,
+                capital: -1,
+                established: String::new(),
+                updated_at: 0,
+            })
+            .collect();
+        Index::build(1, entries, symbols)
+    }
+
+    #[test]
+    fn name_search_finds_exactly_the_substrings() {
+        let ix = index(&["沂水食品有限公司", "临沂品食科技", "山东鑫源食品股份", "食", "沂水化工"]);
+        let hits = |q: &str| ix.named(q).iter().enumerate().filter(|(_, h)| **h).map(|(i, _)| i).collect::<Vec<_>>();
+        assert_eq!(hits("食品"), vec![0, 2], "the bigram index, confirmed against the name");
+        assert_eq!(hits("食"), vec![0, 1, 2, 3], "one character: a scan");
+        assert_eq!(hits("沂水化工"), vec![4]);
+        assert_eq!(hits("品食科"), vec![1]);
+        assert!(hits("不存在").is_empty());
+        assert_eq!(ix.name(4), "沂水化工");
+        assert_eq!(ix.name(0), "沂水食品有限公司");
+    }
+
+    #[test]
+    fn orders_are_total_and_descending_where_asked() {
+        let ix = index(&["乙", "甲", "丙"]);
+        let by_employees: Vec<usize> = ix.positions(EnterpriseSort::Employees).collect();
+        assert_eq!(by_employees, vec![2, 1, 0]);
+        let by_id: Vec<usize> = ix.positions(EnterpriseSort::Id).collect();
+        assert_eq!(by_id, vec![0, 1, 2]);
+    }
 }
