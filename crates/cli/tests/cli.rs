@@ -48,7 +48,7 @@ fn get(url: &str) -> (u16, String) {
 }
 
 fn stop(mut child: Child) -> i32 {
-    unsafe_kill(child.id());
+    terminate(child.id());
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
         if let Some(s) = child.try_wait().unwrap() {
@@ -59,7 +59,7 @@ fn stop(mut child: Child) -> i32 {
     }
 }
 
-fn unsafe_kill(pid: u32) {
+fn terminate(pid: u32) {
     Command::new("kill").arg("-TERM").arg(pid.to_string()).status().unwrap();
 }
 

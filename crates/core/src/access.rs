@@ -186,7 +186,7 @@ impl Scope {
         match self {
             Scope::Nothing => "无业务数据".into(),
             Scope::Zone => "全区".into(),
-            Scope::Department(_) => "本部门".into(),
+            Scope::Department(_) => "本部门（企业为全区）".into(),
             Scope::Grid(_) => "本网格".into(),
             Scope::Town(_) => "本乡镇".into(),
             Scope::CountyDepartment(_) => "本部门(县直)".into(),
