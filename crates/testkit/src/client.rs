@@ -29,23 +29,8 @@ pub fn location(r: &Response) -> String {
 }
 
 impl Session {
-    /// Signs in with a password that may still have to be changed: stops after the password step.
-    pub async fn login_to(app: &TestApp, username: &str, password: &str) -> Session {
-        let client = browser();
-        let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
-        let csrf = csrf_of(&page).unwrap();
-        let r = client
-            .post(app.url("/login"))
-            .form(&[("username", username), ("password", password), ("_csrf", &csrf)])
-            .send()
-            .await
-            .unwrap();
-        assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username} failed");
-        Session { client, base: app.base.clone(), csrf: String::new(), username: username.into() }
-    }
-
-    /// Signs in through the login form and, for accounts with a second factor, the TOTP page.
-    pub async fn login(app: &TestApp, username: &str, password: &str) -> Session {
+    /// Submits the login form; returns the client and the password step's response.
+    async fn password_step(app: &TestApp, username: &str, password: &str) -> (Client, Response) {
         let client = browser();
         let page = client.get(app.url("/login")).send().await.unwrap().text().await.unwrap();
         let csrf = csrf_of(&page).expect("login form has a CSRF field");
@@ -56,6 +41,18 @@ impl Session {
             .await
             .unwrap();
         assert_eq!(r.status(), StatusCode::SEE_OTHER, "login of {username} failed");
+        (client, r)
+    }
+
+    /// Signs in with a password that may still have to be changed: stops after the password step.
+    pub async fn login_to(app: &TestApp, username: &str, password: &str) -> Session {
+        let (client, _) = Session::password_step(app, username, password).await;
+        Session { client, base: app.base.clone(), csrf: String::new(), username: username.into() }
+    }
+
+    /// Signs in through the login form and, for accounts with a second factor, the TOTP page.
+    pub async fn login(app: &TestApp, username: &str, password: &str) -> Session {
+        let (client, r) = Session::password_step(app, username, password).await;
         let mut to = location(&r);
         if to == "/login/totp" {
             // A new time step, so that codes of earlier logins are not refused as replays.
