@@ -26,7 +26,9 @@ pub fn workbook(
 ) -> Result<Vec<u8>, AppError> {
     let xe = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
-    let ws = wb.add_worksheet();
+    // Rows stream to a temporary file with strings written inline: a 10⁵-row export needs neither
+    // the whole sheet in memory nor a shared-strings table.
+    let ws = wb.add_worksheet_with_constant_memory().map_err(xe)?;
     ws.set_name(sheet).map_err(xe)?;
     let head = Format::new().set_bold().set_background_color("#E8EEF7");
     let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
