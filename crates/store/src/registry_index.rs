@@ -191,9 +191,11 @@ impl Index {
                     Some(_) => {}
                 }
             }
+            // A two-character query is its own pair: its rows need no confirming.
+            let exact = chars.len() == 2;
             for row in rarest.into_iter().flatten() {
                 let i = *row as usize;
-                if self.name(i).contains(q) {
+                if exact || self.name(i).contains(q) {
                     hit[i] = true;
                 }
             }
