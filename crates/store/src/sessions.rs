@@ -6,7 +6,6 @@ use crate::error::Result;
 use crate::{Store, Tx};
 use serde::Serialize;
 use sm3::{Digest, Sm3};
-use sqlx::Row;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionRow {
@@ -65,25 +64,6 @@ impl Store {
         .execute(&mut *tx.tx)
         .await?;
         tx.commit().await
-    }
-
-    pub async fn session(&self, token: &str) -> Result<Option<SessionRow>> {
-        let r = sqlx::query(
-            "SELECT user_id, csrf_token, mfa_done, created_at, last_seen_at, ip, user_agent FROM sessions WHERE token_hash = $1",
-        )
-        .bind(self.token_hash(token))
-        .fetch_optional(self.pool())
-        .await?;
-        let Some(r) = r else { return Ok(None) };
-        Ok(Some(SessionRow {
-            user_id: r.try_get("user_id")?,
-            csrf_token: r.try_get("csrf_token")?,
-            mfa_done: r.try_get::<i64, _>("mfa_done")? != 0,
-            created_at: r.try_get("created_at")?,
-            last_seen_at: r.try_get("last_seen_at")?,
-            ip: r.try_get("ip")?,
-            user_agent: r.try_get("user_agent")?,
-        }))
     }
 
     /// Marks activity. Written at most once a minute per session to spare the database.

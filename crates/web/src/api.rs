@@ -117,7 +117,7 @@ pub async fn create_user(
     Extension(me): Extension<CurrentUser>,
     ApiJson(f): ApiJson<UserForm>,
 ) -> Result<Response, ApiError> {
-    let parsed = match parse_user_form(&state, &f, true).await {
+    let parsed = match parse_user_form(&state, &f, true).await? {
         Ok(p) => p,
         Err(errors) => return Ok(field_problem(errors)),
     };

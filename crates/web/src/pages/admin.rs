@@ -147,7 +147,12 @@ pub struct ParsedUser {
 }
 
 /// Validates the form at the edge; every problem is reported next to its field.
-pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> Result<ParsedUser, FieldErrors> {
+/// The outer `Err` is a failure to read the organisation (a 500); the inner one the form's field errors.
+pub async fn parse_user_form(
+    state: &AppState,
+    f: &UserForm,
+    creating: bool,
+) -> Result<Result<ParsedUser, FieldErrors>, AppError> {
     let mut errors = FieldErrors::new();
     let username = if creating {
         match text::required("用户名", &f.username, 32) {
@@ -193,9 +198,8 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
         errors.insert("phone", "手机号应为 11 位数字".into());
     }
     let mut at = Attachment::default();
-    let towns = state.store.towns().await.unwrap_or_default();
-    let departments = state.store.departments().await.unwrap_or_default();
-    let grids = state.store.grids().await.unwrap_or_default();
+    let refdata = state.refdata().await?;
+    let (towns, departments, grids) = (&refdata.towns, &refdata.departments, &refdata.grids);
     if let Some(r) = role {
         match r {
             Role::DepartmentStaff => match f
@@ -229,9 +233,9 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
                 }
             }
             Role::EnterpriseUser => match CreditCode::parse(f.enterprise_code.trim()) {
-                Ok(code) => match state.store.enterprise_id_by_credit_code(&code).await {
-                    Ok(Some(id)) => at.enterprise_id = Some(id),
-                    _ => {
+                Ok(code) => match state.store.enterprise_id_by_credit_code(&code).await? {
+                    Some(id) => at.enterprise_id = Some(id),
+                    None => {
                         errors.insert("enterprise_code", "该统一社会信用代码尚未登记".into());
                     }
                 },
@@ -242,12 +246,12 @@ pub async fn parse_user_form(state: &AppState, f: &UserForm, creating: bool) -> 
             _ => {}
         }
     }
-    match (errors.is_empty(), role) {
+    Ok(match (errors.is_empty(), role) {
         (true, Some(role)) => {
             Ok(ParsedUser { username, display_name, role, attachment: at, phone: phone.unwrap_or_default() })
         }
         _ => Err(errors),
-    }
+    })
 }
 
 /// Creates an account of a non-admin role with a temporary password that must be changed at first
@@ -287,7 +291,7 @@ pub async fn create_user(
     Extension(me): Extension<CurrentUser>,
     PageForm(f): PageForm<UserForm>,
 ) -> Result<Response, PageError> {
-    let parsed = match parse_user_form(&state, &f, true).await {
+    let parsed = match parse_user_form(&state, &f, true).await? {
         Ok(p) => p,
         Err(errors) => return form_page(&state, &me, None, f, errors, None, None).await,
     };
@@ -350,7 +354,7 @@ pub async fn update_user(
 ) -> Result<Response, PageError> {
     let u = managed_user(&state, id).await?;
     f.username = u.username.clone();
-    let parsed = match parse_user_form(&state, &f, false).await {
+    let parsed = match parse_user_form(&state, &f, false).await? {
         Ok(p) => p,
         Err(errors) => return form_page(&state, &me, Some(id), f, errors, Some(u), None).await,
     };
