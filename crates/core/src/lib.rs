@@ -2,6 +2,7 @@
 //! Raw input becomes one of these types once, at the edge (DESIGN.md, principle 4).
 
 pub mod access;
+pub mod approval;
 pub mod area;
 pub mod audit_chain;
 pub mod credit_code;

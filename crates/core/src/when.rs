@@ -1,11 +1,11 @@
 //! Instants as milliseconds since the Unix epoch, shown in Asia/Shanghai (UTC+8, no daylight saving;
 //! DESIGN.md principle 9). The clock itself is passed in by the caller; nothing here reads it.
 
-const OFFSET_MS: i64 = 8 * 3600 * 1000;
-const DAY_MS: i64 = 86_400_000;
+pub(crate) const OFFSET_MS: i64 = 8 * 3600 * 1000;
+pub(crate) const DAY_MS: i64 = 86_400_000;
 
 /// Days since 1970-01-01 → (year, month, day), proleptic Gregorian (H. Hinnant's civil_from_days).
-fn civil_from_days(z: i64) -> (i64, u32, u32) {
+pub(crate) fn civil_from_days(z: i64) -> (i64, u32, u32) {
     let z = z + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z.rem_euclid(146_097);
@@ -18,7 +18,7 @@ fn civil_from_days(z: i64) -> (i64, u32, u32) {
     (if m <= 2 { y + 1 } else { y }, m, d)
 }
 
-fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+pub(crate) fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
     let y = if m <= 2 { y - 1 } else { y };
     let era = y.div_euclid(400);
     let yoe = y.rem_euclid(400);
@@ -54,7 +54,7 @@ pub fn parse_date(raw: &str) -> Option<i64> {
     Some(days_from_civil(y, m, d) * DAY_MS - OFFSET_MS)
 }
 
-fn days_in_month(y: i64, m: u32) -> u32 {
+pub(crate) fn days_in_month(y: i64, m: u32) -> u32 {
     match m {
         1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
         4 | 6 | 9 | 11 => 30,
