@@ -11,6 +11,7 @@ pub mod geo;
 pub mod industry;
 pub mod money;
 pub mod password;
+pub mod revenue;
 pub mod text;
 pub mod totp;
 pub mod when;
