@@ -7,6 +7,7 @@ pub mod area;
 pub mod audit_chain;
 pub mod credit_code;
 pub mod division;
+pub mod gas;
 pub mod geo;
 pub mod industry;
 pub mod money;
