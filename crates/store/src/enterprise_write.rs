@@ -8,27 +8,36 @@ use crate::sql::{Arg, Sql};
 use crate::{Store, Tx, scope};
 use dianxiaoer_core::access::Scope;
 use sqlx::Row;
-use std::collections::HashSet;
 
-const INSERT: &str = "INSERT INTO enterprises (credit_code, name, legal_representative, industry_code, host_town, \
-    introducer_town, introducer_department, project_area, grid_id, address, contact_name, contact_phone, status, lon_e6, lat_e6, \
-    land_area_centi_m2, above_scale, employees, registered_capital_fen, established, tags, created_at, updated_at) VALUES ";
+/// The columns every insert writes, in `push_values` order.
+macro_rules! columns {
+    () => {
+        "credit_code, name, legal_representative, industry_code, host_town, introducer_town, \
+         introducer_department, project_area, grid_id, address, contact_name, contact_phone, status, lon_e6, lat_e6, \
+         land_area_centi_m2, above_scale, employees, registered_capital_fen, established, tags, created_at, updated_at"
+    };
+}
+
+const INSERT: &str = concat!("INSERT INTO enterprises (", columns!(), ") VALUES ");
+/// An import also marks the rows it writes (see `enterprise_import.rs`).
+pub(crate) const INSERT_IMPORTED: &str =
+    concat!("INSERT INTO enterprises (", columns!(), ", import_id, origin_import_id) VALUES ");
 
 /// Columns an import or an edit replaces; created_at, grid and introducers stay as they were on import.
-const UPSERT: &str = " ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, \
+pub(crate) const UPSERT: &str = " ON CONFLICT (credit_code) DO UPDATE SET name = excluded.name, \
     legal_representative = excluded.legal_representative, industry_code = excluded.industry_code, \
     host_town = excluded.host_town, project_area = excluded.project_area, address = excluded.address, \
     contact_name = excluded.contact_name, contact_phone = excluded.contact_phone, status = excluded.status, \
     lon_e6 = excluded.lon_e6, lat_e6 = excluded.lat_e6, land_area_centi_m2 = excluded.land_area_centi_m2, \
     above_scale = excluded.above_scale, employees = excluded.employees, \
     registered_capital_fen = excluded.registered_capital_fen, established = excluded.established, \
-    tags = excluded.tags, updated_at = excluded.updated_at";
+    tags = excluded.tags, updated_at = excluded.updated_at, import_id = excluded.import_id";
 
 /// Rows per multi-row statement. SQLite looks a numbered parameter's name up by a linear scan
 /// (`sqlite3_bind_parameter_name`), so binding costs grow with the square of the parameters in one
 /// statement: small statements are faster there. PostgreSQL has no such cost and prefers fewer round
 /// trips; 400 rows × 23 parameters stays below its 65,535.
-fn chunk(backend: crate::Backend) -> usize {
+pub(crate) fn chunk(backend: crate::Backend) -> usize {
     match backend {
         crate::Backend::Sqlite => 16,
         crate::Backend::Postgres => 400,
@@ -36,6 +45,11 @@ fn chunk(backend: crate::Backend) -> usize {
 }
 
 fn push_values(s: &mut Sql, e: &EnterpriseInput, now: i64) {
+    push_values_marked(s, e, now, None);
+}
+
+/// The values of one row; `import` adds the two import columns of `INSERT_IMPORTED`.
+pub(crate) fn push_values_marked(s: &mut Sql, e: &EnterpriseInput, now: i64, import: Option<i64>) {
     s.push("(").text(e.credit_code.as_str()).push(", ").text(e.name.clone()).push(", ");
     s.text(e.legal_representative.clone()).push(", ").text(e.industry_code.clone()).push(", ");
     s.text(e.host_town.clone()).push(", ").bind(Arg::OptText(e.introducer_town.clone())).push(", ");
@@ -54,7 +68,11 @@ fn push_values(s: &mut Sql, e: &EnterpriseInput, now: i64) {
     s.bind(Arg::OptI64(e.land_area_centi_m2)).push(", ").i64(i64::from(e.above_scale)).push(", ");
     s.bind(Arg::OptI64(e.employees)).push(", ").bind(Arg::OptI64(e.registered_capital_fen)).push(", ");
     s.bind(Arg::OptText(e.established.clone())).push(", ").text(e.tags.clone()).push(", ");
-    s.i64(now).push(", ").i64(now).push(")");
+    s.i64(now).push(", ").i64(now);
+    if let Some(id) = import {
+        s.push(", ").i64(id).push(", ").i64(id);
+    }
+    s.push(")");
 }
 
 fn summary(e: &EnterpriseInput) -> serde_json::Value {
@@ -68,16 +86,9 @@ fn summary(e: &EnterpriseInput) -> serde_json::Value {
 }
 
 /// Marks the registry changed, inside the writing transaction (see `registry_index.rs`).
-async fn bump(tx: &mut Tx<'_>) -> Result<()> {
+pub(crate) async fn bump(tx: &mut Tx<'_>) -> Result<()> {
     sqlx::query("UPDATE registry_version SET version = version + 1 WHERE id = 1").execute(&mut *tx.tx).await?;
     Ok(())
-}
-
-/// The outcome of an import.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
-pub struct ImportCounts {
-    pub inserted: u64,
-    pub updated: u64,
 }
 
 impl Store {
@@ -223,53 +234,5 @@ impl Store {
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(n)
-    }
-
-    /// Imports rows, updating enterprises whose credit code is already registered instead of
-    /// duplicating them. Whole zone or department scope only; all or nothing.
-    pub async fn import_enterprises(
-        &self,
-        actor: &Actor,
-        scope_: &Scope,
-        rows: &[EnterpriseInput],
-        now: i64,
-    ) -> Result<ImportCounts> {
-        if !matches!(scope_, Scope::Zone | Scope::Department(_)) {
-            return Err(Error::Invalid("批量导入需全区或部门数据范围".into()));
-        }
-        let mut seen = HashSet::with_capacity(rows.len());
-        if let Some(dup) = rows.iter().find(|e| !seen.insert(e.credit_code.as_str())) {
-            return Err(Error::Invalid(format!("统一社会信用代码 {} 在表中重复", dup.credit_code)));
-        }
-        let mut tx = self.begin().await?;
-        let mut updated = 0u64;
-        for chunk in rows.chunks(chunk(tx.backend)) {
-            let mut q = Sql::new("SELECT COUNT(*) FROM enterprises WHERE credit_code IN (");
-            for (i, e) in chunk.iter().enumerate() {
-                if i > 0 {
-                    q.push(", ");
-                }
-                q.text(e.credit_code.as_str());
-            }
-            q.push(")");
-            let existing: i64 = q.query().fetch_one(&mut *tx.tx).await?.try_get(0)?;
-            updated += existing as u64;
-            let mut s = Sql::new(INSERT);
-            for (i, e) in chunk.iter().enumerate() {
-                if i > 0 {
-                    s.push(", ");
-                }
-                push_values(&mut s, e, now);
-            }
-            s.push(UPSERT);
-            s.query().execute(&mut *tx.tx).await?;
-        }
-        let counts = ImportCounts { inserted: rows.len() as u64 - updated, updated };
-        let entry = AuditEntry::ok("import", "enterprise", "xlsx")
-            .detail(serde_json::json!({"inserted": counts.inserted, "updated": counts.updated}));
-        bump(&mut tx).await?;
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await?;
-        Ok(counts)
     }
 }

@@ -5,6 +5,7 @@
 
 mod apikeys;
 mod audit;
+mod enterprise_import;
 mod enterprise_write;
 mod enterprises;
 mod error;
@@ -21,7 +22,7 @@ mod users;
 
 pub use apikeys::ApiKeyRow;
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
-pub use enterprise_write::ImportCounts;
+pub use enterprise_import::{EnterpriseImport, HistoryEntry, ImportCounts};
 pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
 pub use error::{Error, Result};
 pub use logins::{LoginFilter, LoginRow};

@@ -215,6 +215,22 @@ async fn excel(backend: Backend) {
     let counts: serde_json::Value = r.json().await.unwrap();
     assert_eq!((counts["inserted"].as_i64(), counts["updated"].as_i64()), (Some(0), Some(5)));
     assert_eq!(total(&app).await, 5);
+    // The enterprise's history names both imports: the one that created it and the one that updated it.
+    let example = app
+        .store
+        .enterprise_id_by_credit_code(&CreditCode::with_check_digit("91371323MA3C12345").unwrap())
+        .await
+        .unwrap()
+        .unwrap();
+    let history = app.store.enterprise_history(&Scope::Zone, example, 20).await.unwrap();
+    let imports: Vec<_> = history.iter().filter_map(|h| h.import.clone()).collect();
+    assert_eq!(imports.len(), 2, "{history:?}");
+    assert!(!imports[0].2 && imports[1].2, "newest first: the update, then the creation");
+    assert_eq!(imports[0].1, "企业.xlsx");
+    let page = staff.get(&format!("/enterprises/{example}")).await.text().await.unwrap();
+    assert!(page.contains("新增登记") && page.contains("按统一社会信用代码更新"), "history on the file");
+    // Outside scope, the history is not there either.
+    assert!(app.store.enterprise_history(&Scope::Enterprise(-1), example, 20).await.is_err());
 
     // Reordered columns, dates as text and as Excel serial numbers, a formula's cached value.
     let mut wb = Workbook::new();
@@ -287,6 +303,23 @@ async fn excel(backend: Backend) {
     }
     assert!(html.contains("<td class=\"num\">3</td><td>行业代码</td><td><code>C9999</code>"), "row, column, value");
     assert_eq!(total(&app).await, before, "nothing half-written");
+    // A bad row after more than one written chunk: the rows already written are rolled back.
+    let mut rows: Vec<Vec<String>> = (0..1200).map(|i| row(2000 + i)).collect();
+    rows[1150][3] = "X".into();
+    let r = upload(&staff, "/api/v1/enterprises/import", sheet(&HEADERS, &rows)).await;
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(total(&app).await, before, "nothing half-written after streamed chunks");
+    let mut imports_before = None;
+    for _ in 0..2 {
+        let n = app.store.enterprise_history(&Scope::Zone, example, 100).await.unwrap().len();
+        assert!(imports_before.is_none_or(|b| b == n));
+        imports_before = Some(n);
+    }
+    rows[1150][3] = "C3484".into();
+    let r = upload(&staff, "/api/v1/enterprises/import", sheet(&HEADERS, &rows)).await;
+    let counts: serde_json::Value = r.json().await.unwrap();
+    assert_eq!(counts["inserted"].as_i64(), Some(1200), "{counts}");
+    assert_eq!(total(&app).await, before + 1200);
 
     // Bad sheets.
     let r = upload(&staff, "/api/v1/enterprises/import", b"credit,name\n1,2\n".to_vec()).await;

@@ -8,7 +8,7 @@ use crate::form::ApiJson;
 use crate::pages::admin::{UserForm, create_account, parse_user_form};
 use crate::pages::audit::LogQuery;
 use crate::pages::enterprise_form::{self, Context, RawEnterprise};
-use crate::pages::enterprise_import::{self, Checked};
+use crate::pages::enterprise_import::{self, Outcome};
 use crate::pages::enterprises::{ContactForm, ListQuery, masked, parse_contact};
 use crate::pages::{paging, security::save_policy};
 use axum::Extension;
@@ -239,24 +239,12 @@ pub async fn import_enterprises(
     Extension(me): Extension<CurrentUser>,
     mut mp: axum::extract::Multipart,
 ) -> Result<Response, ApiError> {
-    let mut bytes = None;
-    while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(format!("上传内容无法读取：{e}")))?
-    {
-        if field.name() == Some("file") {
-            bytes = Some(field.bytes().await.map_err(|_| AppError::TooLarge)?.to_vec());
-        }
-    }
-    let bytes = bytes.filter(|b| !b.is_empty()).ok_or_else(|| AppError::BadRequest("缺少文件字段 file".into()))?;
-    let ctx = Context::load(&state).await?;
-    let checked = tokio::task::spawn_blocking(move || enterprise_import::check(bytes, &ctx))
-        .await
-        .map_err(|e| AppError::Internal(format!("import task: {e}")))?;
-    match checked {
-        Checked::Ready(rows) => {
-            let counts = state.store.import_enterprises(&me.actor(), &me.scope, &rows, state.now()).await?;
-            Ok(Json(counts).into_response())
-        }
-        Checked::Refused { sheet_error, cells, rows } => {
+    let (bytes, name) = enterprise_import::upload_field(&mut mp)
+        .await?
+        .ok_or_else(|| AppError::BadRequest("缺少文件字段 file".into()))?;
+    match enterprise_import::run(&state, &me, bytes, &name).await? {
+        Outcome::Done { counts, .. } => Ok(Json(counts).into_response()),
+        Outcome::Refused { sheet_error, cells, rows } => {
             let detail =
                 sheet_error.unwrap_or_else(|| format!("{rows} 行中发现 {} 处错误，整个文件均未写入", cells.len()));
             let cells: Vec<_> = cells.into_iter().take(1000).collect();

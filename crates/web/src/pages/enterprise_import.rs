@@ -16,7 +16,7 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use dianxiaoer_core::area::Area;
 use dianxiaoer_core::division::TOWNS;
-use dianxiaoer_store::{EnterpriseRow, ImportCounts};
+use dianxiaoer_store::{EnterpriseInput, EnterpriseRow, ImportCounts};
 
 /// (field, header, required, width). Headers are what the template and the export write.
 pub const COLUMNS: [(&str, &str, bool, f64); 21] = [
@@ -118,14 +118,20 @@ pub struct CellError {
     pub message: String,
 }
 
-/// The outcome of reading and validating a sheet: rows ready to write, or every problem found.
+/// The outcome of reading and validating a sheet: how many rows passed (all of them went to the
+/// sink), or every problem found.
 pub enum Checked {
-    Ready(Vec<dianxiaoer_store::EnterpriseInput>),
+    Ready(usize),
     Refused { sheet_error: Option<String>, cells: Vec<CellError>, rows: usize },
 }
 
-/// Reads and validates a workbook; nothing is written here.
-pub fn check(bytes: Vec<u8>, ctx: &Context) -> Checked {
+/// Rows handed to the sink at a time while the rest of the sheet is still being checked.
+const SINK_ROWS: usize = 512;
+
+/// Reads and validates a workbook, handing valid rows to `sink` in chunks for as long as no row has
+/// failed; a sink returning false (its writer gave up) ends the hand-over but not the checking, so
+/// every bad cell is still reported. Nothing is written here.
+pub fn check(bytes: Vec<u8>, ctx: &Context, sink: &mut dyn FnMut(Vec<EnterpriseInput>) -> bool) -> Checked {
     let refuse = |m: String| Checked::Refused { sheet_error: Some(m), cells: Vec::new(), rows: 0 };
     let sheet = match read_first_sheet(bytes, MAX_ROWS) {
         Ok(s) => s,
@@ -153,7 +159,9 @@ pub fn check(bytes: Vec<u8>, ctx: &Context) -> Checked {
     let dept_id = |name: &str| ctx.departments.iter().find(|d| d.name == name).map(|d| d.id.to_string());
     let town_code = |v: &str| TOWNS.iter().find(|t| t.name == v).map_or_else(|| v.to_string(), |t| t.code.to_string());
     let mut cells = Vec::new();
-    let mut ready = Vec::with_capacity(sheet.rows.len());
+    let mut ready = Vec::with_capacity(SINK_ROWS);
+    let mut passed = 0;
+    let mut sinking = true;
     // The same code twice in one sheet is ambiguous: the later row is refused, naming the earlier.
     let mut seen: std::collections::HashMap<String, u32> = std::collections::HashMap::new();
     for (row, values) in &sheet.rows {
@@ -179,7 +187,15 @@ pub fn check(bytes: Vec<u8>, ctx: &Context) -> Checked {
             });
         }
         match parse(&raw, ctx) {
-            Ok(input) => ready.push(input),
+            Ok(input) => {
+                passed += 1;
+                if sinking && cells.is_empty() {
+                    ready.push(input);
+                    if ready.len() == SINK_ROWS {
+                        sinking = sink(std::mem::replace(&mut ready, Vec::with_capacity(SINK_ROWS)));
+                    }
+                }
+            }
             Err(errors) => {
                 for (field, message) in errors {
                     let field = if field == "lon" && raw.lon.is_empty() { "lat" } else { field };
@@ -194,7 +210,10 @@ pub fn check(bytes: Vec<u8>, ctx: &Context) -> Checked {
         }
     }
     if cells.is_empty() {
-        Checked::Ready(ready)
+        if sinking && !ready.is_empty() {
+            sink(ready);
+        }
+        Checked::Ready(passed)
     } else {
         Checked::Refused { sheet_error: None, cells, rows: sheet.rows.len() }
     }
@@ -321,34 +340,60 @@ pub async fn template() -> Result<Response, PageError> {
     Ok(download(bytes, "enterprise-import-template.xlsx"))
 }
 
-/// Reads the uploaded file (multipart field `file`), validates every row and writes all of it or nothing.
-pub async fn upload(
-    State(state): State<AppState>,
-    Extension(me): Extension<CurrentUser>,
-    mut mp: Multipart,
-) -> Result<Response, PageError> {
-    let mut bytes = None;
-    while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(format!("上传内容无法读取：{e}")))?
-    {
-        if field.name() == Some("file") {
-            bytes = Some(field.bytes().await.map_err(|_| AppError::TooLarge)?.to_vec());
+/// What an import came to; the page and the API present the same outcome.
+pub enum Outcome {
+    Done { rows: usize, counts: ImportCounts },
+    Refused { sheet_error: Option<String>, cells: Vec<CellError>, rows: usize },
+}
+
+/// Checks the sheet on a blocking thread while its valid rows are written into one open
+/// transaction, so reading and writing overlap; commits only when every row passed, otherwise the
+/// transaction is dropped and nothing is written.
+pub async fn run(state: &AppState, me: &CurrentUser, bytes: Vec<u8>, source: &str) -> Result<Outcome, AppError> {
+    let ctx = Context::load(state).await?;
+    let (send, mut receive) = tokio::sync::mpsc::channel::<Vec<EnterpriseInput>>(4);
+    let checker = tokio::task::spawn_blocking(move || {
+        let mut sink = |rows| send.blocking_send(rows).is_ok();
+        check(bytes, &ctx, &mut sink)
+    });
+    let started = std::time::Instant::now();
+    let mut import = None;
+    let mut failed = None;
+    while let Some(rows) = receive.recv().await {
+        if failed.is_some() {
+            continue;
+        }
+        if import.is_none() {
+            match state.store.begin_enterprise_import(&me.actor(), &me.scope, source, state.now()).await {
+                Ok(i) => import = Some(i),
+                Err(e) => {
+                    failed = Some(e);
+                    continue;
+                }
+            }
+        }
+        if let Some(i) = import.as_mut()
+            && let Err(e) = i.write(&rows).await
+        {
+            failed = Some(e);
         }
     }
-    let Some(bytes) = bytes.filter(|b| !b.is_empty()) else {
-        return page(&me, Some("请选择要导入的 .xlsx 文件".into()), Vec::new(), 0, None);
-    };
-    let ctx = Context::load(&state).await?;
-    let checked = tokio::task::spawn_blocking(move || check(bytes, &ctx))
-        .await
-        .map_err(|e| AppError::Internal(format!("import task: {e}")))?;
+    let checked = checker.await.map_err(|e| AppError::Internal(format!("import task: {e}")))?;
     match checked {
-        Checked::Refused { sheet_error, cells, rows } => page(&me, sheet_error, cells, rows, None),
+        Checked::Refused { sheet_error, cells, rows } => Ok(Outcome::Refused { sheet_error, cells, rows }),
         Checked::Ready(rows) => {
-            let n = rows.len();
-            match state.store.import_enterprises(&me.actor(), &me.scope, &rows, state.now()).await {
-                Ok(done) => page(&me, None, Vec::new(), n, Some(done)),
+            let result = match (failed, import) {
+                (Some(e), _) => Err(e),
+                (None, Some(i)) => i.finish().await,
+                (None, None) => Err(dianxiaoer_store::Error::Invalid("表中没有数据行".into())),
+            };
+            match result {
+                Ok(counts) => {
+                    tracing::info!(rows, ms = started.elapsed().as_millis() as u64, "enterprise import committed");
+                    Ok(Outcome::Done { rows, counts })
+                }
                 Err(dianxiaoer_store::Error::Invalid(m) | dianxiaoer_store::Error::Conflict(m)) => {
-                    page(&me, Some(m), Vec::new(), n, None)
+                    Ok(Outcome::Refused { sheet_error: Some(m), cells: Vec::new(), rows })
                 }
                 Err(e) => Err(e.into()),
             }
@@ -356,8 +401,37 @@ pub async fn upload(
     }
 }
 
+/// The uploaded file of a multipart form (field `file`) and its name.
+pub async fn upload_field(mp: &mut Multipart) -> Result<Option<(Vec<u8>, String)>, AppError> {
+    let mut out = None;
+    while let Some(field) = mp.next_field().await.map_err(|e| AppError::BadRequest(format!("上传内容无法读取：{e}")))?
+    {
+        if field.name() == Some("file") {
+            let name = field.file_name().unwrap_or("upload.xlsx").chars().take(120).collect();
+            let bytes = field.bytes().await.map_err(|_| AppError::TooLarge)?.to_vec();
+            out = Some((bytes, name));
+        }
+    }
+    Ok(out.filter(|(b, _)| !b.is_empty()))
+}
+
+/// Reads the uploaded file (multipart field `file`), validates every row and writes all of it or nothing.
+pub async fn upload(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    mut mp: Multipart,
+) -> Result<Response, PageError> {
+    let Some((bytes, name)) = upload_field(&mut mp).await? else {
+        return page(&me, Some("请选择要导入的 .xlsx 文件".into()), Vec::new(), 0, None);
+    };
+    match run(&state, &me, bytes, &name).await? {
+        Outcome::Done { rows, counts } => page(&me, None, Vec::new(), rows, Some(counts)),
+        Outcome::Refused { sheet_error, cells, rows } => page(&me, sheet_error, cells, rows, None),
+    }
+}
+
 #[cfg(test)]
-#[allow(clippy::unwrap_used)]
+#[allow(clippy::unwrap_used, clippy::panic)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
@@ -380,14 +454,70 @@ mod tests {
         wb.save_to_buffer().unwrap()
     }
 
+    fn valid_row(i: usize) -> Vec<String> {
+        let code = dianxiaoer_core::credit_code::CreditCode::with_check_digit(&format!("91371323MA3C{i:05}")).unwrap();
+        let mut row = vec![String::new(); COLUMNS.len()];
+        for (c, col) in COLUMNS.iter().enumerate() {
+            row[c] = match col.0 {
+                "credit_code" => code.as_str().to_string(),
+                "name" => format!("沂水测试{i}有限公司"),
+                "legal_representative" => "张伟".into(),
+                "industry_code" => "C2614".into(),
+                "host_town" => "沂城街道".into(),
+                "address" => "沂水县经济开发区".into(),
+                "scale" => "规下".into(),
+                "status" => "在营".into(),
+                "contact_name" => "李娜".into(),
+                "contact_phone" => "13805391234".into(),
+                _ => String::new(),
+            };
+        }
+        row
+    }
+
+    /// Valid rows reach the writer in chunks while the sheet is read; once a row fails, no further
+    /// rows are handed over, and every bad cell is still reported.
+    #[test]
+    fn rows_stream_until_the_first_failure() {
+        let mut rows: Vec<Vec<String>> = (0..SINK_ROWS * 2 + 10).map(valid_row).collect();
+        let good = sheet(&rows);
+        let mut sunk = Vec::new();
+        let n = match check(good, &ctx(), &mut |chunk| {
+            sunk.push(chunk.len());
+            true
+        }) {
+            Checked::Ready(n) => n,
+            Checked::Refused { sheet_error, cells, .. } => panic!("{sheet_error:?} {cells:?}"),
+        };
+        assert_eq!(n, rows.len());
+        assert_eq!(sunk, vec![SINK_ROWS, SINK_ROWS, 10]);
+        let at = SINK_ROWS + 3;
+        rows[at][0] = "91371323MA3C0000X0".into();
+        rows[at + 5][0] = "bad".into();
+        let mut sunk = 0;
+        match check(sheet(&rows), &ctx(), &mut |chunk| {
+            sunk += chunk.len();
+            true
+        }) {
+            Checked::Refused { cells, rows: total, .. } => {
+                assert_eq!(cells.len(), 2);
+                assert_eq!(total, rows.len());
+            }
+            Checked::Ready(_) => panic!("a bad row was accepted"),
+        }
+        assert_eq!(sunk, SINK_ROWS, "only the chunk completed before the bad row was handed over");
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(64))]
         /// Whatever the cells hold, the importer answers (never panics), and a sheet it accepts holds
         /// only valid credit codes and known towns.
         #[test]
         fn any_cells_get_an_answer(rows in proptest::collection::vec(proptest::collection::vec(".{0,24}", 0..21), 1..6)) {
-            match check(sheet(&rows), &ctx()) {
-                Checked::Ready(ready) => {
+            let mut ready = Vec::new();
+            match check(sheet(&rows), &ctx(), &mut |chunk| { ready.extend(chunk); true }) {
+                Checked::Ready(n) => {
+                    prop_assert_eq!(n, ready.len());
                     for e in ready {
                         prop_assert!(dianxiaoer_core::credit_code::CreditCode::parse(e.credit_code.as_str()).is_ok());
                         prop_assert!(dianxiaoer_core::division::town_by_code(&e.host_town).is_some());
@@ -400,7 +530,7 @@ mod tests {
         /// Arbitrary bytes are refused with a message.
         #[test]
         fn any_bytes_are_refused(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
-            let refused = matches!(check(bytes, &ctx()), Checked::Refused { sheet_error: Some(_), .. });
+            let refused = matches!(check(bytes, &ctx(), &mut |_| true), Checked::Refused { sheet_error: Some(_), .. });
             prop_assert!(refused);
         }
     }

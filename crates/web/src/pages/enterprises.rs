@@ -15,7 +15,7 @@ use axum::response::Response;
 use dianxiaoer_core::access::{Permission, permits, sees_personal_data};
 use dianxiaoer_core::text;
 use dianxiaoer_store::{
-    AuditEntry, AuditFilter, Contact, EnterpriseFilter, EnterpriseRow, EnterpriseSort, Page, ProjectAreaRow, TownRow,
+    AuditEntry, Contact, EnterpriseFilter, EnterpriseRow, EnterpriseSort, Page, ProjectAreaRow, TownRow,
 };
 use serde::Deserialize;
 
@@ -168,7 +168,79 @@ struct DetailPage {
     can_edit: bool,
     can_edit_all: bool,
     error: Option<String>,
-    history: Vec<dianxiaoer_store::AuditRow>,
+    history: Vec<HistoryLine>,
+}
+
+/// One line of the change history as shown.
+pub struct HistoryLine {
+    pub at: i64,
+    pub username: String,
+    pub action: &'static str,
+    pub text: String,
+}
+
+fn field_label(key: &str) -> &str {
+    match key {
+        "credit_code" => "统一社会信用代码",
+        "name" => "企业名称",
+        "legal_representative" => "法定代表人",
+        "industry_code" => "行业代码",
+        "host_town" => "落地乡镇",
+        "project_area" => "片区",
+        "address" => "地址",
+        "status" => "状态",
+        "above_scale" => "规上",
+        "employees" => "从业人数",
+        "registered_capital_fen" => "注册资本",
+        "land_area_centi_m2" => "用地面积",
+        "established" => "成立日期",
+        "tags" => "标签",
+        "contact_name" => "联系人",
+        "contact" => "联系人",
+        other => other,
+    }
+}
+
+fn value_text(key: &str, v: &serde_json::Value) -> String {
+    match (key, v) {
+        (_, serde_json::Value::Null) => "（空）".into(),
+        ("registered_capital_fen", serde_json::Value::Number(n)) => {
+            n.as_i64().map_or_else(|| n.to_string(), |f| dianxiaoer_core::money::Fen::from_fen(f).display_auto())
+        }
+        ("land_area_centi_m2", serde_json::Value::Number(n)) => {
+            n.as_i64().map_or_else(|| n.to_string(), |a| dianxiaoer_core::area::Area::from_m2_centi(a).mu_display())
+        }
+        ("above_scale", serde_json::Value::Bool(b)) => if *b { "是" } else { "否" }.into(),
+        ("status", serde_json::Value::String(t)) => status_label(t).to_string(),
+        (_, serde_json::Value::String(t)) if t.is_empty() => "（空）".into(),
+        (_, serde_json::Value::String(t)) => t.clone(),
+        (_, other) => other.to_string(),
+    }
+}
+
+/// What a change did, in words: the fields an edit changed (before → after), or the import.
+pub fn history_line(h: dianxiaoer_store::HistoryEntry) -> HistoryLine {
+    let text = if let Some((id, source, created)) = &h.import {
+        format!("Excel 导入第 {id} 批（{source}）：{}", if *created { "新增登记" } else { "按统一社会信用代码更新" })
+    } else {
+        let detail: serde_json::Value = serde_json::from_str(&h.detail).unwrap_or_default();
+        let empty = serde_json::Map::new();
+        let before = detail.get("before").and_then(|b| b.as_object()).unwrap_or(&empty);
+        let after = detail.get("after").and_then(|b| b.as_object()).unwrap_or(&empty);
+        if before.is_empty() {
+            after.get("name").and_then(|n| n.as_str()).map_or_else(String::new, |n| format!("登记“{n}”"))
+        } else {
+            let changes: Vec<String> = after
+                .iter()
+                .filter(|(k, v)| before.get(*k).is_some_and(|b| b != *v))
+                .map(|(k, v)| {
+                    format!("{}：{} → {}", field_label(k), value_text(k, &before[k.as_str()]), value_text(k, v))
+                })
+                .collect();
+            if changes.is_empty() { "未改变内容".into() } else { changes.join("；") }
+        }
+    };
+    HistoryLine { at: h.at, username: h.username, action: action_label(&h.action), text }
 }
 
 /// Display forms of an enterprise's typed fields.
@@ -236,9 +308,7 @@ async fn detail_page(
 ) -> Result<Response, PageError> {
     let e = masked(state.store.enterprise(&me.scope, id).await?, me);
     let v = view_of(state, &e).await?;
-    let filter =
-        AuditFilter { object_type: Some("enterprise".into()), object_id: Some(id.to_string()), ..Default::default() };
-    let history = state.store.list_audit(&filter, 1, 20).await?.items;
+    let history = state.store.enterprise_history(&me.scope, id, 20).await?.into_iter().map(history_line).collect();
     let bad = error.is_some();
     let mut resp = render(&DetailPage {
         chrome: Chrome::new(me, "/enterprises", "企业档案").notice(ok),
