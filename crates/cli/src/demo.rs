@@ -4,7 +4,7 @@ use crate::demo_data::{GRIDS, generate};
 use dianxiaoer_core::access::{Attachment, Role};
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_core::totp;
-use dianxiaoer_store::{Actor, EnterpriseInput, NewUser, Store, UserFilter};
+use dianxiaoer_store::{Actor, EnterpriseInput, NewContact, NewUser, Store, UserFilter};
 use dianxiaoer_web::hash_password;
 
 /// The password of every demo account (shown on the login page in demo mode).
@@ -71,6 +71,18 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
         });
     }
     store.insert_enterprises_bulk(&actor, &rows, now).await.map_err(e)?;
+    // Further contacts for the first thousand: enough to look real, cheap at benchmark scale.
+    let contacts: Vec<(String, NewContact)> = population
+        .iter()
+        .enumerate()
+        .take(1000)
+        .flat_map(|(i, d)| {
+            crate::demo_data::extra_contacts(SEED, i, d).into_iter().map(|(name, position, phone)| {
+                (d.credit_code.clone(), NewContact { name, position: position.to_string(), phone })
+            })
+        })
+        .collect();
+    store.insert_contacts_bulk(&actor, &contacts, now).await.map_err(e)?;
     let first =
         store.enterprise_id_by_credit_code(&rows.first().ok_or("演示企业数为 0")?.credit_code).await.map_err(e)?;
     let departments = store.departments().await.map_err(e)?;

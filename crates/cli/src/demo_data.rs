@@ -436,6 +436,21 @@ fn weighted_town(rng: &mut Rng) -> usize {
     0
 }
 
+/// Further contacts of a demo enterprise, from a stream of their own so the register stays as it
+/// was: every chemical-park enterprise names its safety and environment officers (the safety office
+/// calls them first), about a third of the others a finance contact.
+pub fn extra_contacts(seed: u64, index: usize, d: &DemoEnterprise) -> Vec<(String, &'static str, String)> {
+    let mut rng = Rng::stream(seed, 0xC0_4AC7, index as u64);
+    let positions: &[&'static str] = if d.project_area == "lushan" {
+        &["安全负责人", "环保专员"]
+    } else if rng.chance(0.35) {
+        &["财务负责人"]
+    } else {
+        &[]
+    };
+    positions.iter().map(|p| (person(&mut rng), *p, phone(&mut rng))).collect()
+}
+
 /// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast and good enough for demo data.
 struct Rng(u64);
 

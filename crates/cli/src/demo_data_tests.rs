@@ -124,3 +124,24 @@ fn industry_table_is_consistent() {
         assert!(c.area < 3 && c.weight > 0 && !c.words.is_empty() && !c.name.is_empty());
     }
 }
+
+#[test]
+fn chemical_park_enterprises_name_safety_and_environment_officers() {
+    let all = generate(300, 7);
+    let mut finance = 0;
+    for (i, d) in all.iter().enumerate() {
+        let contacts = extra_contacts(7, i, d);
+        assert_eq!(contacts, extra_contacts(7, i, d), "deterministic");
+        if d.project_area == "lushan" {
+            let positions: Vec<_> = contacts.iter().map(|c| c.1).collect();
+            assert_eq!(positions, ["安全负责人", "环保专员"]);
+        } else {
+            finance += contacts.len();
+        }
+        for (name, _, phone) in &contacts {
+            assert!((2..=3).contains(&name.chars().count()), "{name}");
+            assert!(phone.len() == 11 && phone.starts_with('1'), "{phone}");
+        }
+    }
+    assert!(finance > 20 && finance < 200, "{finance}");
+}

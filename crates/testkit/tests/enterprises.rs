@@ -192,6 +192,50 @@ async fn forms_and_api(backend: Backend) {
         ent.get(&format!("/enterprises/{}/edit", app.fixture.enterprise("a"))).await.status(),
         StatusCode::FORBIDDEN
     );
+    // Further contacts: the enterprise keeps its own list; others see it within scope, phones masked
+    // for roles that do not need them.
+    let a = app.fixture.enterprise("a");
+    let r = ent
+        .post_form(
+            &format!("/enterprises/{a}/contacts"),
+            &[("name", "周敏"), ("position", "安全负责人"), ("phone", "13905390001")],
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::SEE_OTHER);
+    let r = ent.post_form(&format!("/enterprises/{a}/contacts"), &[("name", "周敏"), ("phone", "12ab")]).await;
+    assert_eq!(r.status(), StatusCode::BAD_REQUEST);
+    assert!(r.text().await.unwrap().contains("联系电话应为手机号"));
+    let r = ent
+        .post_json(
+            &format!("/api/v1/enterprises/{a}/contacts"),
+            &serde_json::json!({"name": "吴刚", "phone": "0539-2251234"}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let second = r.json::<serde_json::Value>().await.unwrap()["id"].as_i64().unwrap();
+    let list: serde_json::Value = ent.get(&format!("/api/v1/enterprises/{a}/contacts")).await.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 2);
+    assert_eq!(list[0]["phone"], "13905390001", "the enterprise sees its own numbers");
+    let leader = app.login("leader").await;
+    let list: serde_json::Value = leader.get(&format!("/api/v1/enterprises/{a}/contacts")).await.json().await.unwrap();
+    assert_eq!(list[0]["phone"], "139****0001", "masked for leadership");
+    let page = ent.get(&format!("/enterprises/{a}")).await.text().await.unwrap();
+    assert!(page.contains("安全负责人") && page.contains("添加联系人"));
+    // Another enterprise can neither read nor change them.
+    let other = app.login("ent_b").await;
+    assert_eq!(other.get(&format!("/api/v1/enterprises/{a}/contacts")).await.status(), StatusCode::NOT_FOUND);
+    let r = other.post_json(&format!("/api/v1/enterprises/{a}/contacts/{second}/delete"), &serde_json::json!({})).await;
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let r = ent.post_json(&format!("/api/v1/enterprises/{a}/contacts/{second}/delete"), &serde_json::json!({})).await;
+    assert_eq!(r.status(), StatusCode::NO_CONTENT);
+    let list: serde_json::Value = ent.get(&format!("/api/v1/enterprises/{a}/contacts")).await.json().await.unwrap();
+    assert_eq!(list.as_array().unwrap().len(), 1);
+    // Both changes are in the history, without the phone number.
+    let history = app.store.enterprise_history(&Scope::Zone, a, 20).await.unwrap();
+    assert!(
+        history.iter().any(|h| h.action == "add_contact" && h.detail.contains("吴刚") && !h.detail.contains("2251234"))
+    );
+    assert!(history.iter().any(|h| h.action == "remove_contact"));
     app.cleanup().await;
 }
 dual!(enterprise_forms_and_api, super::forms_and_api);

@@ -27,7 +27,7 @@ fn concrete(app: &TestApp, path: &str) -> String {
     } else {
         999_999
     };
-    path.replace("{id}", &id.to_string()).replace("{file}", "app.css")
+    path.replace("{id}", &id.to_string()).replace("{file}", "app.css").replace("{contact}", "999999")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, method: &str, path: &str) -> reqwest::Response {

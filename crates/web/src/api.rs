@@ -9,7 +9,9 @@ use crate::pages::admin::{UserForm, create_account, parse_user_form};
 use crate::pages::audit::LogQuery;
 use crate::pages::enterprise_form::{self, Context, RawEnterprise};
 use crate::pages::enterprise_import::{self, Outcome};
-use crate::pages::enterprises::{ContactForm, ListQuery, masked, parse_contact};
+use crate::pages::enterprises::{
+    ContactForm, ListQuery, NewContactForm, masked, masked_contacts, parse_contact, parse_new_contact,
+};
 use crate::pages::{paging, security::save_policy};
 use axum::Extension;
 use axum::Json;
@@ -20,7 +22,8 @@ use dianxiaoer_core::password::PasswordPolicy;
 use dianxiaoer_core::text;
 use dianxiaoer_store::sessions::random_token;
 use dianxiaoer_store::{
-    ApiKeyRow, AuditRow, ChainReport, DepartmentRow, EnterpriseRow, LoginRow, Page, TownRow, UserFilter, UserRow,
+    ApiKeyRow, AuditRow, ChainReport, ContactRow, DepartmentRow, EnterpriseRow, LoginRow, Page, TownRow, UserFilter,
+    UserRow,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
@@ -197,6 +200,35 @@ pub async fn update_contact(
     let c = parse_contact(&f).map_err(AppError::BadRequest)?;
     state.store.update_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now()).await?;
     Ok(Json(masked(state.store.enterprise(&me.scope, id).await?, &me)).into_response())
+}
+
+/// The further contacts of an enterprise, phones masked as on the page.
+pub async fn contacts(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> ApiResult<Vec<ContactRow>> {
+    Ok(Json(masked_contacts(state.store.enterprise_contacts(&me.scope, id).await?, &me)))
+}
+
+pub async fn add_contact(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    ApiJson(f): ApiJson<NewContactForm>,
+) -> Result<Response, ApiError> {
+    let c = parse_new_contact(&f).map_err(AppError::BadRequest)?;
+    let cid = state.store.add_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": cid}))).into_response())
+}
+
+pub async fn remove_contact(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path((id, contact)): Path<(i64, i64)>,
+) -> Result<Response, ApiError> {
+    state.store.remove_enterprise_contact(&me.actor(), &me.scope, id, contact, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
 
 fn field_errors_problem(errors: crate::pages::FieldErrors) -> Response {

@@ -183,6 +183,20 @@ fn table() -> Vec<Route> {
             "修改企业联系信息",
             post(pages::enterprises::update_contact),
         ),
+        r(
+            "POST",
+            "/enterprises/{id}/contacts",
+            Some(P::EditEnterpriseContact),
+            "添加企业联系人",
+            post(pages::enterprises::add_contact),
+        ),
+        r(
+            "POST",
+            "/enterprises/{id}/contacts/{contact}/delete",
+            Some(P::EditEnterpriseContact),
+            "删除企业联系人",
+            post(pages::enterprises::remove_contact),
+        ),
         // JSON API.
         r("GET", "/api/v1/me", own, "当前用户", get(api::me)),
         r("GET", "/api/v1/towns", own, "乡镇街道", get(api::towns)),
@@ -216,6 +230,21 @@ fn table() -> Vec<Route> {
             Some(P::EditEnterpriseContact),
             "修改企业联系信息",
             post(api::update_contact),
+        ),
+        r("GET", "/api/v1/enterprises/{id}/contacts", Some(P::ReadEnterprises), "企业其他联系人", get(api::contacts)),
+        r(
+            "POST",
+            "/api/v1/enterprises/{id}/contacts",
+            Some(P::EditEnterpriseContact),
+            "添加企业联系人",
+            post(api::add_contact),
+        ),
+        r(
+            "POST",
+            "/api/v1/enterprises/{id}/contacts/{contact}/delete",
+            Some(P::EditEnterpriseContact),
+            "删除企业联系人",
+            post(api::remove_contact),
         ),
     ]
 }

@@ -88,6 +88,11 @@ pub fn or_dash(s: impl Borrow<Option<String>>) -> String {
     s.borrow().clone().filter(|s| !s.is_empty()).unwrap_or_else(|| "—".into())
 }
 
+/// A possibly empty text, or a dash.
+pub fn or_dash_str(s: &str) -> String {
+    if s.is_empty() { "—".into() } else { s.to_string() }
+}
+
 /// Page numbers to link: current ± 2, with first and last.
 pub struct Pager {
     pub page: i64,

@@ -15,7 +15,8 @@ use axum::response::Response;
 use dianxiaoer_core::access::{Permission, permits, sees_personal_data};
 use dianxiaoer_core::text;
 use dianxiaoer_store::{
-    AuditEntry, Contact, EnterpriseFilter, EnterpriseRow, EnterpriseSort, Page, ProjectAreaRow, TownRow,
+    AuditEntry, Contact, ContactRow, EnterpriseFilter, EnterpriseRow, EnterpriseSort, NewContact, Page, ProjectAreaRow,
+    TownRow,
 };
 use serde::Deserialize;
 
@@ -169,6 +170,8 @@ struct DetailPage {
     can_edit_all: bool,
     error: Option<String>,
     history: Vec<HistoryLine>,
+    contacts: Vec<ContactRow>,
+    max_contacts: i64,
 }
 
 /// One line of the change history as shown.
@@ -197,6 +200,7 @@ fn field_label(key: &str) -> &str {
         "tags" => "标签",
         "contact_name" => "联系人",
         "contact" => "联系人",
+        "position" => "职务",
         other => other,
     }
 }
@@ -227,7 +231,12 @@ pub fn history_line(h: dianxiaoer_store::HistoryEntry) -> HistoryLine {
         let empty = serde_json::Map::new();
         let before = detail.get("before").and_then(|b| b.as_object()).unwrap_or(&empty);
         let after = detail.get("after").and_then(|b| b.as_object()).unwrap_or(&empty);
-        if before.is_empty() {
+        if let Some(name) = detail.get("contact").and_then(|c| c.as_str()).filter(|_| after.is_empty()) {
+            match detail.get("position").and_then(|p| p.as_str()).filter(|p| !p.is_empty()) {
+                Some(p) => format!("{name}（{p}）"),
+                None => name.to_string(),
+            }
+        } else if before.is_empty() {
             after.get("name").and_then(|n| n.as_str()).map_or_else(String::new, |n| format!("登记“{n}”"))
         } else {
             let changes: Vec<String> = after
@@ -309,6 +318,7 @@ async fn detail_page(
     let e = masked(state.store.enterprise(&me.scope, id).await?, me);
     let v = view_of(state, &e).await?;
     let history = state.store.enterprise_history(&me.scope, id, 20).await?.into_iter().map(history_line).collect();
+    let contacts = masked_contacts(state.store.enterprise_contacts(&me.scope, id).await?, me);
     let bad = error.is_some();
     let mut resp = render(&DetailPage {
         chrome: Chrome::new(me, "/enterprises", "企业档案").notice(ok),
@@ -318,6 +328,8 @@ async fn detail_page(
         can_edit_all: permits(me.user.role, Permission::EditEnterprises),
         error,
         history,
+        contacts,
+        max_contacts: dianxiaoer_store::MAX_CONTACTS,
     })?;
     if bad {
         *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
@@ -361,6 +373,67 @@ pub async fn update_contact(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct NewContactForm {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub position: String,
+    #[serde(default)]
+    pub phone: String,
+}
+
+/// Validates a further contact: name and phone required, position optional.
+pub fn parse_new_contact(f: &NewContactForm) -> Result<NewContact, String> {
+    let name = text::required("联系人姓名", &f.name, 32)?;
+    let position = text::optional("职务", &f.position, 32)?;
+    let phone = text::required("联系电话", &f.phone, 20)?;
+    if !phone.chars().all(|c| c.is_ascii_digit() || c == '-') || phone.len() < 7 {
+        return Err("联系电话应为手机号或带区号的固定电话".into());
+    }
+    Ok(NewContact { name, position: position.unwrap_or_default(), phone })
+}
+
+/// Further contacts with phones masked for roles that do not need them.
+pub fn masked_contacts(contacts: Vec<ContactRow>, me: &CurrentUser) -> Vec<ContactRow> {
+    let show = sees_personal_data(me.user.role);
+    contacts
+        .into_iter()
+        .map(|mut c| {
+            if !show {
+                c.phone = text::mask_phone(&c.phone);
+            }
+            c
+        })
+        .collect()
+}
+
+pub async fn add_contact(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    PageForm(f): PageForm<NewContactForm>,
+) -> Result<Response, PageError> {
+    let added = match parse_new_contact(&f) {
+        Ok(c) => state.store.add_enterprise_contact(&me.actor(), &me.scope, id, &c, state.now()).await,
+        Err(m) => return detail_page(&state, &me, id, None, Some(m)).await,
+    };
+    match added {
+        Ok(_) => Ok(see_other(&format!("/enterprises/{id}?ok=saved#contacts"))),
+        Err(dianxiaoer_store::Error::Invalid(m)) => detail_page(&state, &me, id, None, Some(m)).await,
+        Err(e) => Err(AppError::from(e).into()),
+    }
+}
+
+pub async fn remove_contact(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path((id, contact)): Path<(i64, i64)>,
+) -> Result<Response, PageError> {
+    state.store.remove_enterprise_contact(&me.actor(), &me.scope, id, contact, state.now()).await?;
+    Ok(see_other(&format!("/enterprises/{id}?ok=saved#contacts")))
+}
+
 /// The class name of a stored industry code, for tooltips.
 pub fn industry_name(code: &str) -> String {
     dianxiaoer_core::industry::IndustryCode::parse(code).map(|c| c.name().to_string()).unwrap_or_default()
@@ -372,6 +445,8 @@ pub fn action_label(action: &str) -> &'static str {
         "update_enterprise" => "修改",
         "import" => "导入",
         "export" => "导出",
+        "add_contact" => "添加联系人",
+        "remove_contact" => "删除联系人",
         _ => "其他",
     }
 }
