@@ -13,6 +13,15 @@ use dianxiaoer_core::access::Scope;
 use sqlx::Row;
 use std::collections::HashSet;
 
+/// Rows per upsert statement: positional parameters on SQLite (see `Sql::for_backend`) bind in
+/// linear time, so larger statements pay off there too; PostgreSQL stays below its 65,535 parameters.
+pub(crate) fn import_chunk(backend: crate::Backend) -> usize {
+    match backend {
+        crate::Backend::Sqlite => 128,
+        crate::Backend::Postgres => chunk(backend),
+    }
+}
+
 /// The outcome of an import.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct ImportCounts {
@@ -92,7 +101,7 @@ impl EnterpriseImport<'_> {
                 return Err(Error::Invalid(format!("统一社会信用代码 {} 在表中重复", e.credit_code)));
             }
         }
-        for part in rows.chunks(chunk(self.tx.backend)) {
+        for part in rows.chunks(import_chunk(self.tx.backend)) {
             let mut s = Sql::new(INSERT_IMPORTED);
             for (i, e) in part.iter().enumerate() {
                 if i > 0 {
@@ -101,7 +110,7 @@ impl EnterpriseImport<'_> {
                 push_values_marked(&mut s, e, self.now, Some(self.id));
             }
             s.push(UPSERT);
-            s.query().execute(&mut *self.tx.tx).await?;
+            s.for_backend(self.tx.backend).query().execute(&mut *self.tx.tx).await?;
         }
         self.rows += rows.len() as u64;
         Ok(())

@@ -33,10 +33,11 @@ pub(crate) const UPSERT: &str = " ON CONFLICT (credit_code) DO UPDATE SET name =
     registered_capital_fen = excluded.registered_capital_fen, established = excluded.established, \
     tags = excluded.tags, updated_at = excluded.updated_at, import_id = excluded.import_id";
 
-/// Rows per multi-row statement. SQLite looks a numbered parameter's name up by a linear scan
-/// (`sqlite3_bind_parameter_name`), so binding costs grow with the square of the parameters in one
-/// statement: small statements are faster there. PostgreSQL has no such cost and prefers fewer round
-/// trips; 400 rows × 23 parameters stays below its 65,535.
+/// Rows per multi-row statement with numbered parameters. SQLite looks a numbered parameter's name
+/// up by a linear scan (`sqlite3_bind_parameter_name`), so binding costs grow with the square of the
+/// parameters in one statement: small statements are faster there, or positional parameters (see
+/// `Sql::for_backend`). PostgreSQL prefers fewer round trips; 400 rows × 25 parameters stays below
+/// its 65,535.
 pub(crate) fn chunk(backend: crate::Backend) -> usize {
     match backend {
         crate::Backend::Sqlite => 16,
@@ -214,7 +215,7 @@ impl Store {
     pub async fn insert_enterprises_bulk(&self, actor: &Actor, rows: &[EnterpriseInput], now: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
         let mut n = 0;
-        for chunk in rows.chunks(chunk(tx.backend)) {
+        for chunk in rows.chunks(crate::enterprise_import::import_chunk(tx.backend)) {
             let mut s = Sql::new(INSERT);
             for (i, e) in chunk.iter().enumerate() {
                 if i > 0 {
@@ -223,6 +224,7 @@ impl Store {
                 push_values(&mut s, e, now);
             }
             n += s
+                .for_backend(tx.backend)
                 .query()
                 .execute(&mut *tx.tx)
                 .await

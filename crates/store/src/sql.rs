@@ -66,6 +66,31 @@ impl Sql {
         q
     }
 
+    /// The statement for `backend`. On SQLite, `$N` becomes `?`: SQLite looks a numbered parameter's
+    /// name up by a linear scan when binding, so a statement of many numbered parameters binds in
+    /// quadratic time, while anonymous ones bind by position. The builder numbers parameters in the
+    /// order they appear and uses each once, so the two forms bind the same values.
+    pub fn for_backend(&self, backend: crate::Backend) -> Sql {
+        match backend {
+            crate::Backend::Postgres => self.clone(),
+            crate::Backend::Sqlite => {
+                let mut text = String::with_capacity(self.text.len());
+                let mut chars = self.text.chars().peekable();
+                while let Some(c) = chars.next() {
+                    if c == '$' && chars.peek().is_some_and(char::is_ascii_digit) {
+                        while chars.peek().is_some_and(char::is_ascii_digit) {
+                            chars.next();
+                        }
+                        text.push('?');
+                    } else {
+                        text.push(c);
+                    }
+                }
+                Sql { text, args: self.args.clone() }
+            }
+        }
+    }
+
     pub async fn fetch_all(&self, pool: &AnyPool) -> Result<Vec<AnyRow>, sqlx::Error> {
         self.query().fetch_all(pool).await
     }
@@ -117,6 +142,20 @@ mod tests {
         s.i64(1).push(" AND b LIKE ").like("5%_x");
         assert_eq!(s.text, "SELECT * FROM t WHERE a = $1 AND b LIKE $2 ESCAPE '\\'");
         assert!(matches!(&s.args[1], Arg::Text(t) if t == "%5\\%\\_x%"));
+    }
+
+    #[test]
+    fn sqlite_gets_positional_parameters() {
+        let mut s = Sql::new("SELECT '$x' FROM t WHERE a = ");
+        s.i64(1).push(" AND b = ").i64(2);
+        for _ in 0..9 {
+            s.push(", ").i64(3);
+        }
+        let lite = s.for_backend(crate::Backend::Sqlite);
+        assert!(lite.text.starts_with("SELECT '$x' FROM t WHERE a = ? AND b = ?, ?"));
+        assert_eq!(lite.text.matches('?').count(), 11);
+        assert!(!lite.text.contains("$1"));
+        assert_eq!(s.for_backend(crate::Backend::Postgres).text, s.text);
     }
 
     #[test]
