@@ -5,13 +5,28 @@
 //! holidays and adjusted working weekends (调休), the rule for applications received after office
 //! hours, deadlines and elapsed working days, and the pauses while the applicant supplements
 //! materials (补正). No database and no clock: instants are passed in as epoch milliseconds.
+//!
+//! On top of the clock: the item catalogue with each item's service guide (`catalogue`), the check of
+//! the materials at acceptance with 容缺受理 (`acceptance`), and the configurable workflow an
+//! application runs on (`workflow`, with the default flow in `default_flow`).
 
+pub mod acceptance;
 pub mod calendar;
+pub mod catalogue;
 pub mod date;
+pub mod default_flow;
+mod json;
 pub mod pause;
+pub mod workflow;
 pub mod working_days;
 
+pub use acceptance::{Acceptance, AcceptanceError, check_acceptance};
 pub use calendar::{Calendar, CalendarError, Coverage, DayKind, DayOverride, OFFICE_CLOSE_MINUTE, statutory_coverage};
+pub use catalogue::{
+    ApprovalItem, Catalogue, CatalogueError, Category, ConstructionStage, Fee, FieldError, ItemCode, ItemKind,
+    ItemVersion, Material, MaterialForm,
+};
 pub use date::Date;
 pub use pause::Pause;
+pub use workflow::{Action, Actor, Clock, State, Workflow, WorkflowError};
 pub use working_days::WorkingDays;
