@@ -352,6 +352,15 @@ async function journey(browser, base, secrets) {
       const name = resp && resp.status() === 200
         ? (await page.locator('[data-testid=enterprise-name]').innerText()).trim() : '';
       check('4 own enterprise file shows its name', name.length > 0, `status ${resp && resp.status()}, name ${JSON.stringify(name)}`);
+      await page.fill('#contacts input[name=name]', '周敏');
+      await page.fill('#contacts input[name=position]', '设备主管');
+      await page.fill('#contacts input[name=phone]', '13905390001');
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.click('#contacts button[type=submit]:has-text("添加联系人")')]);
+      const contacts = await page.locator('[data-testid=contacts]').innerText();
+      check('4 qiye adds a further contact to its own file', contacts.includes('周敏') && contacts.includes('设备主管')
+        && contacts.includes('13905390001'), contacts.slice(0, 200));
+      const history = await page.locator('body').innerText();
+      check('4 the change history names the new contact', history.includes('添加联系人') && history.includes('周敏（设备主管）'));
       await shot(page, '04-enterprise-file.png', { fullPage: true });
     } else {
       check('4 own enterprise file shows its name', false, 'no own row');
