@@ -5,6 +5,7 @@
 
 mod apikeys;
 mod audit;
+mod calendar;
 mod enterprise_import;
 mod enterprise_write;
 mod enterprises;
@@ -22,6 +23,7 @@ mod users;
 
 pub use apikeys::ApiKeyRow;
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
+pub use calendar::{CalendarDayRow, CalendarImportCounts};
 pub use enterprise_import::{EnterpriseImport, HistoryEntry, ImportCounts};
 pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
 pub use error::{Error, Result};
