@@ -5,6 +5,7 @@
 
 mod apikeys;
 mod audit;
+mod calendar;
 mod enterprise_contacts;
 mod enterprise_import;
 mod enterprise_write;
@@ -23,6 +24,7 @@ mod users;
 
 pub use apikeys::ApiKeyRow;
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
+pub use calendar::{CalendarDayRow, CalendarImportCounts};
 pub use enterprise_contacts::{ContactRow, MAX_CONTACTS, NewContact};
 pub use enterprise_import::{EnterpriseImport, HistoryEntry, ImportCounts};
 pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};

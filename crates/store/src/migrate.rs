@@ -10,6 +10,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "enterprise_file", include_str!("../migrations/0002_enterprise_file.sql")),
     (3, "registry_version", include_str!("../migrations/0003_registry_version.sql")),
     (4, "enterprise_imports", include_str!("../migrations/0004_enterprise_imports.sql")),
+    (5, "calendar", include_str!("../migrations/0005_calendar.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

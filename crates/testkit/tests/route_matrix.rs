@@ -27,7 +27,11 @@ fn concrete(app: &TestApp, path: &str) -> String {
     } else {
         999_999
     };
-    path.replace("{id}", &id.to_string()).replace("{file}", "app.css").replace("{contact}", "999999")
+    // A date the fixture never set, so the delete answers with its message rather than a redirect.
+    path.replace("{id}", &id.to_string())
+        .replace("{file}", "app.css")
+        .replace("{date}", "2027-02-06")
+        .replace("{contact}", "999999")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, method: &str, path: &str) -> reqwest::Response {
@@ -43,6 +47,9 @@ async fn call(app: &TestApp, s: Option<&Session>, method: &str, path: &str) -> r
             client.post(url).header("x-csrf-token", csrf).json(&serde_json::json!({})).send().await.unwrap()
         }
         ("POST", false) => client.post(url).form(&[("_csrf", csrf)]).send().await.unwrap(),
+        ("PUT", true) => {
+            client.put(url).header("x-csrf-token", csrf).json(&serde_json::json!({})).send().await.unwrap()
+        }
         _ => panic!("method {method}"),
     }
 }

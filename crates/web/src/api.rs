@@ -7,6 +7,8 @@ use crate::error::{ApiError, AppError, problem};
 use crate::form::ApiJson;
 use crate::pages::admin::{UserForm, create_account, parse_user_form};
 use crate::pages::audit::LogQuery;
+use crate::pages::calendar::{save_day, year_days};
+use crate::pages::calendar_view::{self, DayForm, DeadlineAnswer, DeadlineForm, SpecialDay};
 use crate::pages::enterprise_form::{self, Context, RawEnterprise};
 use crate::pages::enterprise_import::{self, Outcome};
 use crate::pages::enterprises::{
@@ -300,4 +302,71 @@ pub async fn industries(Query(q): Query<IndustryQuery>) -> ApiResult<Vec<Value>>
             .map(|c| json!({"code": c.code(), "name": c.name(), "level": c.level().label(), "path": c.path_names()}))
             .collect(),
     ))
+}
+
+#[derive(Deserialize)]
+pub struct YearQuery {
+    year: Option<String>,
+}
+
+/// A year of the working-day calendar.
+#[derive(Serialize)]
+pub struct CalendarYear {
+    year: i32,
+    /// `official`, `provisional` (statutory days only, no 调休) or `missing` in the compiled-in table.
+    coverage: dianxiaoer_core::approval::Coverage,
+    warning: Option<String>,
+    working_days: u32,
+    rest_days: u32,
+    days: Vec<SpecialDay>,
+}
+
+pub async fn calendar(State(state): State<AppState>, Query(q): Query<YearQuery>) -> ApiResult<CalendarYear> {
+    let year = calendar_view::parse_year(q.year.as_deref(), state.now()).map_err(AppError::BadRequest)?;
+    let (days, _, (working_days, rest_days)) = year_days(&state, year).await?;
+    Ok(Json(CalendarYear {
+        year,
+        coverage: dianxiaoer_core::approval::statutory_coverage(year),
+        warning: calendar_view::coverage_warning(year),
+        working_days,
+        rest_days,
+        days,
+    }))
+}
+
+/// Sets one date (PUT or POST), the same operation as the admin page's form.
+pub async fn set_calendar_day(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(f): ApiJson<DayForm>,
+) -> Result<Response, ApiError> {
+    let day = match calendar_view::parse_day(&f) {
+        Ok(d) => d,
+        Err(errors) => return Ok(field_problem(errors)),
+    };
+    save_day(&state, &me, &day).await?;
+    Ok(Json(json!({"date": day.date(), "kind": day.kind(), "label": day.kind().label(), "name": day.name()}))
+        .into_response())
+}
+
+pub async fn calendar_deadline(
+    State(state): State<AppState>,
+    Query(f): Query<DeadlineForm>,
+) -> Result<Response, ApiError> {
+    match calendar_view::parse_deadline(&f) {
+        Ok((received, n)) => {
+            let cal = state.calendar().await?;
+            let answer: DeadlineAnswer = calendar_view::answer(&cal, received, n);
+            Ok(Json(answer).into_response())
+        }
+        Err(errors) => {
+            let detail = errors.values().cloned().collect::<Vec<_>>().join("；");
+            let errs: Value = errors
+                .into_iter()
+                .map(|(k, v)| (k.to_string(), Value::String(v)))
+                .collect::<serde_json::Map<_, _>>()
+                .into();
+            Ok(problem(StatusCode::BAD_REQUEST, AppError::BadRequest(String::new()).title(), &detail, Some(errs)))
+        }
+    }
 }

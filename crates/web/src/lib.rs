@@ -18,6 +18,7 @@ pub use auth::{hash_password, verify_password};
 pub use metrics::Metrics;
 
 pub use axum::Router;
+use dianxiaoer_core::approval::Calendar;
 use dianxiaoer_core::password::PasswordPolicy;
 use dianxiaoer_store::Store;
 use std::net::SocketAddr;
@@ -67,6 +68,7 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     policy: Arc<RwLock<PasswordPolicy>>,
     refdata: Arc<RwLock<Option<CachedRefData>>>,
+    calendar: Arc<RwLock<CalendarCache>>,
 }
 
 /// Organisation reference data that nearly every business page shows, kept in memory for a short
@@ -85,6 +87,15 @@ type CachedRefData = (std::time::Instant, Arc<RefData>);
 /// How long reference data may be served from memory; another instance's change shows within it.
 const REFDATA_TTL: std::time::Duration = std::time::Duration::from_secs(30);
 
+/// The working-day calendar (table plus the admin's entries) and when it was read. `generation`
+/// moves on every change made here, so that a read which began before the change cannot put the old
+/// calendar back into the cache.
+#[derive(Default)]
+struct CalendarCache {
+    generation: u64,
+    cached: Option<(std::time::Instant, Arc<Calendar>)>,
+}
+
 impl AppState {
     pub async fn new(store: Store, clock: Arc<dyn Clock>, config: WebConfig) -> dianxiaoer_store::Result<AppState> {
         let policy = store.policy().await?;
@@ -95,6 +106,7 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             policy: Arc::new(RwLock::new(policy)),
             refdata: Arc::new(RwLock::new(None)),
+            calendar: Arc::new(RwLock::new(CalendarCache::default())),
         })
     }
 
@@ -130,6 +142,35 @@ impl AppState {
     pub(crate) fn forget_refdata(&self) {
         if let Ok(mut g) = self.refdata.write() {
             *g = None;
+        }
+    }
+
+    /// The working-day calendar in force, from memory when fresh (the same lifetime as the reference
+    /// data: a change made on another instance shows here within it).
+    pub async fn calendar(&self) -> dianxiaoer_store::Result<Arc<Calendar>> {
+        let mut generation = None;
+        if let Ok(g) = self.calendar.read() {
+            if let Some((at, cal)) = g.cached.as_ref()
+                && at.elapsed() < REFDATA_TTL
+            {
+                return Ok(cal.clone());
+            }
+            generation = Some(g.generation);
+        }
+        let cal = Arc::new(self.store.calendar().await?);
+        if let Ok(mut g) = self.calendar.write()
+            && Some(g.generation) == generation
+        {
+            g.cached = Some((std::time::Instant::now(), cal.clone()));
+        }
+        Ok(cal)
+    }
+
+    /// Drops the cached calendar after a change made here.
+    pub(crate) fn forget_calendar(&self) {
+        if let Ok(mut g) = self.calendar.write() {
+            g.generation = g.generation.wrapping_add(1);
+            g.cached = None;
         }
     }
 

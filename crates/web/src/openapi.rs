@@ -34,7 +34,7 @@ pub fn build() -> Value {
             "security": [{"apiKey": []}, {"session": []}],
             "x-permission": s.permission,
         });
-        if s.method == "POST"
+        if (s.method == "POST" || s.method == "PUT")
             && let Some(o) = op.as_object_mut()
         {
             o.insert("requestBody".into(), json!({"content": {"application/json": {"schema": {"type": "object"}}}}));

@@ -6,7 +6,7 @@ use crate::{AppState, api, metrics, pages};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
-use axum::routing::{MethodRouter, get, post};
+use axum::routing::{MethodRouter, get, post, put};
 use dianxiaoer_core::access::Permission;
 
 /// Largest Excel upload: a 200,000-row sheet is about 20 MiB.
@@ -117,6 +117,28 @@ fn table() -> Vec<Route> {
         r("GET", "/admin/org", Some(P::ManageOrganisation), "部门与网格", get(pages::admin::org)),
         r("POST", "/admin/departments", Some(P::ManageOrganisation), "新建部门", post(pages::admin::create_department)),
         r("POST", "/admin/grids", Some(P::ManageOrganisation), "新建网格", post(pages::admin::create_grid)),
+        r("GET", "/admin/calendar", Some(P::ManageOrganisation), "工作日历", get(pages::calendar::page)),
+        r(
+            "POST",
+            "/admin/calendar/days",
+            Some(P::ManageOrganisation),
+            "设置节假日或调休",
+            post(pages::calendar::set_day),
+        ),
+        r(
+            "POST",
+            "/admin/calendar/days/{date}/delete",
+            Some(P::ManageOrganisation),
+            "删除节假日设置",
+            post(pages::calendar::delete_day),
+        ),
+        r(
+            "POST",
+            "/admin/calendar/import",
+            Some(P::ManageOrganisation),
+            "粘贴导入全年节假日安排",
+            post(pages::calendar::import),
+        ),
         // Security admin.
         r("GET", "/security/policy", Some(P::ManageSecurityPolicy), "安全策略页", get(pages::security::policy_form)),
         r(
@@ -142,6 +164,7 @@ fn table() -> Vec<Route> {
         r("GET", "/audit/logins.xlsx", Some(P::ReadAudit), "导出登录日志", get(pages::audit::logins_xlsx)),
         r("POST", "/audit/verify", Some(P::ReadAudit), "校验审计链", post(pages::audit::verify)),
         // Business.
+        r("GET", "/calendar/deadline", own, "办理期限计算", get(pages::calendar::deadline)),
         r("GET", "/enterprises", Some(P::ReadEnterprises), "企业列表", get(pages::enterprises::list)),
         r("GET", "/enterprises/export.xlsx", Some(P::ReadEnterprises), "导出企业", get(pages::enterprises::export)),
         r("GET", "/enterprises/new", Some(P::EditEnterprises), "登记企业页", get(pages::enterprise_form::new_form)),
@@ -222,6 +245,28 @@ fn table() -> Vec<Route> {
             post(api::import_enterprises).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         ),
         r("POST", "/api/v1/enterprises/{id}", Some(P::EditEnterprises), "修改企业档案", post(api::update_enterprise)),
+        r("GET", "/api/v1/calendar", own, "某年的节假日与调休（year=YYYY）", get(api::calendar)),
+        r(
+            "PUT",
+            "/api/v1/calendar/days",
+            Some(P::ManageOrganisation),
+            "设置一天的节假日或调休",
+            put(api::set_calendar_day),
+        ),
+        r(
+            "POST",
+            "/api/v1/calendar/days",
+            Some(P::ManageOrganisation),
+            "设置一天的节假日或调休",
+            post(api::set_calendar_day),
+        ),
+        r(
+            "GET",
+            "/api/v1/calendar/deadline",
+            own,
+            "办理期限计算（received=收件时间，days=工作日数）",
+            get(api::calendar_deadline),
+        ),
         r("GET", "/api/v1/industries", own, "行业分类查询（GB/T 4754-2017）", get(api::industries)),
         r("GET", "/api/v1/enterprises/{id}", Some(P::ReadEnterprises), "企业档案", get(api::enterprise)),
         r(

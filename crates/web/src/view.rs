@@ -22,11 +22,13 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 9] = [
+const NAV: [(&str, &str, Permission); 11] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
+    ("/calendar/deadline", "期限计算", Permission::OwnAccount),
     ("/admin/users", "用户管理", Permission::ManageUsers),
     ("/admin/org", "部门与网格", Permission::ManageOrganisation),
+    ("/admin/calendar", "工作日历", Permission::ManageOrganisation),
     ("/security/policy", "安全策略", Permission::ManageSecurityPolicy),
     ("/security/accounts", "账号状态", Permission::ManageAccess),
     ("/audit/logs", "审计日志", Permission::ReadAudit),
@@ -71,6 +73,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "password" => "密码已修改。",
         "totp" => "动态口令已绑定。",
         "revoked" => "API 密钥已吊销。",
+        "deleted" => "已删除。",
         _ => return None,
     })
 }

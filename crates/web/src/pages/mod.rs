@@ -3,6 +3,8 @@
 pub mod account;
 pub mod admin;
 pub mod audit;
+pub mod calendar;
+pub mod calendar_view;
 pub mod enterprise_form;
 pub mod enterprise_import;
 pub mod enterprises;
