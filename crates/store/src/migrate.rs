@@ -10,6 +10,8 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (2, "enterprise_file", include_str!("../migrations/0002_enterprise_file.sql")),
     (3, "registry_version", include_str!("../migrations/0003_registry_version.sql")),
     (4, "enterprise_imports", include_str!("../migrations/0004_enterprise_imports.sql")),
+    // Version 5 belongs to another change in progress; versions are applied one by one, so a gap is fine.
+    (6, "revenue", include_str!("../migrations/0006_revenue.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
