@@ -96,10 +96,16 @@ pub enum Permission {
     EditEnterpriseContact,
     /// Import enterprises from Excel (whole-zone or department scope).
     ImportEnterprises,
+    /// Read investment projects, their sharing agreements and the tax ledger within scope (飞地经济).
+    ReadRevenue,
+    /// Create and edit investment projects and their sharing agreements.
+    EditProjects,
+    /// Import the tax bureau's ledger sheets (whole-zone or department scope).
+    ImportTaxLedger,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 10] = [
+    pub const ALL: [Permission; 13] = [
         Permission::OwnAccount,
         Permission::ManageUsers,
         Permission::ManageOrganisation,
@@ -110,6 +116,9 @@ impl Permission {
         Permission::EditEnterprises,
         Permission::EditEnterpriseContact,
         Permission::ImportEnterprises,
+        Permission::ReadRevenue,
+        Permission::EditProjects,
+        Permission::ImportTaxLedger,
     ];
 }
 
@@ -129,6 +138,8 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         P::EditEnterprises => matches!(role, R::DepartmentStaff | R::GridOfficer),
         P::EditEnterpriseContact => matches!(role, R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser),
         P::ImportEnterprises => role == R::DepartmentStaff,
+        P::ReadRevenue => matches!(role, R::Leader | R::DepartmentStaff | R::TownOfficial),
+        P::EditProjects | P::ImportTaxLedger => role == R::DepartmentStaff,
     }
 }
 
@@ -154,9 +165,10 @@ pub enum Scope {
     Department(i64),
     /// A grid officer's grid.
     Grid(i64),
-    /// A town (division code): enterprises hosted in or introduced by the town.
+    /// A town (division code): enterprises and investment projects hosted in or introduced by the
+    /// town, and the tax ledger of those projects' enterprises.
     Town(String),
-    /// A county department as introducer.
+    /// A county department as introducer: the enterprises and investment projects it introduced.
     CountyDepartment(i64),
     /// One enterprise's own file.
     Enterprise(i64),
@@ -235,6 +247,45 @@ mod tests {
         let none = Attachment::default();
         for r in [Role::DepartmentStaff, Role::GridOfficer, Role::TownOfficial, Role::EnterpriseUser] {
             assert_eq!(Scope::of(r, 7, &none), Scope::Nothing);
+        }
+    }
+
+    #[test]
+    fn all_lists_every_permission_once() {
+        // Adding a variant breaks this match until it is numbered here, and the test until it is in ALL.
+        fn index(p: Permission) -> usize {
+            use Permission as P;
+            match p {
+                P::OwnAccount => 0,
+                P::ManageUsers => 1,
+                P::ManageOrganisation => 2,
+                P::ManageSecurityPolicy => 3,
+                P::ManageAccess => 4,
+                P::ReadAudit => 5,
+                P::ReadEnterprises => 6,
+                P::EditEnterprises => 7,
+                P::EditEnterpriseContact => 8,
+                P::ImportEnterprises => 9,
+                P::ReadRevenue => 10,
+                P::EditProjects => 11,
+                P::ImportTaxLedger => 12,
+            }
+        }
+        let mut seen = [0u8; Permission::ALL.len()];
+        for p in Permission::ALL {
+            seen[index(p)] += 1;
+        }
+        assert!(seen.iter().all(|n| *n == 1), "{seen:?}");
+    }
+
+    #[test]
+    fn revenue_permissions_by_role() {
+        let holders = |p: Permission| Role::ALL.into_iter().filter(|r| permits(*r, p)).collect::<Vec<_>>();
+        assert_eq!(holders(Permission::ReadRevenue), [Role::Leader, Role::DepartmentStaff, Role::TownOfficial]);
+        assert_eq!(holders(Permission::EditProjects), [Role::DepartmentStaff]);
+        assert_eq!(holders(Permission::ImportTaxLedger), [Role::DepartmentStaff]);
+        for r in [Role::EnterpriseUser, Role::GridOfficer, Role::SafetySupervisor] {
+            assert!(!permits(r, Permission::ReadRevenue), "{r:?}");
         }
     }
 

@@ -16,6 +16,8 @@ mod migrate;
 mod org;
 mod policy;
 mod registry_index;
+mod revenue_projects;
+mod revenue_tax;
 mod scope;
 pub mod sessions;
 mod sql;
@@ -31,6 +33,10 @@ pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow,
 pub use error::{Error, Result};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
+pub use revenue_projects::{AgreementRow, ProjectFilter, ProjectInput, ProjectRow, ProjectSort};
+pub use revenue_tax::{
+    LedgerFilter, LedgerRow, PeriodTotal, RowProblem, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,
+};
 pub use sessions::SessionRow;
 pub use sql::Page;
 pub use url::{Backend, DatabaseUrl};

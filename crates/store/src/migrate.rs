@@ -11,6 +11,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "registry_version", include_str!("../migrations/0003_registry_version.sql")),
     (4, "enterprise_imports", include_str!("../migrations/0004_enterprise_imports.sql")),
     (5, "calendar", include_str!("../migrations/0005_calendar.sql")),
+    (6, "revenue", include_str!("../migrations/0006_revenue.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

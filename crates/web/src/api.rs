@@ -1,6 +1,8 @@
 //! The JSON API under `/api/v1`. Each handler calls the same operation as its page in `pages/`;
 //! errors are RFC 9457 problem documents.
 
+pub mod revenue;
+
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, AppError, problem};

@@ -7,6 +7,8 @@ use std::io::Cursor;
 /// A sheet as text: the header row and the data rows, with their 1-based row numbers in Excel.
 #[derive(Debug, Default)]
 pub struct Sheet {
+    /// 1-based Excel row number of the header (the first row with a value).
+    pub header_row: u32,
     pub headers: Vec<String>,
     pub rows: Vec<(u32, Vec<String>)>,
 }
@@ -65,10 +67,10 @@ pub fn read_first_sheet(bytes: Vec<u8>, max_rows: usize) -> Result<Sheet, String
         }
     }
     let mut rows = grid.into_iter();
-    let Some((_, headers)) = rows.next() else {
+    let Some((header_row, headers)) = rows.next() else {
         return Err("工作表是空的".into());
     };
-    Ok(Sheet { headers, rows: rows.map(|(r, cells)| (r + 1, cells)).collect() })
+    Ok(Sheet { header_row: header_row + 1, headers, rows: rows.map(|(r, cells)| (r + 1, cells)).collect() })
 }
 
 /// Normalises a typed date ("2015/3/2", "2015.03.02", "2015年3月2日", "20150302") to "YYYY-MM-DD";
@@ -116,6 +118,7 @@ mod tests {
         assert!(err.contains("超过 10 行"), "{err}");
         let ok = read_first_sheet(workbook(10), 10).unwrap();
         assert_eq!(ok.rows.len(), 10);
+        assert_eq!(ok.header_row, 1);
         assert_eq!(
             ok.rows[0],
             (2, vec!["r1".to_string(), String::new(), "1".to_string()]),

@@ -198,21 +198,14 @@ fn map_headers(headers: &[String]) -> Result<(HashMap<Column, usize>, Vec<String
     Ok((map, ignored))
 }
 
-/// What makes two rows the same payment: every field that distinguishes payments in an export —
-/// credit code, 征收项目, 征收品目, tax period, 入库日期, signed amount, voucher kind and, when the sheet
-/// carries it, the 电子税票号码. Two such rows are almost surely the same line exported twice (files
-/// concatenated, or a query run over overlapping ranges); an export with ticket numbers tells genuine
-/// repeats apart.
-type DuplicateKey = (String, CreditCode, TaxType, Option<String>, TaxPeriod, String, Fen, VoucherKind);
-
 /// Parses data rows under `headers`; `header_row` is the spreadsheet row number of the header, so the
 /// first data row is `header_row + 1`. Blank rows and totals rows (first non-blank cell 合计, 总计 or
-/// 小计) are skipped.
+/// 小计) are skipped; a row with the [`TaxRow::duplicate_key`] of an earlier one is reported.
 pub fn parse_rows(headers: &[String], rows: &[Vec<String>], header_row: usize) -> Result<LedgerSheet, SheetError> {
     let (map, ignored_columns) = map_headers(headers)?;
     let mut errors: Vec<CellError> = Vec::new();
     let mut parsed: Vec<TaxRow> = Vec::new();
-    let mut seen: HashMap<DuplicateKey, usize> = HashMap::new();
+    let mut seen: HashMap<String, usize> = HashMap::new();
     for (offset, cells) in rows.iter().enumerate() {
         let row = header_row + 1 + offset;
         let first = cells.iter().map(|c| c.trim()).find(|c| !c.is_empty());
@@ -226,18 +219,8 @@ pub fn parse_rows(headers: &[String], rows: &[Vec<String>], header_row: usize) -
         let mut bad = |column: Column, value: &str, message: String| {
             errors.push(CellError { row, column: header(column), value: shown(value), message });
         };
-        let Some(fields) = parse_row(row, &cell, &mut bad) else { continue };
-        let (tax_row, received_on, ticket) = fields;
-        let key = (
-            ticket,
-            tax_row.credit_code.clone(),
-            tax_row.tax_type.clone(),
-            tax_row.tax_item.clone(),
-            tax_row.tax_period,
-            received_on,
-            tax_row.amount,
-            tax_row.voucher_kind,
-        );
+        let Some(tax_row) = parse_row(row, &cell, &mut bad) else { continue };
+        let key = tax_row.duplicate_key();
         if let Some(first_row) = seen.get(&key) {
             errors.push(CellError {
                 row,
@@ -266,7 +249,7 @@ fn parse_row<'a>(
     row: usize,
     cell: &dyn Fn(Column) -> Option<&'a str>,
     bad: &mut dyn FnMut(Column, &str, String),
-) -> Option<(TaxRow, String, String)> {
+) -> Option<TaxRow> {
     let text = |column| cell(column).unwrap_or("");
     let optional = |column| Some(text(column)).filter(|s| !s.is_empty()).map(str::to_owned);
 
@@ -343,8 +326,10 @@ fn parse_row<'a>(
         amount,
         retained_share,
         voucher_kind,
+        received_on: optional(Column::ReceivedOn),
+        ticket: optional(Column::Ticket),
     };
-    Some((tax_row, text(Column::ReceivedOn).to_owned(), text(Column::Ticket).to_owned()))
+    Some(tax_row)
 }
 
 #[cfg(test)]

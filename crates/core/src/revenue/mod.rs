@@ -8,6 +8,7 @@
 //!   every bad cell reported;
 //! - [`tax`]: tax types and the county-retained share (县级留成) that is subject to sharing;
 //! - [`agreement`], [`party`]: sharing ratios in force, projects, and who benefits in a period;
+//! - [`stage`]: a project's stage (signed, landed, started, producing) and its dates;
 //! - [`split`]: exact largest-remainder split in fen;
 //! - [`settlement`]: balanced ledger entries for a period, adjustments of confirmed periods.
 
@@ -18,6 +19,7 @@ pub mod period;
 pub mod settlement;
 pub mod sheet_text;
 pub mod split;
+pub mod stage;
 pub mod tax;
 
 /// A user-facing error of the revenue rules; the message is Chinese and says what to fix.

@@ -53,6 +53,8 @@ fn row(n: usize, enterprise: &str, tax: TaxType, period: &str, fen: i64, share: 
         amount: Fen::from_fen(fen),
         retained_share: share.map(|s| RetainedShare::parse(s).unwrap()),
         voucher_kind: if fen < 0 { VoucherKind::Refund } else { VoucherKind::Receipt },
+        received_on: None,
+        ticket: None,
     }
 }
 

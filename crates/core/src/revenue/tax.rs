@@ -353,6 +353,32 @@ pub struct TaxRow {
     /// From the row's 预算分配比例; `None` when the sheet has no such column or the cell is blank.
     pub retained_share: Option<RetainedShare>,
     pub voucher_kind: VoucherKind,
+    /// 入库日期 as written, when the sheet has the column: only part of the duplicate key.
+    pub received_on: Option<String>,
+    /// 电子税票号码, when the sheet has the column: only part of the duplicate key.
+    pub ticket: Option<String>,
+}
+
+impl TaxRow {
+    /// What makes two rows the same payment: every field that distinguishes payments in an export —
+    /// credit code, 征收项目, 征收品目, tax period, 入库日期, signed amount, voucher kind and, when the
+    /// sheet carries it, the 电子税票号码. Two such rows are almost surely the same line exported twice
+    /// (files concatenated, or queries over overlapping ranges); an export with ticket numbers tells
+    /// genuine repeats apart. The same key finds repeats within a sheet and against rows already
+    /// imported from earlier sheets.
+    pub fn duplicate_key(&self) -> String {
+        [
+            self.ticket.as_deref().unwrap_or(""),
+            self.credit_code.as_str(),
+            self.tax_type.name(),
+            self.tax_item.as_deref().unwrap_or(""),
+            &self.tax_period.to_string(),
+            self.received_on.as_deref().unwrap_or(""),
+            &self.amount.fen().to_string(),
+            self.voucher_kind.label(),
+        ]
+        .join("\u{1f}")
+    }
 }
 
 #[cfg(test)]
