@@ -1,8 +1,13 @@
 //! The demo: a deterministic Yishui zone with one account per role, created when missing.
 
 use crate::demo_data::{GRIDS, generate};
+use dianxiaoer_core::access::Scope;
 use dianxiaoer_core::access::{Attachment, Role};
+use dianxiaoer_core::area::Area;
 use dianxiaoer_core::credit_code::CreditCode;
+use dianxiaoer_core::money::Fen;
+use dianxiaoer_core::revenue::ledger_sheet::read_csv_ledger;
+use dianxiaoer_core::revenue::sheet_text::DeclaredEncoding;
 use dianxiaoer_core::totp;
 use dianxiaoer_store::{Actor, EnterpriseInput, NewContact, NewUser, Store, UserFilter};
 use dianxiaoer_web::hash_password;
@@ -126,6 +131,71 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
             for c in chemical.items {
                 store.assign_supervisor(&actor, id, c.id, now).await.map_err(e)?;
             }
+        }
+    }
+    revenue(store, &actor, &population, now).await
+}
+
+/// Projects for the first thousand demo enterprises and 36 months of the tax bureau's exports,
+/// imported through the same parser and store operation as an uploaded sheet.
+async fn revenue(
+    store: &Store,
+    actor: &Actor,
+    population: &[crate::demo_data::DemoEnterprise],
+    now: i64,
+) -> Result<(), String> {
+    use crate::demo_revenue::{Introducer, months_before, project, tax_month_csv};
+    use dianxiaoer_core::revenue::party::{DepartmentId, TownCode, Unit};
+    let e = |e: dianxiaoer_store::Error| e.to_string();
+    let r = |e: dianxiaoer_core::revenue::RevenueError| e.message;
+    let departments = store.departments().await.map_err(e)?;
+    let this_year: i32 = dianxiaoer_core::when::format_date(now).get(0..4).and_then(|y| y.parse().ok()).unwrap_or(2026);
+    let subset = &population[..population.len().min(1000)];
+    let mut projects = Vec::with_capacity(subset.len());
+    for (i, d) in subset.iter().enumerate() {
+        let p = project(SEED, i, d, this_year);
+        let code = CreditCode::parse(&d.credit_code).map_err(|x| x.message)?;
+        let Some(enterprise_id) = store.enterprise_id_by_credit_code(&code).await.map_err(e)? else {
+            continue;
+        };
+        let introducer = match &p.introducer {
+            Introducer::Town(t) => Unit::Town(TownCode::parse(t).map_err(r)?),
+            Introducer::Department(name) => match departments.iter().find(|x| x.name == *name) {
+                Some(x) => Unit::Department(DepartmentId::new(x.id)),
+                None => Unit::Zone,
+            },
+            Introducer::Zone => Unit::Zone,
+        };
+        let input = dianxiaoer_store::ProjectInput {
+            name: p.name,
+            enterprise_id,
+            introducer,
+            host_town: TownCode::parse(&d.host_town).map_err(r)?,
+            planned_investment: Fen::from_fen(p.planned_investment_fen),
+            planned_fixed_assets: Fen::from_fen(p.planned_fixed_assets_fen),
+            actual_investment: Fen::from_fen(p.actual_investment_fen),
+            actual_fixed_assets: Fen::from_fen(p.actual_fixed_assets_fen),
+            cleared_area: Area::from_m2_centi(p.cleared_area_centi_m2),
+            signed_on: p.signed_on,
+            landed_on: p.landed_on,
+            stage: dianxiaoer_core::revenue::stage::Stage::parse(p.stage).map_err(r)?,
+        };
+        projects.push(input);
+    }
+    store.insert_projects_bulk(actor, &projects, now).await.map_err(e)?;
+    let town_name = |code: &str| {
+        dianxiaoer_core::division::town_by_code(code).map_or_else(|| code.to_string(), |t| t.name.to_string())
+    };
+    for m in months_before(now, 36) {
+        let csv = tax_month_csv(SEED, m, subset, &town_name);
+        let sheet = read_csv_ledger(csv.as_bytes(), DeclaredEncoding::Utf8).map_err(|x| x.to_string())?;
+        let source = format!("沂水县税务局-{:04}{:02}.csv", m.year, m.month);
+        let sha = dianxiaoer_store::sha256_hex(csv.as_bytes());
+        match store.import_tax_ledger(actor, &Scope::Zone, &source, &sha, &sheet.rows, now).await.map_err(e)? {
+            dianxiaoer_store::TaxImportOutcome::Refused { problems } => {
+                return Err(format!("演示税收台账 {source} 未通过校验：{:?}", problems.first()));
+            }
+            _ => continue,
         }
     }
     Ok(())

@@ -452,11 +452,11 @@ pub fn extra_contacts(seed: u64, index: usize, d: &DemoEnterprise) -> Vec<(Strin
 }
 
 /// SplitMix64 (Steele, Lea & Flood 2014): tiny, fast and good enough for demo data.
-struct Rng(u64);
+pub(crate) struct Rng(u64);
 
 impl Rng {
     /// An independent stream for `(seed, tag, index)`.
-    fn stream(seed: u64, tag: u64, index: u64) -> Rng {
+    pub(crate) fn stream(seed: u64, tag: u64, index: u64) -> Rng {
         let mut r = Rng(seed ^ tag.wrapping_mul(0xA076_1D64_78BD_642F));
         let a = r.next_u64();
         Rng(a ^ index.wrapping_mul(0xE703_7ED1_A0B4_28DB))
@@ -471,25 +471,25 @@ impl Rng {
     }
 
     /// Uniform in `0..n` (Lemire's multiply-shift; the bias is far below anything visible).
-    fn below(&mut self, n: usize) -> usize {
+    pub(crate) fn below(&mut self, n: usize) -> usize {
         ((u128::from(self.next_u64()) * n as u128) >> 64) as usize
     }
 
     /// Uniform in `lo..=hi`.
-    fn range(&mut self, lo: u32, hi: u32) -> u32 {
+    pub(crate) fn range(&mut self, lo: u32, hi: u32) -> u32 {
         lo + self.below((hi.saturating_sub(lo) as usize) + 1) as u32
     }
 
     /// Uniform in `[0, 1)`.
-    fn unit(&mut self) -> f64 {
+    pub(crate) fn unit(&mut self) -> f64 {
         (self.next_u64() >> 11) as f64 / (1u64 << 53) as f64
     }
 
-    fn chance(&mut self, p: f64) -> bool {
+    pub(crate) fn chance(&mut self, p: f64) -> bool {
         self.unit() < p
     }
 
-    fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
+    pub(crate) fn pick<'a, T>(&mut self, items: &'a [T]) -> Option<&'a T> {
         items.get(self.below(items.len()))
     }
 

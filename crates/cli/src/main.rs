@@ -3,6 +3,7 @@
 mod config;
 mod demo;
 mod demo_data;
+mod demo_revenue;
 mod usercmd;
 
 use clap::Parser;

@@ -338,6 +338,23 @@ impl Store {
         Ok(id)
     }
 
+    /// Creates many projects in one transaction with one audit record (demo data); whole zone only.
+    pub async fn insert_projects_bulk(&self, actor: &Actor, rows: &[ProjectInput], now: i64) -> Result<u64> {
+        let mut tx = self.begin().await?;
+        for p in rows {
+            let mut s = Sql::new("INSERT INTO investment_projects (");
+            s.push(COLUMNS).push(", created_at, updated_at) VALUES (");
+            push_values(&mut s, p);
+            s.push(", ").i64(now).push(", ").i64(now).push(")");
+            s.query().execute(&mut *tx.tx).await?;
+        }
+        let entry = AuditEntry::ok("bulk_insert", "investment_project", "batch")
+            .detail(serde_json::json!({"rows": rows.len()}));
+        self.audit(&mut tx, actor, entry, now).await?;
+        tx.commit().await?;
+        Ok(rows.len() as u64)
+    }
+
     /// Replaces every field of a project in scope; it must stay in scope after the change.
     pub async fn update_project(
         &self,
