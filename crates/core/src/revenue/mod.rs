@@ -13,6 +13,7 @@
 //! - [`settlement`]: balanced ledger entries for a period, adjustments of confirmed periods.
 
 pub mod agreement;
+pub mod assessment;
 pub mod ledger_sheet;
 pub mod party;
 pub mod period;
