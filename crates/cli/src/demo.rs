@@ -183,6 +183,31 @@ async fn revenue(
         projects.push(input);
     }
     store.insert_projects_bulk(actor, &projects, now).await.map_err(e)?;
+    // The two largest projects come from China-top-500 investors; every town has a quota of two
+    // newly landed projects this year, so the assessment board shows bonuses and deductions.
+    let largest = store
+        .list_projects(
+            &Scope::Zone,
+            &dianxiaoer_store::ProjectFilter {
+                sort: dianxiaoer_store::ProjectSort::parse("investment").unwrap_or_default(),
+                ..Default::default()
+            },
+            1,
+            2,
+        )
+        .await
+        .map_err(e)?;
+    for p in largest.items {
+        store.set_project_top500(actor, &Scope::Zone, p.id, true, now).await.map_err(e)?;
+    }
+    for t in dianxiaoer_core::division::TOWNS.iter() {
+        let quota = dianxiaoer_core::revenue::assessment::Quota {
+            unit: Unit::Town(TownCode::parse(t.code).map_err(r)?),
+            year: this_year,
+            projects: 2,
+        };
+        store.set_assessment_quota(actor, &quota, now).await.map_err(e)?;
+    }
     let town_name = |code: &str| {
         dianxiaoer_core::division::town_by_code(code).map_or_else(|| code.to_string(), |t| t.name.to_string())
     };

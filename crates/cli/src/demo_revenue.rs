@@ -55,14 +55,25 @@ pub fn project(seed: u64, index: usize, d: &DemoEnterprise, this_year: i32) -> D
             None => Introducer::Zone,
         }
     };
+    // A new project of the enterprise (expansion, new plant), signed in the last five years but not
+    // before the enterprise existed; it lands three to fourteen months after signing.
     let (y, m, _) = d.established;
-    let signed_on = format!("{:04}-{:02}-{:02}", y, m, 1 + rng.range(0, 27));
-    let landed = y < this_year;
-    let landed_on = landed.then(|| format!("{:04}-{:02}-{:02}", y + 1, 1 + rng.range(0, 11), 1 + rng.range(0, 27)));
-    let stage = match (landed, this_year - y) {
+    let first = y.max(this_year - 5);
+    let sign_year = first + rng.range(0, (this_year - first).max(0) as u32) as i32;
+    let lo = if sign_year == y { m } else { 1 };
+    let hi: u32 = if sign_year == this_year { 10 } else { 12 };
+    let sign_month = lo + rng.range(0, hi.saturating_sub(lo));
+    let signed_on = format!("{:04}-{:02}-{:02}", sign_year, sign_month, 1 + rng.range(0, 27));
+    let months_to_land = rng.range(3, 14) as i32;
+    let at = sign_year * 12 + sign_month as i32 - 1 + months_to_land;
+    let (land_year, land_month) = (at / 12, at % 12 + 1);
+    let age = (this_year * 12 + 10) - at;
+    let landed = age > 0;
+    let landed_on = landed.then(|| format!("{:04}-{:02}-{:02}", land_year, land_month, 1 + rng.range(0, 27)));
+    let stage = match (landed, age) {
         (false, _) => "signed",
-        (true, 0..=1) => "landed",
-        (true, 2) => "started",
+        (true, 0..=6) => "landed",
+        (true, 7..=18) => "started",
         _ => "producing",
     };
     // Planned investment: three to eight times the registered capital, fixed assets 60–80 % of it.

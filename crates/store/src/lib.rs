@@ -16,6 +16,7 @@ mod migrate;
 mod org;
 mod policy;
 mod registry_index;
+mod revenue_assessment;
 mod revenue_projects;
 mod revenue_tax;
 mod scope;
@@ -33,6 +34,7 @@ pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow,
 pub use error::{Error, Result};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
+pub use revenue_assessment::{BoardRow, unit_key};
 pub use revenue_projects::{AgreementRow, ProjectFilter, ProjectInput, ProjectRow, ProjectSort};
 pub use revenue_tax::{
     LedgerFilter, LedgerRow, PeriodTotal, RowProblem, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,

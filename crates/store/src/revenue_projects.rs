@@ -39,6 +39,8 @@ pub struct ProjectRow {
     pub signed_on: String,
     pub landed_on: Option<String>,
     pub stage: Stage,
+    /// A China-top-500 investor's project (assessment bonus).
+    pub top500: bool,
     pub created_at: i64,
     pub updated_at: i64,
 }
@@ -182,7 +184,7 @@ const SELECT: &str = "SELECT p.id, p.name, p.enterprise_id, e.name AS enterprise
     p.introducer_town, ti.name AS introducer_town_name, p.introducer_department, d.name AS introducer_department_name, \
     p.host_town, th.name AS host_town_name, p.planned_investment_fen, p.planned_fixed_assets_fen, \
     p.actual_investment_fen, p.actual_fixed_assets_fen, p.cleared_area_centi_m2, p.signed_on, p.landed_on, p.stage, \
-    p.created_at, p.updated_at \
+    p.top500, p.created_at, p.updated_at \
     FROM investment_projects p JOIN enterprises e ON e.id = p.enterprise_id JOIN towns th ON th.code = p.host_town \
     LEFT JOIN towns ti ON ti.code = p.introducer_town LEFT JOIN departments d ON d.id = p.introducer_department \
     WHERE 1 = 1";
@@ -212,6 +214,7 @@ fn row(r: &AnyRow) -> Result<ProjectRow> {
         signed_on: r.try_get("signed_on")?,
         landed_on: r.try_get("landed_on")?,
         stage: Stage::parse(&stage).map_err(|e| Error::Invalid(e.message))?,
+        top500: r.try_get::<i64, _>("top500")? == 1,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
     })

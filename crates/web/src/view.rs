@@ -22,11 +22,12 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 13] = [
+const NAV: [(&str, &str, Permission); 14] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
     ("/revenue/tax", "税收台账", Permission::ReadRevenue),
+    ("/revenue/assessment", "考核加分", Permission::ReadRevenue),
     ("/calendar/deadline", "期限计算", Permission::OwnAccount),
     ("/admin/users", "用户管理", Permission::ManageUsers),
     ("/admin/org", "部门与网格", Permission::ManageOrganisation),

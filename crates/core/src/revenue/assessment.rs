@@ -145,7 +145,7 @@ impl ScoringRule {
 /// all editable; these only seed an empty table.
 pub fn default_rules(from_year: i32) -> Vec<ScoringRule> {
     let yi = |n: i64| Fen::from_fen(n * 10_000_000_000);
-    let mu = |n: i64| Area::from_m2_centi(n * 2_000_000 / 3);
+    let mu = |n: i64| Area::from_m2_centi(n * 200_000 / 3);
     let rule = |id, kind, tenths| ScoringRule { id, kind, points: Points(tenths), from_year, to_year: None };
     vec![
         rule(1, RuleKind::InvestmentTier { min: yi(1) }, 10),
@@ -299,7 +299,7 @@ mod tests {
             host,
             landed_year: Some(2025),
             actual_investment: Fen::from_fen(yi_tenths * 1_000_000_000),
-            cleared_area: Area::from_m2_centi(mu * 2_000_000 / 3),
+            cleared_area: Area::from_m2_centi(mu * 200_000 / 3),
             top500,
         }
     }
@@ -365,7 +365,7 @@ mod tests {
         let mut rules = default_rules(2020);
         rules[0].to_year = Some(2024);
         let mut p = project(1, a.clone(), a.clone(), 15, 0, false);
-        assert!(!score_year(2025, std::slice::from_ref(&p), &rules, &[]).get(&a).is_some_and(|s| s.total.tenths() > 0));
+        assert!(score_year(2025, std::slice::from_ref(&p), &rules, &[]).get(&a).is_none_or(|s| s.total.tenths() <= 0));
         p.landed_year = None;
         assert!(score_year(2025, &[p], &default_rules(2020), &[]).is_empty());
     }

@@ -7,6 +7,7 @@ use crate::auth::CurrentUser;
 use crate::error::{ApiError, AppError, problem};
 use crate::form::ApiJson;
 use crate::pages::paging;
+use crate::pages::revenue_assessment::{QuotaForm, RuleForm, YearQuery, parse_quota, parse_rule, year_of};
 use crate::pages::revenue_project_form::{RawProject, parse_with_store};
 use crate::pages::revenue_projects::{ListQuery, RawAgreement, parse_agreement};
 use crate::pages::revenue_tax::{TaxOutcome, TaxQuery, read_upload, run};
@@ -16,6 +17,7 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
+use dianxiaoer_core::revenue::assessment::ScoringRule;
 use dianxiaoer_store::{AgreementRow, LedgerRow, Page, PeriodTotal, ProjectRow, TaxImportRow};
 use serde::Serialize;
 use serde_json::json;
@@ -146,4 +148,38 @@ pub async fn import(
             Ok(problem(StatusCode::UNPROCESSABLE_ENTITY, "导入未通过校验", &detail, Some(json!({"cells": cells}))))
         }
     }
+}
+
+/// The year's assessment board; explanations only for units within the caller's scope.
+pub async fn assessment(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<YearQuery>,
+) -> ApiResult<Vec<dianxiaoer_store::BoardRow>> {
+    let year = year_of(&state, &q)?;
+    Ok(Json(state.store.assessment_board(&me.scope, year).await?))
+}
+
+pub async fn assessment_rules(State(state): State<AppState>) -> ApiResult<Vec<ScoringRule>> {
+    Ok(Json(state.store.assessment_rules().await?))
+}
+
+pub async fn add_assessment_rule(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(f): ApiJson<RuleForm>,
+) -> Result<Response, ApiError> {
+    let rule = parse_rule(&f).map_err(AppError::BadRequest)?;
+    let id = state.store.add_assessment_rule(&me.actor(), &rule, state.now()).await?;
+    Ok((StatusCode::CREATED, Json(json!({"id": id}))).into_response())
+}
+
+pub async fn set_assessment_quota(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(f): ApiJson<QuotaForm>,
+) -> Result<Response, ApiError> {
+    let q = parse_quota(&f).map_err(AppError::BadRequest)?;
+    state.store.set_assessment_quota(&me.actor(), &q, state.now()).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }

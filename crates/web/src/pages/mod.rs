@@ -10,6 +10,7 @@ pub mod enterprise_import;
 pub mod enterprises;
 pub mod home;
 pub mod login;
+pub mod revenue_assessment;
 pub mod revenue_project_form;
 pub mod revenue_projects;
 pub mod revenue_tax;

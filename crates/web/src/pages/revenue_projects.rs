@@ -279,6 +279,24 @@ pub async fn add_agreement(
     }
 }
 
+#[derive(Deserialize, Default)]
+pub struct Top500Form {
+    #[serde(default)]
+    pub top500: String,
+}
+
+/// Marks or unmarks a project as a China-top-500 investor's (an assessment bonus).
+pub async fn set_top500(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    PageForm(f): PageForm<Top500Form>,
+) -> Result<Response, PageError> {
+    let on = f.top500 == "1";
+    state.store.set_project_top500(&me.actor(), &me.scope, id, on, state.now()).await?;
+    Ok(see_other(&format!("/revenue/projects/{id}?ok=saved")))
+}
+
 #[cfg(test)]
 #[allow(clippy::unwrap_used)]
 mod tests {
