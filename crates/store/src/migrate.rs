@@ -11,6 +11,9 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (3, "registry_version", include_str!("../migrations/0003_registry_version.sql")),
     (4, "enterprise_imports", include_str!("../migrations/0004_enterprise_imports.sql")),
     (5, "calendar", include_str!("../migrations/0005_calendar.sql")),
+    // 6 and 7 belong to other modules' branches; versions are applied by presence, not by count, so a
+    // gap is fine and they apply whenever they arrive.
+    (8, "approval", include_str!("../migrations/0008_approval.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {
