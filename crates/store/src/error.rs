@@ -10,6 +10,12 @@ pub enum Error {
     Conflict(String),
     #[error("{0}")]
     Invalid(String),
+    /// The caller's role may not do this to this record (the workflow says who may); the message says why.
+    #[error("{0}")]
+    Denied(String),
+    /// A business rule refuses the request as it stands (a workflow state, missing materials).
+    #[error("{0}")]
+    Refused(String),
     #[error("数据库地址无效：{0}")]
     Url(String),
     #[error("无法连接数据库：{0}")]

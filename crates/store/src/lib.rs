@@ -4,6 +4,9 @@
 //! layer above can forget it (DESIGN.md, principle 6).
 
 mod apikeys;
+mod approval;
+mod approval_actions;
+mod approval_cases;
 mod audit;
 mod calendar;
 mod enterprise_contacts;
@@ -26,6 +29,9 @@ mod url;
 mod users;
 
 pub use apikeys::ApiKeyRow;
+pub use approval::{BUILTIN_AUTHOR, ItemFilter, ItemRow, ItemVersionRow};
+pub use approval_actions::{ActionInput, AvailableAction};
+pub use approval_cases::{Caller, CaseEvent, CaseFilter, CaseRow, NewCase, clean_names};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
 pub use calendar::{CalendarDayRow, CalendarImportCounts};
 pub use enterprise_contacts::{ContactRow, MAX_CONTACTS, NewContact};

@@ -75,8 +75,8 @@ fn polygon_json(ring: &[(f64, f64)]) -> String {
 }
 
 impl Store {
-    /// Inserts the reference data that every installation has (towns, project areas, departments);
-    /// idempotent, run at every start.
+    /// Inserts the reference data that every installation has (towns, project areas, departments, the
+    /// built-in approval catalogue); idempotent, run at every start.
     pub async fn seed_reference(&self, now: i64) -> Result<()> {
         let mut tx = self.begin().await?;
         for t in TOWNS {
@@ -113,7 +113,9 @@ impl Store {
                     .await?;
             }
         }
-        tx.commit().await
+        tx.commit().await?;
+        self.seed_approval_catalogue(now).await?;
+        Ok(())
     }
 
     pub async fn towns(&self) -> Result<Vec<TownRow>> {

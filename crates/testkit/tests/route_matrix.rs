@@ -32,6 +32,7 @@ fn concrete(app: &TestApp, path: &str) -> String {
         .replace("{file}", "app.css")
         .replace("{date}", "2027-02-06")
         .replace("{contact}", "999999")
+        .replace("{code}", "371323-GS-001")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, method: &str, path: &str) -> reqwest::Response {
@@ -122,6 +123,8 @@ fn only_the_expected_routes_are_public() {
             ("GET", "/readyz"),
             ("GET", "/static/{file}"),
             ("GET", "/api/v1/openapi.json"),
+            ("GET", "/guide"),
+            ("GET", "/guide/{code}"),
         ]
     );
 }

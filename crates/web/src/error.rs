@@ -12,6 +12,10 @@ pub enum AppError {
     NotFound,
     BadRequest(String),
     Conflict(String),
+    /// The role may not take this step on this record (403), with the reason.
+    Denied(String),
+    /// A business rule refuses the request as it stands (422), with the reason.
+    Unprocessable(String),
     TooLarge,
     Internal(String),
 }
@@ -24,6 +28,8 @@ impl AppError {
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Conflict(_) => StatusCode::CONFLICT,
+            AppError::Denied(_) => StatusCode::FORBIDDEN,
+            AppError::Unprocessable(_) => StatusCode::UNPROCESSABLE_ENTITY,
             AppError::TooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -36,6 +42,8 @@ impl AppError {
             AppError::NotFound => "页面或记录不存在",
             AppError::BadRequest(_) => "请求有误",
             AppError::Conflict(_) => "数据冲突",
+            AppError::Denied(_) => "无权办理",
+            AppError::Unprocessable(_) => "无法办理",
             AppError::TooLarge => "提交的内容过大",
             AppError::Internal(_) => "服务器内部错误",
         }
@@ -46,7 +54,9 @@ impl AppError {
             AppError::Unauthorized => "请先登录。".into(),
             AppError::Forbidden => "您的角色没有这项权限。如需开通，请联系系统管理员。".into(),
             AppError::NotFound => "您要找的页面或记录不存在，或不在您的数据范围内。".into(),
-            AppError::BadRequest(m) | AppError::Conflict(m) => m.clone(),
+            AppError::BadRequest(m) | AppError::Conflict(m) | AppError::Denied(m) | AppError::Unprocessable(m) => {
+                m.clone()
+            }
             AppError::TooLarge => "请求体超过了允许的大小。".into(),
             AppError::Internal(_) => "请求未能完成，已记录错误。请稍后重试或联系管理员。".into(),
         }
@@ -65,6 +75,8 @@ impl From<StoreError> for AppError {
             StoreError::NotFound => AppError::NotFound,
             StoreError::Conflict(m) => AppError::Conflict(m),
             StoreError::Invalid(m) => AppError::BadRequest(m),
+            StoreError::Denied(m) => AppError::Denied(m),
+            StoreError::Refused(m) => AppError::Unprocessable(m),
             other => AppError::Internal(format!("{other:?}")),
         }
     }

@@ -3,6 +3,7 @@
 //! OpenAPI document and the route × role test matrix are all built from that table.
 
 mod api;
+mod api_approval;
 mod auth;
 mod error;
 mod form;

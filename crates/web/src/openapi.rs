@@ -18,7 +18,10 @@ pub fn build() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}))
+            .map(|name| match name {
+                "code" => json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
+                _ => json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}),
+            })
             .collect();
         let mut op = json!({
             "summary": s.summary,

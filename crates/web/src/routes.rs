@@ -2,7 +2,7 @@
 //! and the route × role test matrix are built from it, so no route can exist without a guard.
 
 use crate::auth::guard;
-use crate::{AppState, api, metrics, pages};
+use crate::{AppState, api, api_approval, metrics, pages};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
@@ -28,7 +28,8 @@ pub enum Gate {
 /// What the guard needs to know about a route.
 #[derive(Debug, Clone, Copy)]
 pub struct Guard {
-    /// `None`: public (login page, health, static files, the OpenAPI document). No public route reads data.
+    /// `None`: public (login page, health, static files, the OpenAPI document, the published service
+    /// guides). No public route reads data other than the published guides.
     pub permission: Option<Permission>,
     pub gate: Gate,
     pub api: bool,
@@ -81,6 +82,9 @@ fn table() -> Vec<Route> {
         r("GET", "/readyz", None, "就绪检查（数据库可达）", get(metrics::readyz)),
         r("GET", "/static/{file}", None, "样式与脚本", get(pages::static_file)),
         r("GET", "/api/v1/openapi.json", None, "OpenAPI 3.1 文档", get(crate::openapi::document)),
+        // The published service guides: public information, read without login.
+        r("GET", "/guide", None, "办事指南（审批事项目录）", get(pages::guide::list)),
+        r("GET", "/guide/{code}", None, "办事指南（单个事项）", get(pages::guide::guide)),
         // Any signed-in user.
         gated(r("POST", "/logout", own, "退出登录", post(pages::login::logout)), Gate::Any),
         gated(r("GET", "/login/totp", own, "动态口令验证页", get(pages::login::totp_form)), Gate::PendingMfa),
@@ -323,6 +327,46 @@ fn table() -> Vec<Route> {
             "标记500强投资",
             post(pages::revenue_projects::set_top500),
         ),
+        // Independent approval.
+        r("GET", "/approval/items", Some(P::EditCatalogue), "审批事项目录管理", get(pages::approval_items::list)),
+        r(
+            "GET",
+            "/approval/items/{code}/edit",
+            Some(P::EditCatalogue),
+            "编辑办事指南页",
+            get(pages::approval_items::edit_form),
+        ),
+        r(
+            "POST",
+            "/approval/items/{code}/edit",
+            Some(P::EditCatalogue),
+            "发布办事指南新版本",
+            post(pages::approval_items::save),
+        ),
+        r("GET", "/approval/cases", Some(P::ReadApprovals), "审批办件（待办与查询）", get(pages::approval_cases::list)),
+        r(
+            "GET",
+            "/approval/cases/export.xlsx",
+            Some(P::ReadApprovals),
+            "导出审批办件",
+            get(pages::approval_cases::export),
+        ),
+        r("GET", "/approval/cases/new", Some(P::FileApplications), "申请页", get(pages::approval_filing::new_form)),
+        r(
+            "POST",
+            "/approval/cases",
+            Some(P::FileApplications),
+            "提交申请（草稿）",
+            post(pages::approval_filing::create),
+        ),
+        r("GET", "/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(pages::approval_cases::detail)),
+        r(
+            "POST",
+            "/approval/cases/{id}/actions",
+            Some(P::ProcessApprovals),
+            "办理办件（按流程与角色）",
+            post(pages::approval_cases::action),
+        ),
         // JSON API.
         r("GET", "/api/v1/me", own, "当前用户", get(api::me)),
         r("GET", "/api/v1/towns", own, "乡镇街道", get(api::towns)),
@@ -466,6 +510,43 @@ fn table() -> Vec<Route> {
             Some(P::EditProjects),
             "下达落地项目任务",
             post(api::revenue::set_assessment_quota),
+        ),
+        r("GET", "/api/v1/approval/items", own, "审批事项目录（q、category）", get(api_approval::items)),
+        r(
+            "GET",
+            "/api/v1/approval/items/{code}",
+            own,
+            "审批事项及其流程（version=N 取历史版本）",
+            get(api_approval::item),
+        ),
+        r(
+            "POST",
+            "/api/v1/approval/items/{code}",
+            Some(P::EditCatalogue),
+            "发布事项新版本（请求体为编辑后的事项，version 为所依据的版本）",
+            post(api_approval::revise_item),
+        ),
+        r(
+            "GET",
+            "/api/v1/approval/cases",
+            Some(P::ReadApprovals),
+            "审批办件（box=inbox|all、state、item、q、enterprise）",
+            get(api_approval::cases),
+        ),
+        r(
+            "POST",
+            "/api/v1/approval/cases",
+            Some(P::FileApplications),
+            "提交申请（草稿）",
+            post(api_approval::create_case),
+        ),
+        r("GET", "/api/v1/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(api_approval::case)),
+        r(
+            "POST",
+            "/api/v1/approval/cases/{id}/actions",
+            Some(P::ProcessApprovals),
+            "办理办件（action、comment、materials）",
+            post(api_approval::case_action),
         ),
     ]
 }

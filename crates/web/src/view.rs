@@ -22,12 +22,15 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 14] = [
+const NAV: [(&str, &str, Permission); 17] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
     ("/revenue/tax", "税收台账", Permission::ReadRevenue),
     ("/revenue/assessment", "考核加分", Permission::ReadRevenue),
+    ("/approval/cases", "审批办件", Permission::ReadApprovals),
+    ("/approval/items", "事项目录", Permission::EditCatalogue),
+    ("/guide", "办事指南", Permission::OwnAccount),
     ("/calendar/deadline", "期限计算", Permission::OwnAccount),
     ("/admin/users", "用户管理", Permission::ManageUsers),
     ("/admin/org", "部门与网格", Permission::ManageOrganisation),
@@ -77,6 +80,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "totp" => "动态口令已绑定。",
         "revoked" => "API 密钥已吊销。",
         "deleted" => "已删除。",
+        "filed" => "申请已保存为草稿；材料齐全后请点击“提交”。",
+        "acted" => "已办理。",
+        "revised" => "已发布新版本；此前申请的办件仍按原版本办理。",
         _ => return None,
     })
 }

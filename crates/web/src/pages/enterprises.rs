@@ -1,5 +1,6 @@
 //! The enterprise registry pages (一企一档), read and written through the user's scope.
 
+use super::approval_cases::with_caller;
 use super::enterprise_import::{export_row, headers};
 use super::{nonempty, paging, render, see_other};
 use crate::AppState;
@@ -172,6 +173,9 @@ struct DetailPage {
     history: Vec<HistoryLine>,
     contacts: Vec<ContactRow>,
     max_contacts: i64,
+    /// The enterprise's approval cases, newest first, when the role reads them.
+    cases: Option<Vec<dianxiaoer_store::CaseRow>>,
+    can_file: bool,
 }
 
 /// One line of the change history as shown.
@@ -319,6 +323,12 @@ async fn detail_page(
     let v = view_of(state, &e).await?;
     let history = state.store.enterprise_history(&me.scope, id, 20).await?.into_iter().map(history_line).collect();
     let contacts = masked_contacts(state.store.enterprise_contacts(&me.scope, id).await?, me);
+    let cases = if permits(me.user.role, Permission::ReadApprovals) {
+        let f = dianxiaoer_store::CaseFilter { enterprise_id: Some(id), ..Default::default() };
+        Some(with_caller!(me, |caller| state.store.list_cases(&caller, &f, 1, 10).await?.items))
+    } else {
+        None
+    };
     let bad = error.is_some();
     let mut resp = render(&DetailPage {
         chrome: Chrome::new(me, "/enterprises", "企业档案").notice(ok),
@@ -330,6 +340,8 @@ async fn detail_page(
         history,
         contacts,
         max_contacts: dianxiaoer_store::MAX_CONTACTS,
+        cases,
+        can_file: permits(me.user.role, Permission::FileApplications),
     })?;
     if bad {
         *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;

@@ -1,5 +1,6 @@
 //! The home page of each role: what that role looks at first.
 
+use super::approval_cases::with_caller;
 use super::render;
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -9,7 +10,7 @@ use askama::Template;
 use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
-use dianxiaoer_core::access::Role;
+use dianxiaoer_core::access::{Permission, Role, permits};
 use dianxiaoer_store::{AuditFilter, LoginFilter, UserFilter};
 
 pub struct Tile {
@@ -90,6 +91,10 @@ pub async fn home(State(state): State<AppState>, Extension(me): Extension<Curren
         _ => {
             let total = store.count_enterprises(&me.scope).await?;
             tiles.push(Tile { href: "/enterprises", value: total.to_string(), label: "企业（数据范围内）" });
+            if permits(role, Permission::ReadApprovals) {
+                let waiting = with_caller!(me, |caller| store.count_inbox(&caller).await?);
+                tiles.push(Tile { href: "/approval/cases", value: waiting.to_string(), label: "待办审批办件" });
+            }
             lines_title = "按片区";
             for (area, n) in store.count_enterprises_by_area(&me.scope).await? {
                 lines.push((area, n.to_string()));

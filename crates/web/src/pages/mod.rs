@@ -2,12 +2,16 @@
 
 pub mod account;
 pub mod admin;
+pub mod approval_cases;
+pub mod approval_filing;
+pub mod approval_items;
 pub mod audit;
 pub mod calendar;
 pub mod calendar_view;
 pub mod enterprise_form;
 pub mod enterprise_import;
 pub mod enterprises;
+pub mod guide;
 pub mod home;
 pub mod login;
 pub mod revenue_assessment;

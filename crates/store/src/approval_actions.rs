@@ -1,0 +1,184 @@
+//! Actions on an approval case: the only way a case moves, through `Workflow::apply` with the role
+//! the caller acts as (core: `approval/case.rs`). One transaction: the case, its pause, its event and
+//! the audit record, or nothing.
+
+use crate::Store;
+use crate::approval::{corrupt, parse_flow, parse_item};
+use crate::approval_cases::{Caller, CaseRow, actors_text, case_in, clean_names, insert_event, names_json, pauses_in};
+use crate::audit::AuditEntry;
+use crate::error::{Error, Result};
+use dianxiaoer_core::approval::case::{
+    COMMENT_MAX_CHARS, acting_as, actors_in, actors_of, available, check_action, clock_effect, days_left,
+    needs_comment, refused_for_role,
+};
+use dianxiaoer_core::approval::default_flow::action;
+use dianxiaoer_core::approval::{Calendar, Pause, Workflow, WorkingDays};
+use serde::Serialize;
+use serde_json::json;
+
+/// An action as asked for, parsed at the edge.
+#[derive(Debug, Clone, Default)]
+pub struct ActionInput {
+    /// The action's code in the item's workflow.
+    pub action: String,
+    pub comment: String,
+    /// Materials handed in with the action (submission, 补正, 补齐材料), added to the case's.
+    pub materials: Vec<String>,
+}
+
+/// An action the caller may take now, for the buttons and the API.
+#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+pub struct AvailableAction {
+    pub code: String,
+    pub name: String,
+    /// A reason must be written.
+    pub needs_comment: bool,
+}
+
+/// Actions that may hand in materials.
+const WITH_MATERIALS: [&str; 3] = [action::SUBMIT, action::SUBMIT_CORRECTION, action::SUPPLY];
+
+impl Store {
+    /// What the caller may do with a case in its current state.
+    pub fn case_actions(&self, caller: &Caller<'_>, case: &CaseRow, flow: &Workflow) -> Vec<AvailableAction> {
+        let actors = actors_of(caller.role, caller.is_applicant(case));
+        available(flow, &case.state, &actors)
+            .into_iter()
+            .map(|a| AvailableAction {
+                code: a.code.clone(),
+                name: a.name.clone(),
+                needs_comment: needs_comment(&a.code),
+            })
+            .collect()
+    }
+
+    /// Takes an action on a case in the caller's scope (module docs). Refused with `Denied` when the
+    /// flow allows the action in this state but not to the caller's role, with `Refused` when the
+    /// state, the materials or a missing reason do not allow it, with `Conflict` when the case moved
+    /// meanwhile. `cal` is the working-day calendar in force; `now` the instant of the action.
+    pub async fn apply_case_action(
+        &self,
+        caller: &Caller<'_>,
+        case_id: i64,
+        input: &ActionInput,
+        cal: &Calendar,
+        now: i64,
+    ) -> Result<CaseRow> {
+        let comment = input.comment.trim();
+        if comment.chars().count() > COMMENT_MAX_CHARS {
+            return Err(Error::Invalid(format!("意见不能超过{COMMENT_MAX_CHARS}个字")));
+        }
+        let mut tx = self.begin().await?;
+        let case = case_in(&mut tx, caller.scope, case_id).await?;
+        let item_json: String =
+            sqlx::query_scalar("SELECT item_json FROM approval_items WHERE code = $1 AND version = $2")
+                .bind(case.item_code.clone())
+                .bind(case.item_version)
+                .fetch_one(&mut *tx.tx)
+                .await?;
+        let item = parse_item(&item_json)?;
+        let flow_json: String =
+            sqlx::query_scalar("SELECT flow_json FROM approval_workflows WHERE item_code = $1 AND item_version = $2")
+                .bind(case.item_code.clone())
+                .bind(case.item_version)
+                .fetch_one(&mut *tx.tx)
+                .await?;
+        let flow = parse_flow(&flow_json)?;
+
+        let code = input.action.trim();
+        let actors = actors_of(caller.role, caller.is_applicant(&case));
+        let actor = acting_as(&flow, &case.state, code, &actors).ok_or(Error::NotFound)?;
+        let to = match flow.apply(&case.state, code, actor) {
+            Ok(to) => to.clone(),
+            Err(e) if refused_for_role(&flow, &case.state, code, actor) => return Err(Error::Denied(e.to_string())),
+            Err(e) => return Err(Error::Refused(e.to_string())),
+        };
+        let from = flow.state(&case.state).cloned().ok_or_else(|| corrupt(format!("state {}", case.state)))?;
+        let name = flow.actions_from(&case.state).find(|a| a.code == code).map_or(code, |a| a.name.as_str());
+        if needs_comment(code) && comment.is_empty() {
+            return Err(Error::Refused(format!("请填写“{name}”的理由")));
+        }
+        let handed_in = clean_names(&input.materials);
+        if !handed_in.is_empty() && !WITH_MATERIALS.contains(&code) {
+            return Err(Error::Refused(format!("“{name}”时不能递交材料；请在提交、提交补正或补齐材料时递交")));
+        }
+        let mut materials = case.materials.clone();
+        materials.extend(handed_in.iter().cloned());
+        let materials = clean_names(&materials);
+        let missing = check_action(&item, code, &materials).map_err(Error::Refused)?.unwrap_or(case.missing.clone());
+
+        // The clock (core: case.rs): acceptance starts it, 补正 pauses it, the supplement resumes it.
+        let limit = u32::try_from(case.limit_days)
+            .ok()
+            .and_then(WorkingDays::new)
+            .ok_or_else(|| corrupt(format!("limit of case {case_id}")))?;
+        let effect = clock_effect(&from, &to, case.received_at.is_some());
+        let mut pauses = pauses_in(&mut tx, case_id).await?;
+        let mut received = case.received_at;
+        let mut deadline = case.deadline.clone();
+        let mut paused = case.paused_ms;
+        if effect.start {
+            received = Some(now);
+            deadline = Some(cal.deadline(now, limit).to_string());
+        }
+        if effect.pause {
+            sqlx::query("INSERT INTO approval_case_pauses (case_id, from_ms) VALUES ($1, $2)")
+                .bind(case_id)
+                .bind(now)
+                .execute(&mut *tx.tx)
+                .await?;
+            pauses.push(Pause::new(now, None).map_err(|e| corrupt(e.message))?);
+            paused = Some(now);
+        }
+        if effect.resume {
+            sqlx::query("UPDATE approval_case_pauses SET until_ms = $1 WHERE case_id = $2 AND until_ms IS NULL")
+                .bind(now)
+                .bind(case_id)
+                .execute(&mut *tx.tx)
+                .await?;
+            pauses = pauses
+                .into_iter()
+                .map(|p| if p.is_running() { Pause::new(p.from_ms(), Some(now.max(p.from_ms()))) } else { Ok(p) })
+                .collect::<std::result::Result<Vec<_>, _>>()
+                .map_err(|e| corrupt(e.message))?;
+            paused = None;
+            if let Some(r) = received {
+                deadline = cal.deadline_paused(r, limit, &pauses).map(|d| d.to_string());
+            }
+        }
+        let sla_left = received.map(|r| days_left(cal, r, now, limit.get(), &pauses));
+
+        let n = sqlx::query(
+            "UPDATE approval_cases SET state = $1, state_name = $2, actors = $3, materials = $4, missing = $5, \
+             received_at = $6, deadline = $7, paused_ms = $8, updated_at = $9 WHERE id = $10 AND state = $11",
+        )
+        .bind(to.code.clone())
+        .bind(to.name.clone())
+        .bind(actors_text(&actors_in(&flow, &to.code)))
+        .bind(names_json(&materials))
+        .bind(names_json(&missing))
+        .bind(received)
+        .bind(deadline.clone())
+        .bind(paused)
+        .bind(now)
+        .bind(case_id)
+        .bind(case.state.clone())
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Err(Error::Conflict("办件状态已被他人改变，请刷新后重试".into()));
+        }
+        let states = (from.code.as_str(), to.code.as_str());
+        insert_event(&mut tx, case_id, caller.actor, actor.code(), (code, name), states, comment, sla_left, now)
+            .await?;
+        let entry = AuditEntry::ok("approval_action", "approval_case", case_id).detail(json!({
+            "case_no": case.case_no, "action": code, "as": actor.code(), "from": from.code, "to": to.code,
+            "comment": comment, "deadline": deadline, "sla_left_days": sla_left, "handed_in": handed_in,
+        }));
+        self.audit(&mut tx, caller.actor, entry, now).await?;
+        let row = case_in(&mut tx, caller.scope, case_id).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+}
