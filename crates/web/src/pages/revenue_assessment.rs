@@ -56,6 +56,27 @@ pub fn parse_unit(raw: &str) -> Result<Unit, String> {
     }
 }
 
+/// The year asked for and its board, each row with its unit's name.
+async fn named_board(
+    state: &AppState,
+    me: &CurrentUser,
+    q: &YearQuery,
+) -> Result<(i32, Vec<(BoardRow, String)>), AppError> {
+    let year = year_of(state, q)?;
+    let departments = state.refdata().await?.departments.clone();
+    let board = state.store.assessment_board(&me.scope, year).await?;
+    Ok((
+        year,
+        board
+            .into_iter()
+            .map(|b| {
+                let name = unit_name(&b.unit, &departments);
+                (b, name)
+            })
+            .collect(),
+    ))
+}
+
 #[derive(Template)]
 #[template(path = "revenue_assessment.html")]
 struct BoardPage {
@@ -70,19 +91,11 @@ pub async fn board(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, PageError> {
-    let year = year_of(&state, &q)?;
-    let departments = state.refdata().await?.departments.clone();
-    let board = state.store.assessment_board(&me.scope, year).await?;
+    let (year, board) = named_board(&state, &me, &q).await?;
     render(&BoardPage {
         chrome: Chrome::new(&me, "/revenue/assessment", "考核加分"),
         year,
-        board: board
-            .into_iter()
-            .map(|b| {
-                let name = unit_name(&b.unit, &departments);
-                (b, name)
-            })
-            .collect(),
+        board,
         can_edit: permits(me.user.role, Permission::EditProjects),
     })
 }
@@ -92,9 +105,7 @@ pub async fn board_xlsx(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<YearQuery>,
 ) -> Result<Response, PageError> {
-    let year = year_of(&state, &q)?;
-    let departments = state.refdata().await?.departments.clone();
-    let board = state.store.assessment_board(&me.scope, year).await?;
+    let (year, board) = named_board(&state, &me, &q).await?;
     let headers = [
         ("名次", 8.0),
         ("单位", 26.0),
@@ -105,8 +116,7 @@ pub async fn board_xlsx(
         ("分值", 10.0),
     ];
     let mut rows = Vec::new();
-    for b in &board {
-        let name = unit_name(&b.unit, &departments);
+    for (b, name) in &board {
         let head = |extra: [Cell; 3]| {
             let [p, r, v] = extra;
             vec![
