@@ -102,10 +102,15 @@ pub enum Permission {
     EditProjects,
     /// Import the tax bureau's ledger sheets (whole-zone or department scope).
     ImportTaxLedger,
+    /// Draft and review tax-sharing settlements, configure the county-retained shares (zone finance
+    /// staff; the reviewer must not be the drafter).
+    SettleRevenue,
+    /// Confirm a reviewed settlement, after which it never changes (zone leadership).
+    ConfirmSettlement,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 15] = [
         Permission::OwnAccount,
         Permission::ManageUsers,
         Permission::ManageOrganisation,
@@ -119,6 +124,8 @@ impl Permission {
         Permission::ReadRevenue,
         Permission::EditProjects,
         Permission::ImportTaxLedger,
+        Permission::SettleRevenue,
+        Permission::ConfirmSettlement,
     ];
 }
 
@@ -139,7 +146,8 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         P::EditEnterpriseContact => matches!(role, R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser),
         P::ImportEnterprises => role == R::DepartmentStaff,
         P::ReadRevenue => matches!(role, R::Leader | R::DepartmentStaff | R::TownOfficial),
-        P::EditProjects | P::ImportTaxLedger => role == R::DepartmentStaff,
+        P::EditProjects | P::ImportTaxLedger | P::SettleRevenue => role == R::DepartmentStaff,
+        P::ConfirmSettlement => role == R::Leader,
     }
 }
 
@@ -269,6 +277,8 @@ mod tests {
                 P::ReadRevenue => 10,
                 P::EditProjects => 11,
                 P::ImportTaxLedger => 12,
+                P::SettleRevenue => 13,
+                P::ConfirmSettlement => 14,
             }
         }
         let mut seen = [0u8; Permission::ALL.len()];
@@ -284,6 +294,12 @@ mod tests {
         assert_eq!(holders(Permission::ReadRevenue), [Role::Leader, Role::DepartmentStaff, Role::TownOfficial]);
         assert_eq!(holders(Permission::EditProjects), [Role::DepartmentStaff]);
         assert_eq!(holders(Permission::ImportTaxLedger), [Role::DepartmentStaff]);
+        assert_eq!(holders(Permission::SettleRevenue), [Role::DepartmentStaff]);
+        assert_eq!(holders(Permission::ConfirmSettlement), [Role::Leader]);
+        // Whoever drafts a settlement cannot confirm it: the two are never held by one role.
+        for r in Role::ALL {
+            assert!(!(permits(r, Permission::SettleRevenue) && permits(r, Permission::ConfirmSettlement)), "{r:?}");
+        }
         for r in [Role::EnterpriseUser, Role::GridOfficer, Role::SafetySupervisor] {
             assert!(!permits(r, Permission::ReadRevenue), "{r:?}");
         }

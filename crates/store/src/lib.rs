@@ -17,6 +17,10 @@ mod org;
 mod policy;
 mod registry_index;
 mod revenue_projects;
+mod revenue_retained;
+mod revenue_settle_input;
+mod revenue_settlement;
+mod revenue_statement;
 mod revenue_tax;
 mod scope;
 pub mod sessions;
@@ -34,6 +38,12 @@ pub use error::{Error, Result};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
 pub use revenue_projects::{AgreementRow, ProjectFilter, ProjectInput, ProjectRow, ProjectSort};
+pub use revenue_retained::{HostMoveRow, RetainedRuleRow};
+pub use revenue_settle_input::unit_key;
+pub use revenue_settlement::{SettlementRow, SettlementStatus, own_unit};
+pub use revenue_statement::{
+    SettlementDetail, Statement, StatementLine, UNSHARED_SHOWN, UnitTotal, UnsharedRow, unit_param,
+};
 pub use revenue_tax::{
     LedgerFilter, LedgerRow, PeriodTotal, RowProblem, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,
 };

@@ -32,6 +32,7 @@ fn concrete(app: &TestApp, path: &str) -> String {
         .replace("{file}", "app.css")
         .replace("{date}", "2027-02-06")
         .replace("{contact}", "999999")
+        .replace("{period}", "2099-01")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, method: &str, path: &str) -> reqwest::Response {

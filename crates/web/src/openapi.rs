@@ -18,7 +18,14 @@ pub fn build() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
-            .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}))
+            .map(|name| {
+                let schema = if name == "period" {
+                    json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"})
+                } else {
+                    json!({"type": "integer", "format": "int64"})
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
+            })
             .collect();
         let mut op = json!({
             "summary": s.summary,

@@ -22,11 +22,14 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 13] = [
+const NAV: [(&str, &str, Permission); 16] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
     ("/revenue/tax", "税收台账", Permission::ReadRevenue),
+    ("/revenue/settlements", "分成结算", Permission::ReadRevenue),
+    ("/revenue/statements", "分成对账单", Permission::ReadRevenue),
+    ("/revenue/retained-shares", "县级留成比例", Permission::SettleRevenue),
     ("/calendar/deadline", "期限计算", Permission::OwnAccount),
     ("/admin/users", "用户管理", Permission::ManageUsers),
     ("/admin/org", "部门与网格", Permission::ManageOrganisation),
@@ -76,6 +79,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "totp" => "动态口令已绑定。",
         "revoked" => "API 密钥已吊销。",
         "deleted" => "已删除。",
+        "drafted" => "结算已起草，请交由另一位工作人员复核。",
+        "reviewed" => "结算已复核，待领导确认。",
+        "confirmed" => "结算已确认，此后不再改动。",
         _ => return None,
     })
 }
