@@ -112,10 +112,15 @@ pub enum Permission {
     ProcessApprovals,
     /// Edit the approval catalogue and service guides (each edit is a new version).
     EditCatalogue,
+    /// Draft and review tax-sharing settlements, configure the county-retained shares (zone finance
+    /// staff; the reviewer must not be the drafter).
+    SettleRevenue,
+    /// Confirm a reviewed settlement, after which it never changes (zone leadership).
+    ConfirmSettlement,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 17] = [
+    pub const ALL: [Permission; 19] = [
         Permission::OwnAccount,
         Permission::ManageUsers,
         Permission::ManageOrganisation,
@@ -133,6 +138,8 @@ impl Permission {
         Permission::FileApplications,
         Permission::ProcessApprovals,
         Permission::EditCatalogue,
+        Permission::SettleRevenue,
+        Permission::ConfirmSettlement,
     ];
 }
 
@@ -153,7 +160,8 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         P::EditEnterpriseContact => matches!(role, R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser),
         P::ImportEnterprises => role == R::DepartmentStaff,
         P::ReadRevenue => matches!(role, R::Leader | R::DepartmentStaff | R::TownOfficial),
-        P::EditProjects | P::ImportTaxLedger => role == R::DepartmentStaff,
+        P::EditProjects | P::ImportTaxLedger | P::SettleRevenue => role == R::DepartmentStaff,
+        P::ConfirmSettlement => role == R::Leader,
         P::ReadApprovals | P::ProcessApprovals => {
             matches!(role, R::Leader | R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser)
         }
@@ -294,6 +302,8 @@ mod tests {
             P::FileApplications => 14,
             P::ProcessApprovals => 15,
             P::EditCatalogue => 16,
+            P::SettleRevenue => 17,
+            P::ConfirmSettlement => 18,
         };
         for (i, p) in Permission::ALL.into_iter().enumerate() {
             assert_eq!(place(p), i, "{p:?}");
@@ -322,6 +332,12 @@ mod tests {
         assert_eq!(holders(Permission::ReadRevenue), [Role::Leader, Role::DepartmentStaff, Role::TownOfficial]);
         assert_eq!(holders(Permission::EditProjects), [Role::DepartmentStaff]);
         assert_eq!(holders(Permission::ImportTaxLedger), [Role::DepartmentStaff]);
+        assert_eq!(holders(Permission::SettleRevenue), [Role::DepartmentStaff]);
+        assert_eq!(holders(Permission::ConfirmSettlement), [Role::Leader]);
+        // Whoever drafts a settlement cannot confirm it: the two are never held by one role.
+        for r in Role::ALL {
+            assert!(!(permits(r, Permission::SettleRevenue) && permits(r, Permission::ConfirmSettlement)), "{r:?}");
+        }
         for r in [Role::EnterpriseUser, Role::GridOfficer, Role::SafetySupervisor] {
             assert!(!permits(r, Permission::ReadRevenue), "{r:?}");
         }

@@ -21,6 +21,10 @@ mod policy;
 mod registry_index;
 mod revenue_assessment;
 mod revenue_projects;
+mod revenue_retained;
+mod revenue_settle_input;
+mod revenue_settlement;
+mod revenue_statement;
 mod revenue_tax;
 mod scope;
 pub mod sessions;
@@ -40,8 +44,14 @@ pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow,
 pub use error::{Error, Result};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
-pub use revenue_assessment::{BoardRow, unit_key};
+pub use revenue_assessment::BoardRow;
 pub use revenue_projects::{AgreementRow, ProjectFilter, ProjectInput, ProjectRow, ProjectSort};
+pub use revenue_retained::{HostMoveRow, RetainedRuleRow};
+pub use revenue_settle_input::unit_key;
+pub use revenue_settlement::{SettlementRow, SettlementStatus, own_unit};
+pub use revenue_statement::{
+    SettlementDetail, Statement, StatementLine, UNSHARED_SHOWN, UnitTotal, UnsharedRow, unit_param,
+};
 pub use revenue_tax::{
     LedgerFilter, LedgerRow, PeriodTotal, RowProblem, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,
 };

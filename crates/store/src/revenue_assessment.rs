@@ -4,6 +4,7 @@
 
 use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
+use crate::revenue_settle_input::{unit_key, unit_of};
 use crate::sql::Sql;
 use crate::{Store, scope};
 use dianxiaoer_core::access::Scope;
@@ -30,23 +31,6 @@ fn kind_of(code: &str, threshold: i64) -> Result<RuleKind> {
         "quota_shortfall" => RuleKind::QuotaShortfall,
         other => return Err(Error::Db(sqlx::Error::Decode(format!("unknown assessment rule kind {other}").into()))),
     })
-}
-
-/// A unit as stored in quotas: ("town", division code) or ("department", id).
-pub fn unit_key(u: &Unit) -> Option<(&'static str, String)> {
-    match u {
-        Unit::Town(t) => Some(("town", t.as_str().to_string())),
-        Unit::Department(d) => Some(("department", d.get().to_string())),
-        Unit::Zone => None,
-    }
-}
-
-fn unit_of(kind: &str, code: &str) -> Option<Unit> {
-    match kind {
-        "town" => TownCode::parse(code).ok().map(Unit::Town),
-        "department" => code.parse().ok().map(|d| Unit::Department(DepartmentId::new(d))),
-        _ => None,
-    }
 }
 
 /// A unit's place on the board, and its score explained when the caller's scope covers the unit.
@@ -129,9 +113,10 @@ impl Store {
 
     /// Sets a unit's quota of newly landed projects for a year.
     pub async fn set_assessment_quota(&self, actor: &Actor, q: &Quota, now: i64) -> Result<()> {
-        let Some((kind, code)) = unit_key(&q.unit) else {
+        if q.unit == Unit::Zone {
             return Err(Error::Invalid("开发区本身不下达落地项目任务".into()));
-        };
+        }
+        let (kind, code) = unit_key(&q.unit);
         if !(2000..=2100).contains(&q.year) || q.projects > 1000 {
             return Err(Error::Invalid("年份应在 2000–2100 之间，任务数不超过 1000".into()));
         }
@@ -160,7 +145,7 @@ impl Store {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for r in rows {
-            if let Some(unit) = unit_of(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?) {
+            if let Ok(unit) = unit_of(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?) {
                 out.push(Quota { unit, year, projects: u32::try_from(r.try_get::<i64, _>(2)?).unwrap_or(0) });
             }
         }

@@ -60,15 +60,14 @@ pub enum TaxImportOutcome {
         rows: i64,
         total_fen: i64,
         periods: Vec<String>,
+        /// Months of the sheet whose settlement is already confirmed: their rows are corrections,
+        /// settled as adjustments of the next open month (the confirmed settlement never changes).
+        confirmed: Vec<String>,
     },
     /// This very file was imported before: nothing changed.
-    AlreadyImported {
-        import: TaxImportRow,
-    },
+    AlreadyImported { import: TaxImportRow },
     /// Nothing was written.
-    Refused {
-        problems: Vec<RowProblem>,
-    },
+    Refused { problems: Vec<RowProblem> },
 }
 
 /// One row of the ledger as listed.
@@ -287,13 +286,23 @@ impl Store {
         }
         let periods: Vec<String> =
             rows.iter().map(|r| r.period.to_string()).collect::<BTreeSet<_>>().into_iter().collect();
+        let mut q = Sql::new("SELECT period FROM settlements WHERE status = 'confirmed' AND period");
+        in_list(&mut q, &periods);
+        q.push(" ORDER BY period");
+        let confirmed: Vec<String> = q
+            .query()
+            .fetch_all(&mut *tx.tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get(0))
+            .collect::<std::result::Result<_, sqlx::Error>>()?;
         let entry = AuditEntry::ok("import", "tax_ledger", format!("import:{import_id}")).detail(serde_json::json!({
             "import_id": import_id, "source": source, "file_sha256": file_sha256, "rows": rows.len(),
-            "total_fen": total, "periods": periods,
+            "total_fen": total, "periods": periods, "confirmed_periods": confirmed,
         }));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
-        Ok(TaxImportOutcome::Imported { import_id, rows: rows.len() as i64, total_fen: total, periods })
+        Ok(TaxImportOutcome::Imported { import_id, rows: rows.len() as i64, total_fen: total, periods, confirmed })
     }
 
     /// Enterprise ids by credit code, for the codes of `rows` that are registered.

@@ -33,6 +33,7 @@ fn concrete(app: &TestApp, path: &str) -> String {
         .replace("{date}", "2027-02-06")
         .replace("{contact}", "999999")
         .replace("{code}", "371323-GS-001")
+        .replace("{period}", "2099-01")
 }
 
 async fn call(app: &TestApp, s: Option<&Session>, method: &str, path: &str) -> reqwest::Response {

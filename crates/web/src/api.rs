@@ -2,6 +2,7 @@
 //! errors are RFC 9457 problem documents.
 
 pub mod revenue;
+pub mod revenue_settlement;
 
 use crate::AppState;
 use crate::auth::CurrentUser;

@@ -18,9 +18,14 @@ pub fn build() -> Value {
             .path
             .split('/')
             .filter_map(|seg| seg.strip_prefix('{').and_then(|p| p.strip_suffix('}')))
-            .map(|name| match name {
-                "code" => json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}),
-                _ => json!({"name": name, "in": "path", "required": true, "schema": {"type": "integer", "format": "int64"}}),
+            .map(|name| {
+                let schema = match name {
+                    "period" => json!({"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}),
+                    "code" => json!({"type": "string"}),
+                    "date" => json!({"type": "string", "format": "date"}),
+                    _ => json!({"type": "integer", "format": "int64"}),
+                };
+                json!({"name": name, "in": "path", "required": true, "schema": schema})
             })
             .collect();
         let mut op = json!({

@@ -9,6 +9,8 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post, put};
 use dianxiaoer_core::access::Permission;
 
+mod revenue;
+
 /// Largest Excel upload: a 200,000-row sheet is about 20 MiB.
 const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
 
@@ -74,7 +76,7 @@ fn gated(mut route: Route, gate: Gate) -> Route {
 fn table() -> Vec<Route> {
     use Permission as P;
     let own = Some(P::OwnAccount);
-    vec![
+    let mut table = vec![
         // Public.
         r("GET", "/login", None, "登录页", get(pages::login::form)),
         r("POST", "/login", None, "登录", post(pages::login::submit)),
@@ -223,66 +225,6 @@ fn table() -> Vec<Route> {
             Some(P::EditEnterpriseContact),
             "删除企业联系人",
             post(pages::enterprises::remove_contact),
-        ),
-        // Enclave economy (飞地经济).
-        r("GET", "/revenue/projects", Some(P::ReadRevenue), "招商项目列表", get(pages::revenue_projects::list)),
-        r(
-            "GET",
-            "/revenue/projects/export.xlsx",
-            Some(P::ReadRevenue),
-            "导出招商项目",
-            get(pages::revenue_projects::export),
-        ),
-        r(
-            "GET",
-            "/revenue/projects/new",
-            Some(P::EditProjects),
-            "登记招商项目页",
-            get(pages::revenue_project_form::new_form),
-        ),
-        r(
-            "POST",
-            "/revenue/projects",
-            Some(P::EditProjects),
-            "登记招商项目",
-            post(pages::revenue_project_form::create),
-        ),
-        r("GET", "/revenue/projects/{id}", Some(P::ReadRevenue), "招商项目详情", get(pages::revenue_projects::detail)),
-        r(
-            "GET",
-            "/revenue/projects/{id}/edit",
-            Some(P::EditProjects),
-            "编辑招商项目页",
-            get(pages::revenue_project_form::edit_form),
-        ),
-        r(
-            "POST",
-            "/revenue/projects/{id}/edit",
-            Some(P::EditProjects),
-            "保存招商项目",
-            post(pages::revenue_project_form::update),
-        ),
-        r(
-            "POST",
-            "/revenue/projects/{id}/agreements",
-            Some(P::EditProjects),
-            "添加分成协议",
-            post(pages::revenue_projects::add_agreement),
-        ),
-        r("GET", "/revenue/tax", Some(P::ReadRevenue), "税收台账", get(pages::revenue_tax::ledger)),
-        r(
-            "GET",
-            "/revenue/tax/import",
-            Some(P::ImportTaxLedger),
-            "导入税收台账页",
-            get(pages::revenue_tax::import_form),
-        ),
-        r(
-            "POST",
-            "/revenue/tax/import",
-            Some(P::ImportTaxLedger),
-            "导入税收台账",
-            post(pages::revenue_tax::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         ),
         r("GET", "/revenue/assessment", Some(P::ReadRevenue), "考核加分排名", get(pages::revenue_assessment::board)),
         r(
@@ -438,51 +380,6 @@ fn table() -> Vec<Route> {
             "删除企业联系人",
             post(api::remove_contact),
         ),
-        r("GET", "/api/v1/revenue/projects", Some(P::ReadRevenue), "招商项目列表", get(api::revenue::projects)),
-        r(
-            "POST",
-            "/api/v1/revenue/projects",
-            Some(P::EditProjects),
-            "登记招商项目",
-            post(api::revenue::create_project),
-        ),
-        r(
-            "GET",
-            "/api/v1/revenue/projects/{id}",
-            Some(P::ReadRevenue),
-            "招商项目及分成协议",
-            get(api::revenue::project),
-        ),
-        r(
-            "POST",
-            "/api/v1/revenue/projects/{id}",
-            Some(P::EditProjects),
-            "修改招商项目",
-            post(api::revenue::update_project),
-        ),
-        r(
-            "POST",
-            "/api/v1/revenue/projects/{id}/agreements",
-            Some(P::EditProjects),
-            "添加分成协议",
-            post(api::revenue::add_agreement),
-        ),
-        r("GET", "/api/v1/revenue/tax", Some(P::ReadRevenue), "税收台账明细", get(api::revenue::ledger)),
-        r("GET", "/api/v1/revenue/tax/totals", Some(P::ReadRevenue), "税收台账按月合计", get(api::revenue::totals)),
-        r(
-            "GET",
-            "/api/v1/revenue/tax/imports",
-            Some(P::ImportTaxLedger),
-            "税收台账导入记录",
-            get(api::revenue::imports),
-        ),
-        r(
-            "POST",
-            "/api/v1/revenue/tax/import",
-            Some(P::ImportTaxLedger),
-            "导入税收台账（multipart，字段 file，可选 encoding = auto/utf8/gbk）",
-            post(api::revenue::import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        ),
         r(
             "GET",
             "/api/v1/revenue/assessment",
@@ -548,7 +445,10 @@ fn table() -> Vec<Route> {
             "办理办件（action、comment、materials）",
             post(api_approval::case_action),
         ),
-    ]
+    ];
+    table.extend(revenue::pages());
+    table.extend(revenue::api());
+    table
 }
 
 /// The table without handlers, for the OpenAPI document and the tests.

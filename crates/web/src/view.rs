@@ -22,7 +22,7 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 17] = [
+const NAV: [(&str, &str, Permission); 20] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
@@ -31,6 +31,9 @@ const NAV: [(&str, &str, Permission); 17] = [
     ("/approval/cases", "审批办件", Permission::ReadApprovals),
     ("/approval/items", "事项目录", Permission::EditCatalogue),
     ("/guide", "办事指南", Permission::OwnAccount),
+    ("/revenue/settlements", "分成结算", Permission::ReadRevenue),
+    ("/revenue/statements", "分成对账单", Permission::ReadRevenue),
+    ("/revenue/retained-shares", "县级留成比例", Permission::SettleRevenue),
     ("/calendar/deadline", "期限计算", Permission::OwnAccount),
     ("/admin/users", "用户管理", Permission::ManageUsers),
     ("/admin/org", "部门与网格", Permission::ManageOrganisation),
@@ -83,6 +86,9 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "filed" => "申请已保存为草稿；材料齐全后请点击“提交”。",
         "acted" => "已办理。",
         "revised" => "已发布新版本；此前申请的办件仍按原版本办理。",
+        "drafted" => "结算已起草，请交由另一位工作人员复核。",
+        "reviewed" => "结算已复核，待领导确认。",
+        "confirmed" => "结算已确认，此后不再改动。",
         _ => return None,
     })
 }

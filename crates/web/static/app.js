@@ -33,3 +33,8 @@ document.addEventListener("DOMContentLoaded", () => {
     lookup();
   });
 });
+
+// Print buttons (the statement prints on A4 with the print stylesheet).
+document.addEventListener("DOMContentLoaded", () => {
+  document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
+});

@@ -128,6 +128,15 @@ impl Period {
         Period(self.0.saturating_add(1))
     }
 
+    /// The month before, or `None` before January 1990 (the first month [`Period::new`] accepts).
+    pub fn previous(self) -> Option<Period> {
+        let p = Period(self.0.checked_sub(1)?);
+        YEARS.contains(&p.year()).then_some(p)
+    }
+
+    /// The first month accepted (1990-01), from which an open-ended history starts.
+    pub const FIRST: Period = Period(1990 * 12);
+
     /// "2022年1月", for pages and messages.
     pub fn label(self) -> String {
         format!("{}年{}月", self.year(), self.month())
@@ -353,6 +362,10 @@ mod tests {
         assert_eq!(month(2021, 12).next(), month(2022, 1));
         assert_eq!(month(2022, 1).next(), month(2022, 2));
         assert_eq!(month(2022, 1).label(), "2022年1月");
+        assert_eq!(month(2022, 1).previous(), Some(month(2021, 12)));
+        assert_eq!(month(2022, 3).previous(), Some(month(2022, 2)));
+        assert_eq!(Period::FIRST, month(1990, 1));
+        assert_eq!(Period::FIRST.previous(), None);
         assert_eq!((month(2024, 2).year(), month(2024, 2).month()), (2024, 2));
     }
 

@@ -347,3 +347,44 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// What a period settles to depends only on the rows that settle in it: rows imported later for
+    /// later months leave it unchanged, and a confirmed period cannot be settled again — so once
+    /// confirmed, its entries never change, and corrections land in the next open period.
+    #[test]
+    fn a_settled_period_never_changes_and_confirmed_ones_are_refused(
+        projects in (arb_project(1), arb_project(2)),
+        rows in proptest::collection::vec((0usize..4, -1_000_000_000i64..1_000_000_000, 0u32..=10_000, 0u32..3), 0..10),
+        later in proptest::collection::vec((0usize..4, -1_000_000_000i64..1_000_000_000, 0u32..=10_000, 0u32..2), 0..10),
+    ) {
+        let projects = vec![projects.0, projects.1];
+        let links = EnterpriseProjects::new(
+            CODES.iter().flat_map(|c| [(code(c), ProjectId::new(1), 1), (code(c), ProjectId::new(2), 2)]).collect(),
+        ).unwrap();
+        let months = ["2022-01", "2022-02", "2022-03", "2022-04"];
+        let mk = |list: &[(usize, i64, u32, u32)], offset: usize, first: usize| -> Vec<TaxRow> {
+            list.iter().enumerate().map(|(i, &(e, fen, bp, m))| {
+                let mut r = row(first + i, CODES[e], TaxType::ValueAdded, months[m as usize + offset], fen, None);
+                r.retained_share = Some(RetainedShare::from_basis_points(bp).unwrap());
+                r
+            }).collect()
+        };
+        let base = mk(&rows, 0, 2);
+        let mut more = base.clone();
+        more.extend(mk(&later, 2, 100));
+        let confirmed: BTreeSet<Period> = [month("2022-01")].into_iter().collect();
+        let retained = RetainedShareTable::default();
+        let input = |period: &str, rows: &'_ [TaxRow]| settle(&SettlementInput {
+            period: month(period), confirmed: &confirmed, projects: &projects, links: &links, retained: &retained, rows,
+        });
+        let before = input("2022-02", &base).unwrap();
+        let after = input("2022-02", &more).unwrap();
+        prop_assert_eq!(&before.entries, &after.entries);
+        prop_assert_eq!(&before.totals, &after.totals);
+        prop_assert_eq!(&before.unshared, &after.unshared);
+        prop_assert!(after.entries.iter().all(|e| e.period == month("2022-02")
+            && e.adjusts.is_none_or(|a| confirmed.contains(&a))));
+        prop_assert!(input("2022-01", &more).is_err());
+    }
+}

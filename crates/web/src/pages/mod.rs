@@ -17,6 +17,9 @@ pub mod login;
 pub mod revenue_assessment;
 pub mod revenue_project_form;
 pub mod revenue_projects;
+pub mod revenue_retained;
+pub mod revenue_settlements;
+pub mod revenue_statements;
 pub mod revenue_tax;
 pub mod security;
 

@@ -21,8 +21,8 @@ use dianxiaoer_core::revenue::agreement::{Agreement, SharingRatio};
 use dianxiaoer_core::revenue::period::Period;
 use dianxiaoer_core::revenue::stage::Stage;
 use dianxiaoer_store::{
-    AgreementRow, AuditEntry, DepartmentRow, LedgerFilter, Page, PeriodTotal, ProjectFilter, ProjectRow, ProjectSort,
-    TownRow,
+    AgreementRow, AuditEntry, DepartmentRow, HostMoveRow, LedgerFilter, Page, PeriodTotal, ProjectFilter, ProjectRow,
+    ProjectSort, TownRow,
 };
 use serde::Deserialize;
 use std::borrow::Borrow;
@@ -213,6 +213,9 @@ struct DetailPage {
     p: ProjectRow,
     agreements: Vec<AgreementRow>,
     totals: Vec<PeriodTotal>,
+    /// Earlier host towns (落地单位变更), oldest first.
+    moves: Vec<HostMoveRow>,
+    towns: Vec<TownRow>,
     can_edit: bool,
     form: RawAgreement,
     error: Option<String>,
@@ -245,12 +248,16 @@ async fn detail_page(
     let agreements = state.store.agreements(&me.scope, id).await?;
     let filter = LedgerFilter { enterprise_id: Some(p.enterprise_id), ..Default::default() };
     let totals = state.store.tax_totals(&me.scope, &filter).await?;
+    let moves = state.store.host_moves(&me.scope, id).await?;
+    let towns = state.refdata().await?.towns.clone();
     let bad = error.is_some();
     let mut resp = render(&DetailPage {
         chrome: Chrome::new(me, "/revenue/projects", "招商项目").notice(ok),
         p,
         agreements,
         totals,
+        moves,
+        towns,
         can_edit: permits(me.user.role, Permission::EditProjects),
         form,
         error,

@@ -39,6 +39,8 @@ pub enum TaxOutcome {
         /// "GBK", "UTF-8" or "xlsx".
         format: &'static str,
         ignored_columns: Vec<String>,
+        /// Months already confirmed: their rows are settled as adjustments of the next open month.
+        confirmed: Vec<String>,
     },
     /// The same file was imported before; nothing changed.
     AlreadyImported { import: TaxImportRow },
@@ -120,13 +122,14 @@ pub async fn run(
         Err(e) => return Ok(TaxOutcome::Refused { sheet_error: Some(e.to_string()), cells: Vec::new() }),
     };
     match state.store.import_tax_ledger(&me.actor(), &me.scope, source, &sha, &sheet.rows, state.now()).await {
-        Ok(TaxImportOutcome::Imported { import_id, rows, total_fen, periods }) => Ok(TaxOutcome::Imported {
+        Ok(TaxImportOutcome::Imported { import_id, rows, total_fen, periods, confirmed }) => Ok(TaxOutcome::Imported {
             import_id,
             rows,
             total_fen,
             periods,
             format,
             ignored_columns: sheet.ignored_columns,
+            confirmed,
         }),
         Ok(TaxImportOutcome::AlreadyImported { import }) => Ok(TaxOutcome::AlreadyImported { import }),
         Ok(TaxImportOutcome::Refused { problems }) => {
@@ -177,6 +180,8 @@ pub struct Done {
     pub periods: String,
     pub format: &'static str,
     pub ignored_columns: String,
+    /// Confirmed months among `periods`, joined.
+    pub confirmed: String,
 }
 
 #[derive(Template)]
@@ -206,7 +211,7 @@ async fn import_page(state: &AppState, me: &CurrentUser, outcome: Option<TaxOutc
     let bad = matches!(outcome, Some(TaxOutcome::Refused { .. }));
     match outcome {
         None => {}
-        Some(TaxOutcome::Imported { import_id, rows, total_fen, periods, format, ignored_columns }) => {
+        Some(TaxOutcome::Imported { import_id, rows, total_fen, periods, format, ignored_columns, confirmed }) => {
             page.done = Some(Done {
                 import_id,
                 rows,
@@ -214,6 +219,7 @@ async fn import_page(state: &AppState, me: &CurrentUser, outcome: Option<TaxOutc
                 periods: periods.join("、"),
                 format,
                 ignored_columns: ignored_columns.join("、"),
+                confirmed: confirmed.join("、"),
             });
         }
         Some(TaxOutcome::AlreadyImported { import }) => page.already = Some(import),

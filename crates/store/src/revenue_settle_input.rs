@@ -1,0 +1,237 @@
+//! What a settlement reads, turned into the core's types inside the drafting transaction: the ledger
+//! rows that settle in the month (its own, and rows of confirmed months no confirmed settlement holds),
+//! every project with its introducer, host history and agreements, the enterprise–project links and
+//! the configured retained shares.
+
+use crate::Tx;
+use crate::error::{Error, Result};
+use dianxiaoer_core::credit_code::CreditCode;
+use dianxiaoer_core::money::Fen;
+use dianxiaoer_core::revenue::RevenueError;
+use dianxiaoer_core::revenue::agreement::{Agreement, Agreements, SharingRatio};
+use dianxiaoer_core::revenue::party::{DepartmentId, HostHistory, HostSpell, Project, ProjectId, TownCode, Unit};
+use dianxiaoer_core::revenue::period::{Period, TaxPeriod};
+use dianxiaoer_core::revenue::settlement::EnterpriseProjects;
+use dianxiaoer_core::revenue::tax::{
+    RetainedShare, RetainedShareRule, RetainedShareTable, TaxRow, TaxType, VoucherKind,
+};
+use sqlx::Row;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+pub(crate) fn bad(e: RevenueError) -> Error {
+    Error::Invalid(e.message)
+}
+
+pub(crate) fn period(raw: &str) -> Result<Period> {
+    Period::parse(raw).map_err(bad)
+}
+
+fn opt_period(raw: Option<String>) -> Result<Option<Period>> {
+    raw.as_deref().map(period).transpose()
+}
+
+/// A ledger row as the settlement sees it; `row` of the core's [`TaxRow`] is the index into the list.
+#[derive(Debug, Clone)]
+pub(crate) struct LedgerInput {
+    pub id: i64,
+    pub enterprise_id: i64,
+}
+
+/// The rows that may settle in `p`: the month's own rows, and rows of confirmed months that no
+/// confirmed settlement holds (imported after their month was confirmed). The core decides which of
+/// the latter settle in `p` (the next open month after theirs).
+const ROWS: &str = "SELECT l.id, l.enterprise_id, l.credit_code, l.period, l.tax_type, l.amount_fen, \
+    l.retained_basis_points, l.voucher_kind FROM tax_ledger l WHERE l.period = $1 \
+    UNION ALL \
+    SELECT l.id, l.enterprise_id, l.credit_code, l.period, l.tax_type, l.amount_fen, \
+    l.retained_basis_points, l.voucher_kind FROM tax_ledger l \
+    WHERE l.period < $2 AND l.period IN (SELECT s.period FROM settlements s WHERE s.status = 'confirmed') \
+    AND NOT EXISTS (SELECT 1 FROM settlement_entries se JOIN settlements s ON s.id = se.settlement_id \
+        WHERE se.ledger_id = l.id AND s.status = 'confirmed') \
+    AND NOT EXISTS (SELECT 1 FROM settlement_unshared su JOIN settlements s ON s.id = su.settlement_id \
+        WHERE su.ledger_id = l.id AND s.status = 'confirmed') \
+    ORDER BY 1";
+
+pub(crate) async fn ledger_rows(tx: &mut Tx<'_>, p: Period) -> Result<(Vec<LedgerInput>, Vec<TaxRow>)> {
+    let rows = sqlx::query(ROWS).bind(p.to_string()).bind(p.to_string()).fetch_all(&mut *tx.tx).await?;
+    let mut ids = Vec::with_capacity(rows.len());
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let month = period(&r.try_get::<String, _>("period")?)?;
+        let code: String = r.try_get("credit_code")?;
+        let bp: Option<i64> = r.try_get("retained_basis_points")?;
+        let retained_share = bp
+            .map(|b| RetainedShare::from_basis_points(u32::try_from(b).unwrap_or(u32::MAX)))
+            .transpose()
+            .map_err(bad)?;
+        let voucher: String = r.try_get("voucher_kind")?;
+        out.push(TaxRow {
+            row: i,
+            credit_code: CreditCode::parse(&code).map_err(|e| Error::Invalid(e.message))?,
+            taxpayer_name: None,
+            tax_type: TaxType::parse(&r.try_get::<String, _>("tax_type")?).map_err(bad)?,
+            tax_item: None,
+            tax_period: TaxPeriod::months(month, month).map_err(bad)?,
+            period: month,
+            amount: Fen::from_fen(r.try_get("amount_fen")?),
+            retained_share,
+            voucher_kind: if voucher == "refund" { VoucherKind::Refund } else { VoucherKind::Receipt },
+            received_on: None,
+            ticket: None,
+        });
+        ids.push(LedgerInput { id: r.try_get("id")?, enterprise_id: r.try_get("enterprise_id")? });
+    }
+    Ok((ids, out))
+}
+
+/// The months already confirmed.
+pub(crate) async fn confirmed_periods(tx: &mut Tx<'_>) -> Result<BTreeSet<Period>> {
+    let rows = sqlx::query("SELECT period FROM settlements WHERE status = 'confirmed'").fetch_all(&mut *tx.tx).await?;
+    rows.iter().map(|r| period(&r.try_get::<String, _>(0)?)).collect()
+}
+
+/// Every project as the core sees it, and which projects each enterprise's tax belongs to (each of an
+/// enterprise's projects with weight 1: several projects of one enterprise share its tax equally).
+pub(crate) async fn projects(tx: &mut Tx<'_>) -> Result<(Vec<Project>, EnterpriseProjects)> {
+    let mut agreements: HashMap<i64, Vec<Agreement>> = HashMap::new();
+    let rows = sqlx::query("SELECT project_id, introducer, host, zone, from_period, to_period FROM sharing_agreements")
+        .fetch_all(&mut *tx.tx)
+        .await?;
+    for r in &rows {
+        let w = |name: &str| -> Result<u32> {
+            u32::try_from(r.try_get::<i64, _>(name)?).map_err(|_| Error::Invalid("分成协议中的比例无效".into()))
+        };
+        let ratio = SharingRatio::new(w("introducer")?, w("host")?, w("zone")?).map_err(bad)?;
+        let a = Agreement::new(
+            ratio,
+            period(&r.try_get::<String, _>("from_period")?)?,
+            opt_period(r.try_get("to_period")?)?,
+        )
+        .map_err(bad)?;
+        agreements.entry(r.try_get("project_id")?).or_default().push(a);
+    }
+    let mut moves: HashMap<i64, Vec<(String, Period)>> = HashMap::new();
+    let rows =
+        sqlx::query("SELECT project_id, host_town, to_period FROM project_host_moves ORDER BY project_id, to_period")
+            .fetch_all(&mut *tx.tx)
+            .await?;
+    for r in &rows {
+        let to = period(&r.try_get::<String, _>("to_period")?)?;
+        moves.entry(r.try_get("project_id")?).or_default().push((r.try_get("host_town")?, to));
+    }
+    let rows = sqlx::query(
+        "SELECT p.id, e.credit_code, p.introducer_town, p.introducer_department, p.host_town \
+         FROM investment_projects p JOIN enterprises e ON e.id = p.enterprise_id ORDER BY p.id",
+    )
+    .fetch_all(&mut *tx.tx)
+    .await?;
+    let mut projects = Vec::with_capacity(rows.len());
+    let mut links = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let id: i64 = r.try_get("id")?;
+        let town: Option<String> = r.try_get("introducer_town")?;
+        let dept: Option<i64> = r.try_get("introducer_department")?;
+        let introducer = match (town, dept) {
+            (Some(t), _) => Some(Unit::Town(TownCode::parse(&t).map_err(bad)?)),
+            (None, Some(d)) => Some(Unit::Department(DepartmentId::new(d))),
+            (None, None) => None,
+        };
+        let host = TownCode::parse(&r.try_get::<String, _>("host_town")?).map_err(bad)?;
+        let hosts = host_history(host, moves.remove(&id).unwrap_or_default())?;
+        let list = Agreements::new(agreements.remove(&id).unwrap_or_default()).map_err(bad)?;
+        projects.push(Project::new(ProjectId::new(id), introducer, hosts, list));
+        let code: String = r.try_get("credit_code")?;
+        links.push((CreditCode::parse(&code).map_err(|e| Error::Invalid(e.message))?, ProjectId::new(id), 1));
+    }
+    Ok((projects, EnterpriseProjects::new(links).map_err(bad)?))
+}
+
+/// The host history from the moves (town, last month hosted), in order, and the current host after them.
+pub(crate) fn host_history(current: TownCode, moves: Vec<(String, Period)>) -> Result<HostHistory> {
+    let mut spells = Vec::with_capacity(moves.len() + 1);
+    let mut from = Period::FIRST;
+    for (town, to) in moves {
+        spells.push(HostSpell::new(TownCode::parse(&town).map_err(bad)?, from, Some(to)).map_err(bad)?);
+        from = to.next();
+    }
+    spells.push(HostSpell::new(current, from, None).map_err(bad)?);
+    HostHistory::new(spells).map_err(bad)
+}
+
+/// The configured county-retained shares.
+pub(crate) async fn retained_shares(tx: &mut Tx<'_>) -> Result<RetainedShareTable> {
+    let rows =
+        sqlx::query("SELECT tax_type, basis_points, from_period, to_period FROM retained_share_rules ORDER BY id")
+            .fetch_all(&mut *tx.tx)
+            .await?;
+    let mut rules = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let bp = u32::try_from(r.try_get::<i64, _>("basis_points")?).unwrap_or(u32::MAX);
+        rules.push(
+            RetainedShareRule::new(
+                TaxType::parse(&r.try_get::<String, _>("tax_type")?).map_err(bad)?,
+                RetainedShare::from_basis_points(bp).map_err(bad)?,
+                period(&r.try_get::<String, _>("from_period")?)?,
+                opt_period(r.try_get("to_period")?)?,
+            )
+            .map_err(bad)?,
+        );
+    }
+    RetainedShareTable::new(rules).map_err(bad)
+}
+
+/// A unit as stored: `town` + division code, `department` + id, `zone` + ''.
+pub fn unit_key(u: &Unit) -> (&'static str, String) {
+    match u {
+        Unit::Town(t) => ("town", t.as_str().to_string()),
+        Unit::Department(d) => ("department", d.get().to_string()),
+        Unit::Zone => ("zone", String::new()),
+    }
+}
+
+pub(crate) fn unit_of(kind: &str, code: &str) -> Result<Unit> {
+    match kind {
+        "town" => TownCode::parse(code).map(Unit::Town).map_err(bad),
+        "department" => code
+            .parse::<i64>()
+            .map(|d| Unit::Department(DepartmentId::new(d)))
+            .map_err(|_| Error::Invalid("结算分录中的部门编号无效".into())),
+        _ => Ok(Unit::Zone),
+    }
+}
+
+/// Unit names for pages: towns by the division table, departments by the organisation data.
+pub(crate) fn unit_name(u: &Unit, departments: &BTreeMap<i64, String>) -> String {
+    match u {
+        Unit::Department(d) => departments.get(&d.get()).cloned().unwrap_or_else(|| u.to_string()),
+        _ => u.to_string(),
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn host_history_follows_the_moves() {
+        let t = |c: &str| TownCode::parse(c).unwrap();
+        let m = |s: &str| Period::parse(s).unwrap();
+        let h = host_history(t("371323103"), vec![("371323001".into(), m("2021-12"))]).unwrap();
+        assert_eq!(h.in_force(m("1990-01")).map(TownCode::as_str), Some("371323001"));
+        assert_eq!(h.in_force(m("2021-12")).map(TownCode::as_str), Some("371323001"));
+        assert_eq!(h.in_force(m("2022-01")).map(TownCode::as_str), Some("371323103"));
+        let none = host_history(t("371323103"), Vec::new()).unwrap();
+        assert_eq!(none.in_force(m("2030-06")).map(TownCode::as_str), Some("371323103"));
+    }
+
+    #[test]
+    fn units_round_trip_their_keys() {
+        for u in [Unit::Zone, Unit::Department(DepartmentId::new(7)), Unit::Town(TownCode::parse("371323001").unwrap())]
+        {
+            let (kind, code) = unit_key(&u);
+            assert_eq!(unit_of(kind, &code).unwrap(), u);
+        }
+        assert!(unit_of("department", "x").is_err());
+    }
+}

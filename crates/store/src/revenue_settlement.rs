@@ -1,0 +1,535 @@
+//! Settlements of the enclave economy's tax (税收分成结算), one per month: drafted by zone finance
+//! staff (the core's `settle` over the month's ledger, written as balanced entries), reviewed by
+//! another user (four eyes), confirmed by leadership — and from then on never changed: nothing here
+//! updates or deletes a confirmed settlement or its entries. A correction of a confirmed month,
+//! imported later, is settled as adjustment entries of the next open month.
+//!
+//! Drafting, reviewing and confirming serialise on one lock (the SQLite writer lock, a transaction-
+//! scoped advisory lock on PostgreSQL), so a draft never interleaves with the confirmation of its month.
+
+use crate::audit::{Actor, AuditEntry};
+use crate::enterprise_import::import_chunk;
+use crate::error::{Error, Result};
+use crate::revenue_settle_input::{self as input, LedgerInput, unit_key};
+use crate::sql::{Arg, Sql};
+use crate::{Backend, Store, Tx};
+use dianxiaoer_core::access::Scope;
+use dianxiaoer_core::revenue::party::{Project, ProjectId, Unit};
+use dianxiaoer_core::revenue::period::Period;
+use dianxiaoer_core::revenue::settlement::{Settlement, SettlementInput, settle};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+use std::collections::BTreeMap;
+
+/// Where a settlement stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SettlementStatus {
+    Draft,
+    Reviewed,
+    Confirmed,
+}
+
+impl SettlementStatus {
+    pub fn code(self) -> &'static str {
+        match self {
+            SettlementStatus::Draft => "draft",
+            SettlementStatus::Reviewed => "reviewed",
+            SettlementStatus::Confirmed => "confirmed",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            SettlementStatus::Draft => "草稿",
+            SettlementStatus::Reviewed => "已复核",
+            SettlementStatus::Confirmed => "已确认",
+        }
+    }
+
+    fn parse(code: &str) -> Result<SettlementStatus> {
+        Ok(match code {
+            "draft" => SettlementStatus::Draft,
+            "reviewed" => SettlementStatus::Reviewed,
+            "confirmed" => SettlementStatus::Confirmed,
+            _ => return Err(Error::Invalid("结算状态无效".into())),
+        })
+    }
+}
+
+/// One month's settlement.
+#[derive(Debug, Clone, Serialize)]
+pub struct SettlementRow {
+    pub id: i64,
+    /// "2022-01".
+    pub period: String,
+    pub status: SettlementStatus,
+    pub drafted_at: i64,
+    pub drafted_by: Option<i64>,
+    pub drafted_by_name: String,
+    pub reviewed_at: Option<i64>,
+    pub reviewed_by_name: Option<String>,
+    pub confirmed_at: Option<i64>,
+    pub confirmed_by_name: Option<String>,
+    /// The shareable tax shared: the debits of all entries, equal to the credits to all units.
+    pub total_fen: i64,
+    /// Balanced entries (one per ledger row and project).
+    pub entry_count: i64,
+    /// Ledger rows considered, adjustments included.
+    pub row_count: i64,
+    /// Rows of confirmed months settled here as adjustments.
+    pub adjustment_count: i64,
+    pub unshared_count: i64,
+    /// County-retained amount left unshared, where known.
+    pub unshared_fen: i64,
+    /// For a town or county department: what it receives in this settlement.
+    pub own_fen: Option<i64>,
+    /// Not confirmed, and the ledger, projects or retained shares changed since it was drafted.
+    pub stale: bool,
+}
+
+const SELECT: &str = "SELECT s.id, s.period, s.status, s.drafted_at, s.drafted_by, s.drafted_by_name, s.reviewed_at, \
+    s.reviewed_by_name, s.confirmed_at, s.confirmed_by_name, s.total_fen, s.entry_count, s.row_count, \
+    s.adjustment_count, s.unshared_count, s.unshared_fen, \
+    CASE WHEN s.status <> 'confirmed' AND (s.drafted_at < (SELECT COALESCE(MAX(i.at), 0) FROM tax_imports i) \
+        OR s.drafted_at < (SELECT COALESCE(MAX(p.updated_at), 0) FROM investment_projects p) \
+        OR s.drafted_at < (SELECT COALESCE(MAX(r.created_at), 0) FROM retained_share_rules r)) THEN 1 ELSE 0 END AS stale \
+    FROM settlements s WHERE 1 = 1";
+
+fn row(r: &AnyRow) -> Result<SettlementRow> {
+    Ok(SettlementRow {
+        id: r.try_get("id")?,
+        period: r.try_get("period")?,
+        status: SettlementStatus::parse(&r.try_get::<String, _>("status")?)?,
+        drafted_at: r.try_get("drafted_at")?,
+        drafted_by: r.try_get("drafted_by")?,
+        drafted_by_name: r.try_get("drafted_by_name")?,
+        reviewed_at: r.try_get("reviewed_at")?,
+        reviewed_by_name: r.try_get("reviewed_by_name")?,
+        confirmed_at: r.try_get("confirmed_at")?,
+        confirmed_by_name: r.try_get("confirmed_by_name")?,
+        total_fen: r.try_get("total_fen")?,
+        entry_count: r.try_get("entry_count")?,
+        row_count: r.try_get("row_count")?,
+        adjustment_count: r.try_get("adjustment_count")?,
+        unshared_count: r.try_get("unshared_count")?,
+        unshared_fen: r.try_get("unshared_fen")?,
+        own_fen: None,
+        stale: r.try_get::<i64, _>("stale")? == 1,
+    })
+}
+
+/// Whole-zone or zone-department scope: the zone's finance work.
+pub(crate) fn zone_wide(scope: &Scope) -> bool {
+    matches!(scope, Scope::Zone | Scope::Department(_))
+}
+
+/// The unit a town or county-department scope stands for.
+pub fn own_unit(scope: &Scope) -> Option<Unit> {
+    match scope {
+        Scope::Town(code) => dianxiaoer_core::revenue::party::TownCode::parse(code).ok().map(Unit::Town),
+        Scope::CountyDepartment(d) => Some(Unit::Department(dianxiaoer_core::revenue::party::DepartmentId::new(*d))),
+        _ => None,
+    }
+}
+
+/// Serialises the settlement lifecycle (see the module docs).
+async fn lock(tx: &mut Tx<'_>) -> Result<()> {
+    if tx.backend == Backend::Postgres {
+        sqlx::query("SELECT pg_advisory_xact_lock(7233009)").execute(&mut *tx.tx).await?;
+    }
+    Ok(())
+}
+
+async fn current(tx: &mut Tx<'_>, p: Period) -> Result<Option<(i64, SettlementStatus, Option<i64>, Option<i64>)>> {
+    let r = sqlx::query("SELECT id, status, drafted_by, reviewed_by FROM settlements WHERE period = $1")
+        .bind(p.to_string())
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+    r.map(|r| {
+        Ok((
+            r.try_get("id")?,
+            SettlementStatus::parse(&r.try_get::<String, _>("status")?)?,
+            r.try_get("drafted_by")?,
+            r.try_get("reviewed_by")?,
+        ))
+    })
+    .transpose()
+}
+
+fn confirmed_refusal(p: Period) -> Error {
+    Error::Conflict(format!(
+        "{}的结算已确认，不能重新起草或修改；对该月的更正请导入台账，将作为调整计入下一个未确认的月份",
+        p.label()
+    ))
+}
+
+/// Counts of a computed settlement, as stored on its row.
+struct Counts {
+    total: i64,
+    entries: i64,
+    rows: i64,
+    adjustments: i64,
+    unshared: i64,
+    unshared_fen: i64,
+}
+
+fn counts(s: &Settlement, considered: usize) -> Result<Counts> {
+    let adjusted = s.entries.iter().filter(|e| e.adjusts.is_some()).map(|e| e.row);
+    let adjusted_unshared = s.unshared.iter().filter(|u| u.period != s.period).map(|u| u.row);
+    let adjustments = adjusted.chain(adjusted_unshared).collect::<std::collections::BTreeSet<_>>().len();
+    let unshared_fen = s
+        .unshared
+        .iter()
+        .try_fold(0i64, |t, u| t.checked_add(u.shareable.map_or(0, |f| f.fen())))
+        .ok_or_else(|| Error::Invalid("金额合计超出范围".into()))?;
+    Ok(Counts {
+        total: s.total.fen(),
+        entries: s.entries.len() as i64,
+        rows: considered as i64,
+        adjustments: adjustments as i64,
+        unshared: s.unshared.len() as i64,
+        unshared_fen,
+    })
+}
+
+/// One credit line to write: the columns of `settlement_entries` after `settlement_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Line {
+    entry_no: i64,
+    ledger_id: i64,
+    project_id: i64,
+    enterprise_id: i64,
+    tax_type: String,
+    ratio: String,
+    unit_kind: &'static str,
+    unit_code: String,
+    weight: i64,
+    debit_fen: i64,
+    amount_fen: i64,
+    adjusts: Option<String>,
+}
+
+/// The credit lines of a settlement: each entry's credits, with the ratio and weights in force for
+/// the row's own month.
+pub(crate) fn lines(s: &Settlement, projects: &[Project], ledger: &[LedgerInput]) -> Result<Vec<Line>> {
+    let by_id: BTreeMap<ProjectId, &Project> = projects.iter().map(|p| (p.id(), p)).collect();
+    let mut out = Vec::with_capacity(s.entries.len() * 3);
+    for (n, e) in s.entries.iter().enumerate() {
+        let l = ledger.get(e.row).ok_or_else(|| Error::Invalid("结算分录对应的台账行不存在".into()))?;
+        let project = by_id.get(&e.project).ok_or_else(|| Error::Invalid("结算分录对应的项目不存在".into()))?;
+        let b = project.beneficiaries(e.adjusts.unwrap_or(e.period)).map_err(input::bad)?;
+        for (unit, amount) in &e.credits {
+            let weight = b.shares().iter().find(|(u, _)| u == unit).map_or(0, |(_, w)| i64::from(*w));
+            let (unit_kind, unit_code) = unit_key(unit);
+            out.push(Line {
+                entry_no: n as i64 + 1,
+                ledger_id: l.id,
+                project_id: e.project.get(),
+                enterprise_id: l.enterprise_id,
+                tax_type: e.tax_type.name().to_string(),
+                ratio: b.ratio().to_string(),
+                unit_kind,
+                unit_code,
+                weight,
+                debit_fen: e.debit.fen(),
+                amount_fen: amount.fen(),
+                adjusts: e.adjusts.map(|p| p.to_string()),
+            });
+        }
+    }
+    Ok(out)
+}
+
+async fn write_lines(tx: &mut Tx<'_>, settlement_id: i64, lines: &[Line]) -> Result<()> {
+    for part in lines.chunks(import_chunk(tx.backend)) {
+        let mut s = Sql::new(
+            "INSERT INTO settlement_entries (settlement_id, entry_no, ledger_id, project_id, enterprise_id, tax_type, \
+             ratio, unit_kind, unit_code, weight, debit_fen, amount_fen, adjusts_period) VALUES ",
+        );
+        for (i, l) in part.iter().enumerate() {
+            s.push(if i == 0 { "(" } else { ", (" });
+            s.i64(settlement_id).push(", ").i64(l.entry_no).push(", ").i64(l.ledger_id).push(", ");
+            s.i64(l.project_id).push(", ").i64(l.enterprise_id).push(", ").text(l.tax_type.clone()).push(", ");
+            s.text(l.ratio.clone()).push(", ").text(l.unit_kind).push(", ").text(l.unit_code.clone()).push(", ");
+            s.i64(l.weight).push(", ").i64(l.debit_fen).push(", ").i64(l.amount_fen).push(", ");
+            s.bind(Arg::OptText(l.adjusts.clone())).push(")");
+        }
+        s.for_backend(tx.backend).query().execute(&mut *tx.tx).await?;
+    }
+    Ok(())
+}
+
+async fn write_unshared(tx: &mut Tx<'_>, settlement_id: i64, s: &Settlement, ledger: &[LedgerInput]) -> Result<()> {
+    for part in s.unshared.chunks(import_chunk(tx.backend)) {
+        let mut q = Sql::new(
+            "INSERT INTO settlement_unshared (settlement_id, ledger_id, shareable_fen, reason, adjusts_period) VALUES ",
+        );
+        for (i, u) in part.iter().enumerate() {
+            let l = ledger.get(u.row).ok_or_else(|| Error::Invalid("未分成记录对应的台账行不存在".into()))?;
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.i64(settlement_id).push(", ").i64(l.id).push(", ");
+            q.bind(Arg::OptI64(u.shareable.map(|f| f.fen()))).push(", ").text(u.reason.clone()).push(", ");
+            q.bind(Arg::OptText((u.period != s.period).then(|| u.period.to_string()))).push(")");
+        }
+        q.for_backend(tx.backend).query().execute(&mut *tx.tx).await?;
+    }
+    Ok(())
+}
+
+impl Store {
+    /// Drafts (or re-drafts) the settlement of `p`; see the module docs. Refused, with nothing written,
+    /// when `p` is confirmed. Whole-zone or zone-department scope only.
+    pub async fn draft_settlement(&self, actor: &Actor, scope: &Scope, p: Period, now: i64) -> Result<SettlementRow> {
+        if !zone_wide(scope) {
+            return Err(Error::Invalid("结算需全区或部门数据范围".into()));
+        }
+        let mut tx = self.begin().await?;
+        lock(&mut tx).await?;
+        let existing = current(&mut tx, p).await?;
+        if matches!(existing, Some((_, SettlementStatus::Confirmed, ..))) {
+            return Err(confirmed_refusal(p));
+        }
+        let confirmed = input::confirmed_periods(&mut tx).await?;
+        let (ledger, rows) = input::ledger_rows(&mut tx, p).await?;
+        let (projects, links) = input::projects(&mut tx).await?;
+        let retained = input::retained_shares(&mut tx).await?;
+        let settled = settle(&SettlementInput {
+            period: p,
+            confirmed: &confirmed,
+            projects: &projects,
+            links: &links,
+            retained: &retained,
+            rows: &rows,
+        })
+        .map_err(input::bad)?;
+        if !settled.is_balanced() {
+            return Err(Error::Invalid("结算分录不平衡，已放弃本次起草".into()));
+        }
+        let c = counts(&settled, rows.len() - settled.other_periods.len())?;
+        let lines = lines(&settled, &projects, &ledger)?;
+        let id = match existing {
+            Some((id, ..)) => {
+                for table in [
+                    "DELETE FROM settlement_entries WHERE settlement_id = $1 AND settlement_id IN \
+                     (SELECT id FROM settlements WHERE status <> 'confirmed')",
+                    "DELETE FROM settlement_unshared WHERE settlement_id = $1 AND settlement_id IN \
+                     (SELECT id FROM settlements WHERE status <> 'confirmed')",
+                ] {
+                    sqlx::query(table).bind(id).execute(&mut *tx.tx).await?;
+                }
+                let mut s = Sql::new("UPDATE settlements SET status = 'draft', drafted_at = ");
+                s.i64(now).push(", drafted_by = ").bind(Arg::OptI64(actor.user_id));
+                s.push(", drafted_by_name = ").text(actor.username.clone());
+                s.push(", reviewed_at = NULL, reviewed_by = NULL, reviewed_by_name = NULL, total_fen = ").i64(c.total);
+                s.push(", entry_count = ").i64(c.entries).push(", row_count = ").i64(c.rows);
+                s.push(", adjustment_count = ").i64(c.adjustments).push(", unshared_count = ").i64(c.unshared);
+                s.push(", unshared_fen = ").i64(c.unshared_fen);
+                s.push(" WHERE id = ").i64(id).push(" AND status <> 'confirmed'");
+                if s.query().execute(&mut *tx.tx).await?.rows_affected() == 0 {
+                    return Err(confirmed_refusal(p));
+                }
+                id
+            }
+            None => {
+                let mut s = Sql::new(
+                    "INSERT INTO settlements (period, status, drafted_at, drafted_by, drafted_by_name, total_fen, \
+                     entry_count, row_count, adjustment_count, unshared_count, unshared_fen) VALUES (",
+                );
+                s.text(p.to_string()).push(", 'draft', ").i64(now).push(", ").bind(Arg::OptI64(actor.user_id));
+                s.push(", ").text(actor.username.clone()).push(", ").i64(c.total).push(", ").i64(c.entries);
+                s.push(", ").i64(c.rows).push(", ").i64(c.adjustments).push(", ").i64(c.unshared);
+                s.push(", ").i64(c.unshared_fen).push(") RETURNING id");
+                s.query()
+                    .fetch_one(&mut *tx.tx)
+                    .await
+                    .map_err(|e| Error::from(e).unique_as("该月结算正由他人同时起草，请稍后刷新查看"))?
+                    .try_get(0)?
+            }
+        };
+        write_lines(&mut tx, id, &lines).await?;
+        write_unshared(&mut tx, id, &settled, &ledger).await?;
+        let entry = AuditEntry::ok("draft_settlement", "settlement", p).detail(serde_json::json!({
+            "settlement_id": id, "redraft": existing.is_some(), "total_fen": c.total, "entries": c.entries,
+            "rows": c.rows, "adjustments": c.adjustments, "unshared": c.unshared, "unshared_fen": c.unshared_fen,
+        }));
+        self.audit(&mut tx, actor, entry, now).await?;
+        tx.commit().await?;
+        self.settlement(scope, p).await
+    }
+
+    /// Marks a draft reviewed. The reviewer must not be the drafter (four eyes).
+    pub async fn review_settlement(&self, actor: &Actor, scope: &Scope, p: Period, now: i64) -> Result<()> {
+        if !zone_wide(scope) {
+            return Err(Error::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        lock(&mut tx).await?;
+        let (id, status, drafted_by, _) = current(&mut tx, p).await?.ok_or(Error::NotFound)?;
+        match status {
+            SettlementStatus::Draft => {}
+            SettlementStatus::Reviewed => return Err(Error::Conflict(format!("{}的结算已复核", p.label()))),
+            SettlementStatus::Confirmed => return Err(confirmed_refusal(p)),
+        }
+        if actor.user_id.is_none() || drafted_by == actor.user_id {
+            return Err(Error::Invalid("复核人不能是起草人：请由另一位工作人员复核（双人复核）".into()));
+        }
+        let mut s = Sql::new("UPDATE settlements SET status = 'reviewed', reviewed_at = ");
+        s.i64(now).push(", reviewed_by = ").bind(Arg::OptI64(actor.user_id));
+        s.push(", reviewed_by_name = ").text(actor.username.clone());
+        s.push(" WHERE id = ").i64(id).push(" AND status = 'draft'");
+        s.query().execute(&mut *tx.tx).await?;
+        self.audit(&mut tx, actor, AuditEntry::ok("review_settlement", "settlement", p), now).await?;
+        tx.commit().await
+    }
+
+    /// Confirms a reviewed settlement; it never changes afterwards. The confirmer must be neither the
+    /// drafter nor the reviewer.
+    pub async fn confirm_settlement(&self, actor: &Actor, scope: &Scope, p: Period, now: i64) -> Result<()> {
+        if !zone_wide(scope) {
+            return Err(Error::NotFound);
+        }
+        let mut tx = self.begin().await?;
+        lock(&mut tx).await?;
+        let (id, status, drafted_by, reviewed_by) = current(&mut tx, p).await?.ok_or(Error::NotFound)?;
+        match status {
+            SettlementStatus::Reviewed => {}
+            SettlementStatus::Draft => {
+                return Err(Error::Conflict(format!("{}的结算尚未复核，复核后才能确认", p.label())));
+            }
+            SettlementStatus::Confirmed => return Err(Error::Conflict(format!("{}的结算已确认", p.label()))),
+        }
+        if actor.user_id.is_none() || actor.user_id == drafted_by || actor.user_id == reviewed_by {
+            return Err(Error::Invalid("确认人不能是起草人或复核人".into()));
+        }
+        let mut s = Sql::new("UPDATE settlements SET status = 'confirmed', confirmed_at = ");
+        s.i64(now).push(", confirmed_by = ").bind(Arg::OptI64(actor.user_id));
+        s.push(", confirmed_by_name = ").text(actor.username.clone());
+        s.push(" WHERE id = ").i64(id).push(" AND status = 'reviewed'");
+        s.query().execute(&mut *tx.tx).await?;
+        let total: i64 = sqlx::query_scalar("SELECT total_fen FROM settlements WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx.tx)
+            .await?;
+        let entry =
+            AuditEntry::ok("confirm_settlement", "settlement", p).detail(serde_json::json!({"total_fen": total}));
+        self.audit(&mut tx, actor, entry, now).await?;
+        tx.commit().await
+    }
+
+    /// The settlements `scope` may see, newest month first: all for the zone's staff; the confirmed
+    /// ones, with their own share, for a town or county department; none for anyone else.
+    pub async fn settlements(&self, scope: &Scope) -> Result<Vec<SettlementRow>> {
+        let mut s = Sql::new(SELECT);
+        let own = own_unit(scope);
+        if !zone_wide(scope) {
+            if own.is_none() {
+                return Ok(Vec::new());
+            }
+            s.push(" AND s.status = 'confirmed'");
+        }
+        s.push(" ORDER BY s.period DESC");
+        let mut list: Vec<SettlementRow> = s.fetch_all(self.pool()).await?.iter().map(row).collect::<Result<_>>()?;
+        if let Some(u) = own {
+            let (kind, code) = unit_key(&u);
+            let mut q = Sql::new(
+                "SELECT settlement_id, CAST(SUM(amount_fen) AS BIGINT) FROM settlement_entries WHERE unit_kind = ",
+            );
+            q.text(kind).push(" AND unit_code = ").text(code).push(" GROUP BY settlement_id");
+            let sums: BTreeMap<i64, i64> = q
+                .fetch_all(self.pool())
+                .await?
+                .iter()
+                .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+                .collect::<Result<_>>()?;
+            for s in &mut list {
+                s.own_fen = Some(sums.get(&s.id).copied().unwrap_or(0));
+            }
+        }
+        Ok(list)
+    }
+
+    /// One month's settlement: any for the zone's staff; a confirmed one for a town or county
+    /// department (with its own share); `NotFound` otherwise.
+    pub async fn settlement(&self, scope: &Scope, p: Period) -> Result<SettlementRow> {
+        let mut s = Sql::new(SELECT);
+        s.push(" AND s.period = ").text(p.to_string());
+        let found =
+            s.query().fetch_optional(self.pool()).await?.as_ref().map(row).transpose()?.ok_or(Error::NotFound)?;
+        if zone_wide(scope) {
+            return Ok(found);
+        }
+        if found.status != SettlementStatus::Confirmed || own_unit(scope).is_none() {
+            return Err(Error::NotFound);
+        }
+        Ok(found)
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+    use dianxiaoer_core::revenue::agreement::Agreements;
+    use dianxiaoer_core::revenue::party::{DepartmentId, HostHistory, TownCode};
+    use dianxiaoer_core::revenue::settlement::EnterpriseProjects;
+    use dianxiaoer_core::revenue::tax::{RetainedShareTable, TaxRow};
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn lines_carry_each_credit_with_its_ratio_and_weight() {
+        let m = |s: &str| Period::parse(s).unwrap();
+        let town = TownCode::parse("371323103").unwrap();
+        let code = dianxiaoer_core::credit_code::CreditCode::parse("9137132352601815X3").unwrap();
+        let project = Project::new(
+            ProjectId::new(5),
+            Some(Unit::Department(DepartmentId::new(3))),
+            HostHistory::since(town.clone(), m("2020-01")),
+            Agreements::default(),
+        );
+        let links = EnterpriseProjects::new(vec![(code.clone(), ProjectId::new(5), 1)]).unwrap();
+        let row = |i: usize, fen: i64| TaxRow {
+            row: i,
+            credit_code: code.clone(),
+            taxpayer_name: None,
+            tax_type: dianxiaoer_core::revenue::tax::TaxType::ValueAdded,
+            tax_item: None,
+            tax_period: dianxiaoer_core::revenue::period::TaxPeriod::months(m("2022-01"), m("2022-01")).unwrap(),
+            period: m("2022-01"),
+            amount: dianxiaoer_core::money::Fen::from_fen(fen),
+            retained_share: dianxiaoer_core::revenue::tax::RetainedShare::from_basis_points(10_000).ok(),
+            voucher_kind: dianxiaoer_core::revenue::tax::VoucherKind::Receipt,
+            received_on: None,
+            ticket: None,
+        };
+        let rows = [row(0, 1001), row(1, -5)];
+        let s = settle(&SettlementInput {
+            period: m("2022-01"),
+            confirmed: &BTreeSet::new(),
+            projects: std::slice::from_ref(&project),
+            links: &links,
+            retained: &RetainedShareTable::default(),
+            rows: &rows,
+        })
+        .unwrap();
+        let ledger = [LedgerInput { id: 70, enterprise_id: 9 }, LedgerInput { id: 71, enterprise_id: 9 }];
+        let out = lines(&s, &[project], &ledger).unwrap();
+        let got: Vec<(i64, i64, &str, i64, i64, i64)> =
+            out.iter().map(|l| (l.entry_no, l.ledger_id, l.unit_kind, l.weight, l.debit_fen, l.amount_fen)).collect();
+        assert_eq!(
+            got,
+            [
+                (1, 70, "department", 5, 1001, 501),
+                (1, 70, "town", 3, 1001, 300),
+                (1, 70, "zone", 2, 1001, 200),
+                (2, 71, "department", 5, -5, -3),
+                (2, 71, "town", 3, -5, -1),
+                (2, 71, "zone", 2, -5, -1),
+            ]
+        );
+        assert!(out.iter().all(|l| l.ratio == "5:3:2" && l.adjusts.is_none() && l.enterprise_id == 9));
+        let c = counts(&s, 2).unwrap();
+        assert_eq!((c.total, c.entries, c.rows, c.adjustments, c.unshared), (996, 2, 2, 0, 0));
+    }
+}
