@@ -22,9 +22,11 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 11] = [
+const NAV: [(&str, &str, Permission); 13] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
+    ("/gas/alarms", "气体报警", Permission::ReadGas),
+    ("/gas/detectors", "气体探测器", Permission::ReadGas),
     ("/calendar/deadline", "期限计算", Permission::OwnAccount),
     ("/admin/users", "用户管理", Permission::ManageUsers),
     ("/admin/org", "部门与网格", Permission::ManageOrganisation),

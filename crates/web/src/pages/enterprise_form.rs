@@ -75,7 +75,7 @@ pub struct RawEnterprise {
 }
 
 /// Accepts a string, a number, a boolean or null, so that JSON clients may send `"employees": 120`.
-fn de_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+pub(crate) fn de_text<'de, D: serde::Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     use serde::Deserialize as _;
     Ok(match serde_json::Value::deserialize(d)? {
         serde_json::Value::String(s) => s,

@@ -172,6 +172,7 @@ struct DetailPage {
     history: Vec<HistoryLine>,
     contacts: Vec<ContactRow>,
     max_contacts: i64,
+    can_read_gas: bool,
 }
 
 /// One line of the change history as shown.
@@ -330,6 +331,7 @@ async fn detail_page(
         history,
         contacts,
         max_contacts: dianxiaoer_store::MAX_CONTACTS,
+        can_read_gas: permits(me.user.role, Permission::ReadGas),
     })?;
     if bad {
         *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;
