@@ -128,12 +128,53 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
                 )
                 .await
                 .map_err(e)?;
-            for c in chemical.items {
+            for c in &chemical.items {
                 store.assign_supervisor(&actor, id, c.id, now).await.map_err(e)?;
             }
+            let ids: Vec<i64> = chemical.items.iter().take(3).map(|c| c.id).collect();
+            demo_detectors(store, &actor, &ids, now).await?;
         }
     }
     revenue(store, &actor, &population, now).await
+}
+
+/// A few gas detectors for the first chemical-park enterprises: hydrogen sulfide, combustible gas and
+/// oxygen, with the GB/T 50493-2019 default set-points. They report nothing until a device (or a
+/// simulator) sends readings, so the engine marks them offline after three intervals.
+async fn demo_detectors(store: &Store, actor: &Actor, enterprises: &[i64], now: i64) -> Result<(), String> {
+    use dianxiaoer_core::gas::{DetectorConfig, DetectorSettings, Gas, MeasuringRange, Tag};
+    let kinds = [
+        (Gas::HydrogenSulfide, "硫化氢", "罐区"),
+        (Gas::Combustible, "可燃气体", "装置区"),
+        (Gas::Oxygen, "氧气", "受限空间"),
+    ];
+    for (n, enterprise_id) in enterprises.iter().enumerate() {
+        for (gas, label, area) in kinds {
+            let tag = format!("GT-{}{:02}-{}", n + 1, 1, gas.code());
+            let unit = gas.default_unit();
+            let max = if gas == Gas::Oxygen { 30.0 } else { 100.0 };
+            let settings = DetectorSettings::default();
+            let range = MeasuringRange::new(0.0, max).map_err(|x| x.message)?;
+            let cfg = DetectorConfig::new(Tag::parse(&tag).map_err(|x| x.message)?, gas, unit, range, &settings)
+                .map_err(|x| x.message)?;
+            let input = dianxiaoer_store::DetectorInput {
+                enterprise_id: *enterprise_id,
+                tag,
+                name: format!("{area}{label}探测器"),
+                location: format!("{area}{}号", n + 1),
+                plant_area: area.to_owned(),
+                position: None,
+                spec: dianxiaoer_gas::spec::spec(&cfg, &settings),
+                status: "active".to_owned(),
+                device_secret: None,
+            };
+            store
+                .create_detector(actor, &dianxiaoer_core::access::Scope::Zone, &input, now)
+                .await
+                .map_err(|x| x.to_string())?;
+        }
+    }
+    Ok(())
 }
 
 /// Projects for the first thousand demo enterprises and 36 months of the tax bureau's exports,

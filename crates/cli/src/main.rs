@@ -167,6 +167,12 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
         body_limit: args.body_limit,
     };
     let state = AppState::new(store.clone(), Arc::new(SystemClock), config).await.map_err(|e| e.to_string())?;
+    // The gas alarm engine: the HTTP ingest feeds its channel, and its ticker runs the time-based
+    // rules (offline, escalation, reminders) every second.
+    let gas = dianxiaoer_gas::start(store.clone(), state.clock_fn(), dianxiaoer_gas::Options::default())
+        .await
+        .map_err(|e| format!("无法启动气体报警引擎：{e}"))?;
+    let state = state.with_gas(gas);
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,
         Err(e) if demo && e.kind() == std::io::ErrorKind::AddrInUse => {

@@ -117,10 +117,18 @@ pub enum Permission {
     SettleRevenue,
     /// Confirm a reviewed settlement, after which it never changes (zone leadership).
     ConfirmSettlement,
+    /// Read gas detectors, their readings and alarms within scope (有毒有害气体预警).
+    ReadGas,
+    /// Register and edit gas detectors of enterprises in scope.
+    EditDetectors,
+    /// Acknowledge, dispose of and close gas alarms within scope.
+    HandleAlarms,
+    /// Send detector readings to the ingest API (machine clients with an API key), for detectors in scope.
+    IngestReadings,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 19] = [
+    pub const ALL: [Permission; 23] = [
         Permission::OwnAccount,
         Permission::ManageUsers,
         Permission::ManageOrganisation,
@@ -140,6 +148,10 @@ impl Permission {
         Permission::EditCatalogue,
         Permission::SettleRevenue,
         Permission::ConfirmSettlement,
+        Permission::ReadGas,
+        Permission::EditDetectors,
+        Permission::HandleAlarms,
+        Permission::IngestReadings,
     ];
 }
 
@@ -167,6 +179,12 @@ pub fn permits(role: Role, permission: Permission) -> bool {
         }
         P::FileApplications => matches!(role, R::DepartmentStaff | R::GridOfficer | R::EnterpriseUser),
         P::EditCatalogue => role == R::DepartmentStaff,
+        // The safety office (department staff) and leadership see the whole zone, an enterprise its
+        // own detectors, a third-party supervisor those of its assigned enterprises (scope decides).
+        P::ReadGas => matches!(role, R::Leader | R::DepartmentStaff | R::EnterpriseUser | R::SafetySupervisor),
+        P::EditDetectors | P::IngestReadings => matches!(role, R::DepartmentStaff | R::EnterpriseUser),
+        // Leadership reads every module but does not operate alarms.
+        P::HandleAlarms => matches!(role, R::DepartmentStaff | R::EnterpriseUser | R::SafetySupervisor),
     }
 }
 
@@ -304,6 +322,10 @@ mod tests {
             P::EditCatalogue => 16,
             P::SettleRevenue => 17,
             P::ConfirmSettlement => 18,
+            P::ReadGas => 19,
+            P::EditDetectors => 20,
+            P::HandleAlarms => 21,
+            P::IngestReadings => 22,
         };
         for (i, p) in Permission::ALL.into_iter().enumerate() {
             assert_eq!(place(p), i, "{p:?}");
@@ -347,5 +369,24 @@ mod tests {
     fn town_official_of_a_county_department_gets_that_department() {
         let at = Attachment { department_id: Some(4), ..Default::default() };
         assert_eq!(Scope::of(Role::TownOfficial, 1, &at), Scope::CountyDepartment(4));
+    }
+
+    #[test]
+    fn gas_permissions_follow_the_safety_roles() {
+        use Permission as P;
+        let holders = |p: P| Role::ALL.into_iter().filter(|r| permits(*r, p)).collect::<Vec<_>>();
+        assert_eq!(
+            holders(P::ReadGas),
+            vec![Role::Leader, Role::DepartmentStaff, Role::EnterpriseUser, Role::SafetySupervisor]
+        );
+        assert_eq!(holders(P::EditDetectors), vec![Role::DepartmentStaff, Role::EnterpriseUser]);
+        assert_eq!(holders(P::IngestReadings), vec![Role::DepartmentStaff, Role::EnterpriseUser]);
+        assert_eq!(holders(P::HandleAlarms), vec![Role::DepartmentStaff, Role::EnterpriseUser, Role::SafetySupervisor]);
+        // Whoever may edit detectors or handle alarms may also read them.
+        for r in Role::ALL {
+            for p in [P::EditDetectors, P::HandleAlarms, P::IngestReadings] {
+                assert!(!permits(r, p) || permits(r, P::ReadGas), "{r:?} {p:?}");
+            }
+        }
     }
 }

@@ -12,6 +12,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (4, "enterprise_imports", include_str!("../migrations/0004_enterprise_imports.sql")),
     (5, "calendar", include_str!("../migrations/0005_calendar.sql")),
     (6, "revenue", include_str!("../migrations/0006_revenue.sql")),
+    (7, "gas", include_str!("../migrations/0007_gas.sql")),
     (8, "approval", include_str!("../migrations/0008_approval.sql")),
     (9, "settlement", include_str!("../migrations/0009_settlement.sql")),
     (10, "assessment", include_str!("../migrations/0010_assessment.sql")),

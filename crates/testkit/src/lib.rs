@@ -44,6 +44,8 @@ pub struct TestApp {
     pub store: Store,
     pub clock: Arc<ManualClock>,
     pub state: AppState,
+    /// The gas alarm engine, without its ticker: tests run `gas.engine().tick()` when they move the clock.
+    pub gas: dianxiaoer_gas::GasHandle,
     pub fixture: Fixture,
     pub db_url: DatabaseUrl,
     pg: Option<(String, String)>,
@@ -149,13 +151,16 @@ impl TestApp {
         store.seed_reference(START_MS).await.unwrap();
         let fixture = seed(&store, START_MS).await;
         let state = AppState::new(store.clone(), clock.clone(), config).await.unwrap();
+        let options = dianxiaoer_gas::Options { tick_every: None, refresh_every: None, queue: 64 };
+        let gas = dianxiaoer_gas::start(store.clone(), state.clock_fn(), options).await.unwrap();
+        let state = state.with_gas(gas.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let st = state.clone();
         tokio::spawn(async move {
             let _ = dianxiaoer_web::serve(listener, st, std::future::pending()).await;
         });
-        Some(TestApp { base: format!("http://{addr}"), store, clock, state, fixture, db_url, pg, _dir: dir })
+        Some(TestApp { base: format!("http://{addr}"), store, clock, state, gas, fixture, db_url, pg, _dir: dir })
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -7,6 +7,7 @@ mod api_approval;
 mod auth;
 mod error;
 mod form;
+mod gas_api;
 mod metrics;
 mod openapi;
 mod pages;
@@ -70,6 +71,9 @@ pub struct AppState {
     policy: Arc<RwLock<PasswordPolicy>>,
     refdata: Arc<RwLock<Option<CachedRefData>>>,
     calendar: Arc<RwLock<CalendarCache>>,
+    /// The gas alarm engine: its ingest channel, live events and operator actions. `None` when it
+    /// is not running (the gas pages read, the ingest and actions answer 503 / 409).
+    pub gas: Option<dianxiaoer_gas::GasHandle>,
 }
 
 /// Organisation reference data that nearly every business page shows, kept in memory for a short
@@ -108,7 +112,20 @@ impl AppState {
             policy: Arc::new(RwLock::new(policy)),
             refdata: Arc::new(RwLock::new(None)),
             calendar: Arc::new(RwLock::new(CalendarCache::default())),
+            gas: None,
         })
+    }
+
+    /// The state with the gas alarm engine attached.
+    pub fn with_gas(mut self, gas: dianxiaoer_gas::GasHandle) -> AppState {
+        self.gas = Some(gas);
+        self
+    }
+
+    /// The clock as a plain function, for the gas engine (which does not know the web layer).
+    pub fn clock_fn(&self) -> dianxiaoer_gas::ClockFn {
+        let clock = self.clock.clone();
+        Arc::new(move || clock.now_ms())
     }
 
     pub fn now(&self) -> i64 {

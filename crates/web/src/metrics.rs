@@ -116,7 +116,9 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 }
 
 async fn prometheus(State(state): State<AppState>) -> Response {
-    ([("content-type", "text/plain; version=0.0.4")], state.metrics.render()).into_response()
+    let mut text = state.metrics.render();
+    text.push_str(&crate::gas_api::counters_text(&state));
+    ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 
 pub fn router(state: AppState) -> Router {

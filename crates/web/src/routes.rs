@@ -2,7 +2,7 @@
 //! and the route × role test matrix are built from it, so no route can exist without a guard.
 
 use crate::auth::guard;
-use crate::{AppState, api, api_approval, metrics, pages};
+use crate::{AppState, api, api_approval, gas_api, metrics, pages};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
@@ -309,6 +309,25 @@ fn table() -> Vec<Route> {
             "办理办件（按流程与角色）",
             post(pages::approval_cases::action),
         ),
+        // Gas early warning.
+        r("GET", "/gas/detectors", Some(P::ReadGas), "气体探测器列表", get(pages::gas_detectors::list)),
+        r("GET", "/gas/detectors/export.xlsx", Some(P::ReadGas), "导出气体探测器", get(pages::gas_detectors::export)),
+        r("GET", "/gas/detectors/new", Some(P::EditDetectors), "登记探测器页", get(pages::gas_detectors::new_form)),
+        r("POST", "/gas/detectors", Some(P::EditDetectors), "登记探测器", post(pages::gas_detectors::create)),
+        r("GET", "/gas/detectors/{id}", Some(P::ReadGas), "探测器", get(pages::gas_detectors::detail)),
+        r(
+            "GET",
+            "/gas/detectors/{id}/edit",
+            Some(P::EditDetectors),
+            "编辑探测器页",
+            get(pages::gas_detectors::edit_form),
+        ),
+        r("POST", "/gas/detectors/{id}/edit", Some(P::EditDetectors), "保存探测器", post(pages::gas_detectors::update)),
+        r("GET", "/gas/alarms", Some(P::ReadGas), "气体报警列表", get(pages::gas_alarms::list)),
+        r("GET", "/gas/alarms/{id}", Some(P::ReadGas), "报警详情", get(pages::gas_alarms::detail)),
+        r("POST", "/gas/alarms/{id}/ack", Some(P::HandleAlarms), "确认报警", post(pages::gas_alarms::acknowledge)),
+        r("POST", "/gas/alarms/{id}/dispose", Some(P::HandleAlarms), "处置报警", post(pages::gas_alarms::dispose)),
+        r("POST", "/gas/alarms/{id}/close", Some(P::HandleAlarms), "关闭报警", post(pages::gas_alarms::close)),
         // JSON API.
         r("GET", "/api/v1/me", own, "当前用户", get(api::me)),
         r("GET", "/api/v1/towns", own, "乡镇街道", get(api::towns)),
@@ -445,6 +464,35 @@ fn table() -> Vec<Route> {
             "办理办件（action、comment、materials）",
             post(api_approval::case_action),
         ),
+        r("GET", "/api/v1/gas/detectors", Some(P::ReadGas), "气体探测器列表", get(gas_api::detectors)),
+        r("POST", "/api/v1/gas/detectors", Some(P::EditDetectors), "登记探测器", post(gas_api::create_detector)),
+        r("GET", "/api/v1/gas/detectors/{id}", Some(P::ReadGas), "探测器", get(gas_api::detector)),
+        r("POST", "/api/v1/gas/detectors/{id}", Some(P::EditDetectors), "修改探测器", post(gas_api::update_detector)),
+        r(
+            "GET",
+            "/api/v1/gas/detectors/{id}/readings",
+            Some(P::ReadGas),
+            "探测器最近读数（limit，最多 1000）",
+            get(gas_api::readings),
+        ),
+        r(
+            "POST",
+            "/api/v1/gas/readings",
+            Some(P::IngestReadings),
+            "批量上报读数（format=own|thingsboard|thingsboard-gateway，device=位号；上限 1 MiB）",
+            post(gas_api::ingest),
+        ),
+        r("GET", "/api/v1/gas/alarms", Some(P::ReadGas), "气体报警列表", get(gas_api::alarms)),
+        r("GET", "/api/v1/gas/alarms/{id}", Some(P::ReadGas), "报警详情与记录", get(gas_api::alarm)),
+        r("POST", "/api/v1/gas/alarms/{id}/ack", Some(P::HandleAlarms), "确认报警", post(gas_api::acknowledge)),
+        r(
+            "POST",
+            "/api/v1/gas/alarms/{id}/dispose",
+            Some(P::HandleAlarms),
+            "处置报警（note 必填）",
+            post(gas_api::dispose),
+        ),
+        r("POST", "/api/v1/gas/alarms/{id}/close", Some(P::HandleAlarms), "关闭报警", post(gas_api::close)),
     ];
     table.extend(revenue::pages());
     table.extend(revenue::api());

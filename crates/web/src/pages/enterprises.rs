@@ -176,6 +176,7 @@ struct DetailPage {
     /// The enterprise's approval cases, newest first, when the role reads them.
     cases: Option<Vec<dianxiaoer_store::CaseRow>>,
     can_file: bool,
+    can_read_gas: bool,
 }
 
 /// One line of the change history as shown.
@@ -342,6 +343,7 @@ async fn detail_page(
         max_contacts: dianxiaoer_store::MAX_CONTACTS,
         cases,
         can_file: permits(me.user.role, Permission::FileApplications),
+        can_read_gas: permits(me.user.role, Permission::ReadGas),
     })?;
     if bad {
         *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;

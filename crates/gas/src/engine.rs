@@ -1,0 +1,521 @@
+//! The alarm engine runtime: every detector's validated configuration and live state in memory, the
+//! core's pure rules applied to batches of readings, to the clock's ticks and to people's actions,
+//! and each step written to the store in one transaction before it counts.
+//!
+//! One mutex serialises the steps. A step works on the detectors' states in place and remembers
+//! each one's state from before; if the write fails, those are put back, so memory never runs
+//! ahead of the database (and a failing store does not lose later readings either: the next batch
+//! starts from the last committed state).
+
+use crate::ingest::{Batch, Counters, IngestError, IngestReport, Key, fault_code, key_of};
+use crate::spec::{self, to_milli};
+use dianxiaoer_core::gas::{self, AlarmKind, DetectorConfig, DetectorState, Event, on_fault, on_reading, on_tick};
+use dianxiaoer_core::when::format_ms;
+use dianxiaoer_store::{
+    Actor, AlarmChange, EngineDetector, GasWrite, GasWritten, ReadingIn, StateIn, Store, event_kind,
+};
+use serde::Serialize;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use tokio::sync::{Mutex, broadcast};
+
+/// The clock, passed in (DESIGN.md principle 3): epoch milliseconds.
+pub type ClockFn = Arc<dyn Fn() -> i64 + Send + Sync>;
+
+/// Who the engine's own transitions are recorded as.
+pub const ENGINE_NAME: &str = "报警引擎";
+
+fn engine_actor() -> Actor {
+    Actor { user_id: None, username: ENGINE_NAME.into(), role: "system".into(), ip: "local".into() }
+}
+
+/// An alarm or status event, as broadcast to live monitors.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct GasEvent {
+    pub detector_id: i64,
+    pub enterprise_id: i64,
+    pub tag: String,
+    /// The alarm the event concerns, once it has one.
+    pub alarm_id: Option<i64>,
+    /// Server time.
+    pub at: i64,
+    pub event: Event,
+}
+
+/// An operator's action on an alarm.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// 确认.
+    Acknowledge,
+    /// 处置, with what was done.
+    Dispose(String),
+    /// 关闭.
+    Close,
+}
+
+/// Why an action was not taken.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ActionError {
+    /// The alarm's lifecycle does not allow it (Chinese message from the core rules).
+    #[error("{0}")]
+    Refused(String),
+    #[error("记录不存在")]
+    NotFound,
+    #[error("报警暂时无法处理，请稍后重试")]
+    Store,
+}
+
+struct Entry {
+    id: i64,
+    enterprise_id: i64,
+    tag: String,
+    /// `None` when the stored configuration no longer validates (logged at load).
+    cfg: Option<DetectorConfig>,
+    active: bool,
+    state: DetectorState,
+}
+
+#[derive(Default)]
+struct Detectors {
+    by_id: HashMap<i64, Entry>,
+    by_tag: HashMap<String, i64>,
+}
+
+impl Detectors {
+    /// Takes a detector's configuration from the store; a detector already running keeps its live state.
+    fn upsert(&mut self, row: EngineDetector, now: i64) {
+        let cfg = match spec::config(&row.tag, &row.spec) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::error!(detector = row.id, tag = %row.tag, error = %e, "stored detector configuration is invalid");
+                None
+            }
+        };
+        if let Some(e) = self.by_id.get_mut(&row.id) {
+            if e.tag != row.tag {
+                if self.by_tag.get(&e.tag) == Some(&row.id) {
+                    self.by_tag.remove(&e.tag);
+                }
+                self.by_tag.insert(row.tag.clone(), row.id);
+            }
+            e.tag = row.tag;
+            e.cfg = cfg;
+            e.active = row.active;
+            e.enterprise_id = row.enterprise_id;
+            return;
+        }
+        let state = row
+            .state
+            .as_deref()
+            .and_then(|s| match serde_json::from_str::<DetectorState>(s) {
+                Ok(st) => Some(st),
+                Err(e) => {
+                    tracing::error!(detector = row.id, error = %e, "saved engine state unreadable; starting afresh");
+                    None
+                }
+            })
+            .unwrap_or_else(|| DetectorState::new(now));
+        self.by_tag.insert(row.tag.clone(), row.id);
+        let entry =
+            Entry { id: row.id, enterprise_id: row.enterprise_id, tag: row.tag, cfg, active: row.active, state };
+        self.by_id.insert(row.id, entry);
+    }
+}
+
+/// Where a step's events come from: when, who (the engine or a person), a person's note, and the
+/// alarm a person acted on.
+#[derive(Debug, Clone, Copy)]
+struct Origin<'a> {
+    at: i64,
+    who: &'a str,
+    note: &'a str,
+    alarm: Option<i64>,
+}
+
+impl Origin<'_> {
+    fn engine(at: i64) -> Origin<'static> {
+        Origin { at, who: ENGINE_NAME, note: "", alarm: None }
+    }
+}
+
+/// One step's work before it is written.
+#[derive(Default)]
+struct Step {
+    /// States before the step, to put back if the write fails; also the detectors to save.
+    before: HashMap<i64, DetectorState>,
+    readings: Vec<ReadingIn>,
+    seen: HashSet<(i64, i64)>,
+    changes: Vec<AlarmChange>,
+    /// Events to broadcast, with the index of their change.
+    events: Vec<(GasEvent, Option<usize>)>,
+}
+
+impl Step {
+    fn touch(&mut self, e: &Entry) {
+        self.before.entry(e.id).or_insert(e.state);
+    }
+
+    /// Turns a detector's events into alarm changes. The status events `Offline` and `Fault` come
+    /// just before the alarm event they cause and lend it their detail; `Online` is followed by the
+    /// offline alarm's clearing. `value` is the reading that caused them, if any.
+    fn record(&mut self, e: &Entry, events: &[Event], value: Option<f32>, o: Origin<'_>) {
+        let mut carry: Option<(AlarmKind, String, Event)> = None;
+        for ev in events {
+            let broadcast = GasEvent {
+                detector_id: e.id,
+                enterprise_id: e.enterprise_id,
+                tag: e.tag.clone(),
+                alarm_id: o.alarm,
+                at: o.at,
+                event: *ev,
+            };
+            let status = match *ev {
+                Event::Offline { last_seen } => {
+                    Some((AlarmKind::Offline, format!("最后一次通信：{}", format_ms(last_seen))))
+                }
+                Event::Fault { code } => Some((AlarmKind::Fault, format!("故障码 {code}"))),
+                _ => None,
+            };
+            if let Some((kind, text)) = status {
+                if let Some((_, text, ev)) = carry.replace((kind, text, *ev)) {
+                    self.change(e, ev, None, text, o);
+                }
+                self.events.push((broadcast, None));
+                continue;
+            }
+            if *ev == Event::Online {
+                self.events.push((broadcast, None));
+                continue;
+            }
+            let kind = event_kind(ev);
+            let detail = match (carry.take_if(|c| c.0 == kind), ev) {
+                (Some((_, text, _)), _) => text,
+                (None, Event::Reminder { value, .. }) => format!("当前值 {value}"),
+                (None, _) => o.note.to_owned(),
+            };
+            let value = match ev {
+                Event::Raised { .. } | Event::LevelRaised { .. } | Event::Repeated { .. } => value,
+                _ => None,
+            };
+            self.change(e, *ev, value, detail, o);
+            self.events.push((broadcast, Some(self.changes.len() - 1)));
+        }
+        if let Some((_, text, ev)) = carry {
+            self.change(e, ev, None, text, o);
+        }
+    }
+
+    fn change(&mut self, e: &Entry, event: Event, value: Option<f32>, detail: String, o: Origin<'_>) {
+        self.changes.push(AlarmChange {
+            detector_id: e.id,
+            enterprise_id: e.enterprise_id,
+            alarm_id: o.alarm,
+            event,
+            at: o.at,
+            who: o.who.to_owned(),
+            value_milli: value.map(to_milli),
+            detail,
+        });
+    }
+}
+
+fn state_row(e: &Entry) -> Result<StateIn, IngestError> {
+    let state = serde_json::to_string(&e.state).map_err(|err| {
+        tracing::error!(detector = e.id, error = %err, "engine state not serialisable");
+        IngestError::Store
+    })?;
+    Ok(StateIn {
+        detector_id: e.id,
+        last_ts: e.state.last_reading_ts(),
+        last_value_milli: e.state.last_value().map(to_milli),
+        last_seen: e.state.last_seen(),
+        offline: e.state.is_offline(),
+        state,
+    })
+}
+
+struct Inner {
+    store: Store,
+    clock: ClockFn,
+    detectors: Mutex<Detectors>,
+    events: broadcast::Sender<GasEvent>,
+    counters: Counters,
+}
+
+/// The engine. Cheap to clone; all clones share one state.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+impl Engine {
+    /// An engine with no detectors yet; [`Engine::reload_all`] loads them.
+    pub fn new(store: Store, clock: ClockFn) -> Engine {
+        let (events, _) = broadcast::channel(1024);
+        let inner =
+            Inner { store, clock, detectors: Mutex::new(Detectors::default()), events, counters: Counters::default() };
+        Engine { inner: Arc::new(inner) }
+    }
+
+    fn now(&self) -> i64 {
+        (self.inner.clock)()
+    }
+
+    /// Live alarm and status events, for monitors. Slow receivers miss events, never block the engine.
+    pub fn subscribe(&self) -> broadcast::Receiver<GasEvent> {
+        self.inner.events.subscribe()
+    }
+
+    /// Per-device counts of accepted, duplicate, refused readings and malformed payloads.
+    pub fn counters(&self) -> &Counters {
+        &self.inner.counters
+    }
+
+    /// Loads every detector (configuration, and saved state for those not yet running). Detectors
+    /// already running keep their live state.
+    pub async fn reload_all(&self) -> dianxiaoer_store::Result<usize> {
+        let rows = self.inner.store.engine_detectors(None).await?;
+        let now = self.now();
+        let n = rows.len();
+        let mut det = self.inner.detectors.lock().await;
+        for row in rows {
+            det.upsert(row, now);
+        }
+        Ok(n)
+    }
+
+    /// Takes a created or edited detector's configuration.
+    pub async fn reload(&self, detector_id: i64) -> dianxiaoer_store::Result<()> {
+        let rows = self.inner.store.engine_detectors(Some(detector_id)).await?;
+        let now = self.now();
+        let mut det = self.inner.detectors.lock().await;
+        for row in rows {
+            det.upsert(row, now);
+        }
+        Ok(())
+    }
+
+    /// A detector's live state (for monitors and tests).
+    pub async fn state(&self, detector_id: i64) -> Option<DetectorState> {
+        self.inner.detectors.lock().await.by_id.get(&detector_id).map(|e| e.state)
+    }
+
+    /// How many detectors are loaded, and how many of them are active.
+    pub async fn loaded(&self) -> (usize, usize) {
+        let det = self.inner.detectors.lock().await;
+        (det.by_id.len(), det.by_id.values().filter(|e| e.active).count())
+    }
+
+    /// Checks, stores and evaluates one batch.
+    pub async fn ingest(&self, batch: &Batch) -> Result<IngestReport, IngestError> {
+        let now = self.now();
+        let mut report = IngestReport::default();
+        let mut guard = self.inner.detectors.lock().await;
+        let Detectors { by_id, by_tag } = &mut *guard;
+        let mut step = Step::default();
+        let mut faults: HashMap<i64, u64> = HashMap::new();
+        let mut in_batch_duplicates: HashMap<i64, u64> = HashMap::new();
+        for p in &batch.points {
+            let Some(device) = p.device.as_deref().or(batch.device.as_deref()) else {
+                report.reject("", "缺少设备位号：ThingsBoard 设备格式请用 device 参数指明位号".into());
+                self.inner.counters.add("", |c| c.rejected += 1);
+                continue;
+            };
+            let entry =
+                by_tag.get(device).and_then(|id| by_id.get_mut(id)).filter(|e| batch.allowed.permits(e.enterprise_id));
+            let refused = match entry {
+                None => Err("未登记的位号".to_owned()),
+                Some(e) if !e.active => Err("探测器已停用".to_owned()),
+                Some(e) => match e.cfg.clone() {
+                    None => Err("探测器配置无效，请检查设置".to_owned()),
+                    Some(cfg) => self.apply(e, &cfg, p, now, &mut step, &mut faults, &mut in_batch_duplicates),
+                },
+            };
+            if let Err(reason) = refused {
+                report.reject(device, reason);
+                self.inner.counters.add(device, |c| c.rejected += 1);
+            }
+        }
+        let keys: Vec<(i64, i64)> = step.readings.iter().map(|(d, ts, _)| (*d, *ts)).collect();
+        let written = self.commit(by_id, step, &engine_actor()).await?;
+        let inserted: HashSet<(i64, i64)> = written.inserted.into_iter().collect();
+        let mut per: HashMap<i64, (u64, u64)> = HashMap::new();
+        for k in keys {
+            let c = per.entry(k.0).or_default();
+            if inserted.contains(&k) { c.0 += 1 } else { c.1 += 1 }
+        }
+        for (id, n) in faults {
+            per.entry(id).or_default().0 += n;
+        }
+        for (id, n) in in_batch_duplicates {
+            per.entry(id).or_default().1 += n;
+        }
+        for (id, (accepted, duplicates)) in per {
+            report.accepted += accepted;
+            report.duplicates += duplicates;
+            if let Some(e) = by_id.get(&id) {
+                self.inner.counters.add(&e.tag, |c| {
+                    c.accepted += accepted;
+                    c.duplicates += duplicates;
+                });
+            }
+        }
+        Ok(report)
+    }
+
+    /// One point for one detector: a reading or a fault code. `Err` is the reason it was refused.
+    #[allow(clippy::too_many_arguments)]
+    fn apply(
+        &self,
+        e: &mut Entry,
+        cfg: &DetectorConfig,
+        p: &gas::payload::Point,
+        now: i64,
+        step: &mut Step,
+        faults: &mut HashMap<i64, u64>,
+        duplicates: &mut HashMap<i64, u64>,
+    ) -> Result<(), String> {
+        match key_of(&p.key, cfg.gas()) {
+            Key::Value => {
+                let before = e.state;
+                let accepted = on_reading(cfg, &mut e.state, p.ts, p.value, now).map_err(|err| err.to_string())?;
+                step.before.entry(e.id).or_insert(before);
+                if !step.seen.insert((e.id, p.ts)) {
+                    *duplicates.entry(e.id).or_default() += 1;
+                    return Ok(());
+                }
+                step.readings.push((e.id, p.ts, to_milli(accepted.value)));
+                step.record(e, accepted.events.as_slice(), Some(accepted.value), Origin::engine(now));
+                Ok(())
+            }
+            Key::Fault => {
+                let code = fault_code(p.value).ok_or_else(|| format!("故障码应为 0～{} 的整数", u16::MAX))?;
+                step.touch(e);
+                let events = on_fault(&mut e.state, code, now);
+                step.record(e, events.as_slice(), None, Origin::engine(now));
+                *faults.entry(e.id).or_default() += 1;
+                Ok(())
+            }
+            Key::Other => Err(format!("未知的遥测键“{}”，应为 value、fault 或气体代码 {}", p.key, cfg.gas().code())),
+        }
+    }
+
+    /// The time-based rules for every active detector: offline, escalation, reminders.
+    pub async fn tick(&self) -> Result<usize, IngestError> {
+        let now = self.now();
+        let mut guard = self.inner.detectors.lock().await;
+        let mut step = Step::default();
+        for e in guard.by_id.values_mut() {
+            let Some(cfg) = e.cfg.as_ref().filter(|_| e.active) else { continue };
+            let before = e.state;
+            let events = on_tick(cfg, &mut e.state, now);
+            if !events.is_empty() {
+                step.before.entry(e.id).or_insert(before);
+                step.record(e, events.as_slice(), None, Origin::engine(now));
+            }
+        }
+        let n = step.events.len();
+        self.commit(&mut guard.by_id, step, &engine_actor()).await?;
+        Ok(n)
+    }
+
+    /// An operator's action on alarm `alarm_id`. Callers check the alarm is in the user's scope first.
+    pub async fn act(&self, actor: &Actor, alarm_id: i64, action: Action) -> Result<(), ActionError> {
+        let now = self.now();
+        let mut guard = self.inner.detectors.lock().await;
+        let key = self.inner.store.alarm_key(alarm_id).await.map_err(|e| {
+            tracing::error!(error = %e, "reading an alarm failed");
+            ActionError::Store
+        })?;
+        let Some((detector_id, kind, open)) = key else { return Err(ActionError::NotFound) };
+        if !open {
+            return Err(ActionError::Refused("该报警已关闭".into()));
+        }
+        if !guard.by_id.contains_key(&detector_id) {
+            // Registered on another instance since this one loaded: take it now.
+            let rows = self.inner.store.engine_detectors(Some(detector_id)).await.map_err(|e| {
+                tracing::error!(error = %e, "loading a detector failed");
+                ActionError::Store
+            })?;
+            for row in rows {
+                guard.upsert(row, now);
+            }
+        }
+        let Some(e) = guard.by_id.get_mut(&detector_id) else { return Err(ActionError::NotFound) };
+        let before = e.state;
+        let who = actor.username.as_str();
+        let done = match &action {
+            Action::Acknowledge => gas::acknowledge(&mut e.state, kind, who, now),
+            Action::Dispose(note) => gas::dispose(&mut e.state, kind, who, note, now),
+            Action::Close => gas::close(&mut e.state, kind, who),
+        };
+        let event = done.map_err(|err| {
+            e.state = before;
+            ActionError::Refused(err.message)
+        })?;
+        let note = match &action {
+            Action::Dispose(note) => note.trim(),
+            _ => "",
+        };
+        let mut step = Step::default();
+        step.before.insert(e.id, before);
+        step.record(e, &[event], None, Origin { at: now, who, note, alarm: Some(alarm_id) });
+        self.commit(&mut guard.by_id, step, actor).await.map_err(|_| ActionError::Store)?;
+        Ok(())
+    }
+
+    /// Writes a step; on success broadcasts its events, on failure puts the states back.
+    async fn commit(
+        &self,
+        by_id: &mut HashMap<i64, Entry>,
+        step: Step,
+        actor: &Actor,
+    ) -> Result<GasWritten, IngestError> {
+        let Step { before, readings, changes, events, .. } = step;
+        if before.is_empty() && readings.is_empty() && changes.is_empty() {
+            return Ok(GasWritten::default());
+        }
+        let states = before.keys().filter_map(|id| by_id.get(id)).map(state_row).collect::<Result<Vec<_>, _>>();
+        let result = match states {
+            Ok(states) => {
+                let w = GasWrite { readings, states, changes };
+                self.inner.store.write_gas(actor, &w).await.map_err(|e| {
+                    tracing::error!(error = %e, "writing gas readings and alarms failed");
+                    IngestError::Store
+                })
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(written) => {
+                for (mut ev, change) in events {
+                    if let Some(id) = change.and_then(|i| written.alarm_ids.get(i).copied().flatten()) {
+                        ev.alarm_id = Some(id);
+                    }
+                    // No receiver is fine: nobody is watching.
+                    let _ = self.inner.events.send(ev);
+                }
+                Ok(written)
+            }
+            Err(e) => {
+                for (id, st) in before {
+                    if let Some(entry) = by_id.get_mut(&id) {
+                        entry.state = st;
+                    }
+                }
+                Err(e)
+            }
+        }
+    }
+
+    /// A batch from the channel, answered when the transport waits for a report.
+    pub(crate) async fn handle(&self, batch: Batch) {
+        let result = self.ingest(&batch).await;
+        if let Some(reply) = batch.reply {
+            let _ = reply.send(result);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
