@@ -22,12 +22,13 @@ struct DemoUser {
     role: Role,
 }
 
-const USERS: [DemoUser; 10] = [
+const USERS: [DemoUser; 11] = [
     DemoUser { username: "admin", name: "王建国", role: Role::SystemAdmin },
     DemoUser { username: "secadmin", name: "刘海燕", role: Role::SecurityAdmin },
     DemoUser { username: "auditor", name: "赵立新", role: Role::AuditAdmin },
     DemoUser { username: "leader", name: "张志强", role: Role::Leader },
     DemoUser { username: "staff", name: "李晓梅", role: Role::DepartmentStaff },
+    DemoUser { username: "caiwu", name: "王丽华", role: Role::DepartmentStaff },
     DemoUser { username: "grid1", name: "孙明亮", role: Role::GridOfficer },
     DemoUser { username: "xujiahu", name: "高振华", role: Role::TownOfficial },
     DemoUser { username: "fagai", name: "陈秀英", role: Role::TownOfficial },
@@ -96,6 +97,7 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
     for u in &USERS {
         let attachment = match u.username {
             "staff" => Attachment { department_id: dept("企业服务中心"), ..Default::default() },
+            "caiwu" => Attachment { department_id: dept("经济发展部"), ..Default::default() },
             "grid1" => Attachment { grid_id: grid_ids.first().copied(), ..Default::default() },
             "xujiahu" => Attachment { town_code: Some("371323103".into()), ..Default::default() },
             "fagai" => Attachment { department_id: dept("沂水县发展和改革局"), ..Default::default() },
@@ -262,6 +264,35 @@ async fn revenue(
                 return Err(format!("演示税收台账 {source} 未通过校验：{:?}", problems.first()));
             }
             _ => continue,
+        }
+    }
+    settle(store, &months_before(now, 36), now).await
+}
+
+/// Settles the demo months in order as the zone does: staff draft, the finance officer reviews,
+/// leadership confirms; the latest month stays a draft awaiting review.
+async fn settle(store: &Store, months: &[crate::demo_revenue::Month], now: i64) -> Result<(), String> {
+    use dianxiaoer_core::revenue::period::Period;
+    let e = |e: dianxiaoer_store::Error| e.to_string();
+    let mut actors = Vec::new();
+    for username in ["staff", "caiwu", "leader"] {
+        let u = store.user_by_username(username).await.map_err(e)?.ok_or("演示账号缺失")?;
+        actors.push(Actor {
+            user_id: Some(u.id),
+            username: u.username,
+            role: u.role.code().into(),
+            ip: "local".into(),
+        });
+    }
+    let [drafter, reviewer, confirmer] = &actors[..] else {
+        return Err("演示账号缺失".into());
+    };
+    for (i, m) in months.iter().enumerate() {
+        let p = Period::new(u32::try_from(m.year).unwrap_or(2026), m.month).map_err(|x| x.message)?;
+        store.draft_settlement(drafter, &Scope::Zone, p, now).await.map_err(e)?;
+        if i + 1 < months.len() {
+            store.review_settlement(reviewer, &Scope::Zone, p, now).await.map_err(e)?;
+            store.confirm_settlement(confirmer, &Scope::Zone, p, now).await.map_err(e)?;
         }
     }
     Ok(())

@@ -50,7 +50,7 @@ pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow};
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
-pub use revenue_assessment::BoardRow;
+pub use revenue_assessment::{BoardRow, TownCoverage};
 pub use revenue_projects::{AgreementRow, ProjectFilter, ProjectInput, ProjectRow, ProjectSort};
 pub use revenue_retained::{HostMoveRow, RetainedRuleRow};
 pub use revenue_settle_input::unit_key;

@@ -223,3 +223,72 @@ impl Store {
             .collect())
     }
 }
+
+/// One town's presence in the zone: its enterprises and projects (hosted and introduced) and its
+/// confirmed share of the year's settlements.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct TownCoverage {
+    pub code: String,
+    pub name: String,
+    pub enterprises_hosted: i64,
+    pub enterprises_introduced: i64,
+    pub projects_hosted: i64,
+    pub projects_introduced: i64,
+    /// `None` when the caller's scope does not cover the town's statement.
+    pub share_fen: Option<i64>,
+}
+
+impl Store {
+    /// Every town and street with its presence in the zone — so "every town has an enterprise in the
+    /// zone" can be checked at a glance. Counts are for every reader of revenue; the share only for
+    /// the zone's staff and the town itself, as its statement.
+    pub async fn town_coverage(&self, scope_: &Scope, year: i32) -> Result<Vec<TownCoverage>> {
+        let towns = self.towns().await?;
+        let grouped = |sql: &'static str| async move {
+            let rows = sqlx::query(sql).fetch_all(self.pool()).await?;
+            rows.iter()
+                .map(|r| Ok((r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?)))
+                .collect::<Result<std::collections::HashMap<String, i64>>>()
+        };
+        let eh = grouped("SELECT host_town, COUNT(*) FROM enterprises GROUP BY host_town").await?;
+        let ei = grouped(
+            "SELECT introducer_town, COUNT(*) FROM enterprises WHERE introducer_town IS NOT NULL GROUP BY introducer_town",
+        )
+        .await?;
+        let ph = grouped("SELECT host_town, COUNT(*) FROM investment_projects GROUP BY host_town").await?;
+        let pi = grouped(
+            "SELECT introducer_town, COUNT(*) FROM investment_projects WHERE introducer_town IS NOT NULL \
+             GROUP BY introducer_town",
+        )
+        .await?;
+        let rows = sqlx::query(
+            "SELECT x.unit_code, SUM(x.amount_fen) FROM settlement_entries x JOIN settlements s ON s.id = x.settlement_id \
+             WHERE s.status = 'confirmed' AND x.unit_kind = 'town' AND s.period LIKE $1 GROUP BY x.unit_code",
+        )
+        .bind(format!("{year:04}-%"))
+        .fetch_all(self.pool())
+        .await?;
+        let mut shares = std::collections::HashMap::new();
+        for r in rows {
+            shares.insert(r.try_get::<String, _>(0)?, r.try_get::<Option<i64>, _>(1)?.unwrap_or(0));
+        }
+        let sees = |code: &str| match scope_ {
+            Scope::Zone | Scope::Department(_) => true,
+            Scope::Town(t) => t == code,
+            _ => false,
+        };
+        let n = |m: &std::collections::HashMap<String, i64>, c: &str| m.get(c).copied().unwrap_or(0);
+        Ok(towns
+            .into_iter()
+            .map(|t| TownCoverage {
+                enterprises_hosted: n(&eh, &t.code),
+                enterprises_introduced: n(&ei, &t.code),
+                projects_hosted: n(&ph, &t.code),
+                projects_introduced: n(&pi, &t.code),
+                share_fen: sees(&t.code).then(|| n(&shares, &t.code)),
+                code: t.code,
+                name: t.name,
+            })
+            .collect())
+    }
+}

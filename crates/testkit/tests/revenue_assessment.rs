@@ -79,6 +79,21 @@ async fn story(backend: Backend) {
         assert_eq!(app.login(user).await.get("/revenue/assessment").await.status(), StatusCode::FORBIDDEN);
     }
 
+    // Coverage: all 18 towns and streets, each with its enterprises and projects; shares only within scope.
+    let towns: Value = staff.get("/api/v1/revenue/coverage?year=2025").await.json().await.unwrap();
+    let towns = towns.as_array().unwrap();
+    assert_eq!(towns.len(), 18);
+    let row = |code: &str| towns.iter().find(|t| t["code"] == code).unwrap().clone();
+    assert_eq!(row("371323103")["projects_introduced"], 2);
+    assert_eq!(row("371323001")["projects_hosted"], 3);
+    assert!(towns.iter().all(|t| t["share_fen"].is_i64()), "staff see every share");
+    let theirs: Value = town.get("/api/v1/revenue/coverage?year=2025").await.json().await.unwrap();
+    for t in theirs.as_array().unwrap() {
+        assert_eq!(t["share_fen"].is_i64(), t["code"] == "371323103", "{t}");
+    }
+    let page = town.get("/revenue/coverage?year=2025").await.text().await.unwrap();
+    assert!(page.contains("18 个乡镇（街道）中"), "summary line");
+
     // Ending the 1亿 tier after 2024 drops it from 2025 but keeps 2024 as it was.
     let rules: Value = staff.get("/api/v1/revenue/assessment/rules").await.json().await.unwrap();
     let one_yi = rules.as_array().unwrap().iter().find(|r| r["kind"]["min"] == 10_000_000_000i64).unwrap()["id"]

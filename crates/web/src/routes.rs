@@ -226,6 +226,14 @@ fn table() -> Vec<Route> {
             "删除企业联系人",
             post(pages::enterprises::remove_contact),
         ),
+        r("GET", "/revenue/coverage", Some(P::ReadRevenue), "乡镇覆盖", get(pages::revenue_coverage::page)),
+        r(
+            "GET",
+            "/api/v1/revenue/coverage",
+            Some(P::ReadRevenue),
+            "乡镇覆盖（?year=）",
+            get(pages::revenue_coverage::api),
+        ),
         r("GET", "/revenue/assessment", Some(P::ReadRevenue), "考核加分排名", get(pages::revenue_assessment::board)),
         r(
             "GET",

@@ -18,6 +18,7 @@ pub mod guide;
 pub mod home;
 pub mod login;
 pub mod revenue_assessment;
+pub mod revenue_coverage;
 pub mod revenue_project_form;
 pub mod revenue_projects;
 pub mod revenue_retained;
