@@ -343,16 +343,46 @@ impl Store {
 
     /// Creates many projects in one transaction with one audit record (demo data); whole zone only.
     pub async fn insert_projects_bulk(&self, actor: &Actor, rows: &[ProjectInput], now: i64) -> Result<u64> {
+        self.insert_projects(actor, "demo", rows, now).await
+    }
+
+    /// Imports projects from a sheet: all or none, one audit record naming the source. Whole-zone or
+    /// department scope only; a project already registered for the same enterprise under the same
+    /// name is refused rather than duplicated.
+    pub async fn import_projects(
+        &self,
+        actor: &Actor,
+        scope_: &Scope,
+        source: &str,
+        rows: &[ProjectInput],
+        now: i64,
+    ) -> Result<u64> {
+        if !matches!(scope_, Scope::Zone | Scope::Department(_)) {
+            return Err(Error::Invalid("批量导入项目需全区或部门数据范围".into()));
+        }
+        self.insert_projects(actor, source, rows, now).await
+    }
+
+    async fn insert_projects(&self, actor: &Actor, source: &str, rows: &[ProjectInput], now: i64) -> Result<u64> {
         let mut tx = self.begin().await?;
         for p in rows {
+            let exists: i64 =
+                sqlx::query_scalar("SELECT COUNT(*) FROM investment_projects WHERE enterprise_id = $1 AND name = $2")
+                    .bind(p.enterprise_id)
+                    .bind(p.name.clone())
+                    .fetch_one(&mut *tx.tx)
+                    .await?;
+            if exists > 0 {
+                return Err(Error::Conflict(format!("项目“{}”已为该企业登记，未重复导入（整个文件均未写入）", p.name)));
+            }
             let mut s = Sql::new("INSERT INTO investment_projects (");
             s.push(COLUMNS).push(", created_at, updated_at) VALUES (");
             push_values(&mut s, p);
             s.push(", ").i64(now).push(", ").i64(now).push(")");
             s.query().execute(&mut *tx.tx).await?;
         }
-        let entry = AuditEntry::ok("bulk_insert", "investment_project", "batch")
-            .detail(serde_json::json!({"rows": rows.len()}));
+        let entry = AuditEntry::ok("import", "investment_project", "batch")
+            .detail(serde_json::json!({"rows": rows.len(), "source": source}));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
         Ok(rows.len() as u64)

@@ -79,13 +79,70 @@ async fn story(backend: Backend) {
         assert_eq!(app.login(user).await.get("/revenue/assessment").await.status(), StatusCode::FORBIDDEN);
     }
 
+    // Excel import of projects: names for towns and departments, all rows or none.
+    let dept_name = app.store.departments().await.unwrap().into_iter().find(|d| d.id == county).unwrap().name;
+    let sheet = |rows: &[Vec<String>]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        let headers =
+            ["项目名称", "企业统一社会信用代码", "引资单位", "落地乡镇", "计划总投资（万元）", "签约日期", "阶段"];
+        for (c, h) in headers.iter().enumerate() {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, v).unwrap();
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    };
+    let upload = |bytes: Vec<u8>| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("项目.xlsx");
+        staff
+            .client
+            .post(staff.url("/api/v1/revenue/projects/import"))
+            .header("x-csrf-token", &staff.csrf)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let row = |name: &str, code: String, intro: &str, stage: &str| {
+        vec![
+            name.to_string(),
+            code,
+            intro.to_string(),
+            "沂城街道".into(),
+            "8000".into(),
+            "2026/2/1".into(),
+            stage.to_string(),
+        ]
+    };
+    let before =
+        app.store.list_projects(&dianxiaoer_core::access::Scope::Zone, &Default::default(), 1, 1).await.unwrap().total;
+    let bad = sheet(&[row("甲二期", code("a"), "许家湖镇", "已签约"), row("丁二期", code("d"), &dept_name, "在建")]);
+    let r = upload(bad).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    assert_eq!(p["errors"]["cells"][0]["row"], 3, "{p}");
+    assert_eq!(p["errors"]["cells"][0]["column"], "阶段");
+    let good = sheet(&[row("甲二期", code("a"), "许家湖镇", "已签约"), row("丁二期", code("d"), &dept_name, "已签约")]);
+    let r = upload(good.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = upload(good).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "the same projects are not registered twice");
+    let after =
+        app.store.list_projects(&dianxiaoer_core::access::Scope::Zone, &Default::default(), 1, 1).await.unwrap().total;
+    assert_eq!(after, before + 2);
+    let t = staff.get("/revenue/projects/import/template.xlsx").await;
+    assert!(t.bytes().await.unwrap().starts_with(b"PK"));
+    assert_eq!(town.get("/revenue/projects/import").await.status(), StatusCode::FORBIDDEN);
+
     // Coverage: all 18 towns and streets, each with its enterprises and projects; shares only within scope.
     let towns: Value = staff.get("/api/v1/revenue/coverage?year=2025").await.json().await.unwrap();
     let towns = towns.as_array().unwrap();
     assert_eq!(towns.len(), 18);
     let row = |code: &str| towns.iter().find(|t| t["code"] == code).unwrap().clone();
-    assert_eq!(row("371323103")["projects_introduced"], 2);
-    assert_eq!(row("371323001")["projects_hosted"], 3);
+    assert_eq!(row("371323103")["projects_introduced"], 3);
+    assert_eq!(row("371323001")["projects_hosted"], 5);
     assert!(towns.iter().all(|t| t["share_fen"].is_i64()), "staff see every share");
     let theirs: Value = town.get("/api/v1/revenue/coverage?year=2025").await.json().await.unwrap();
     for t in theirs.as_array().unwrap() {

@@ -20,6 +20,7 @@ pub mod login;
 pub mod revenue_assessment;
 pub mod revenue_coverage;
 pub mod revenue_project_form;
+pub mod revenue_project_import;
 pub mod revenue_projects;
 pub mod revenue_retained;
 pub mod revenue_settlements;
