@@ -312,6 +312,17 @@ async function journey(browser, base, secrets) {
       townCodes.size === 1 && hostedRows > 0 && outside.length === 0 && rows.every((r) => byId.get(r.id) === r.town),
       `town codes ${[...townCodes].join(',')}, hosted rows ${hostedRows}, outside ${outside.map((e) => e.id).join(',')}`);
     await shot(page, '02-town-enterprises.png', { fullPage: true });
+    // The enclave economy as a town sees it: the coverage of all 18 towns, its own statement only.
+    await page.goto(`${base}/revenue/coverage`);
+    const summary = (await page.locator('[data-testid=coverage-summary]').innerText()).trim();
+    const coverageRows = await page.locator('[data-testid=coverage] tbody tr').count();
+    check('2 coverage lists all 18 towns, each with an enterprise in the zone',
+      coverageRows === 18 && summary.includes('18 个乡镇（街道）中 18 个'), `${coverageRows} rows, ${summary}`);
+    await shot(page, '02-town-coverage.png', { fullPage: true });
+    const settlements = await page.request.get(`${base}/api/v1/revenue/settlements`);
+    const list = settlements.ok() ? await settlements.json() : [];
+    check('2 the town sees confirmed settlements only',
+      Array.isArray(list) && list.length > 0 && list.every((x) => x.status === 'confirmed'), `status ${settlements.status()}`);
     const after = await logout(page);
     check('2 logout returns to /login', after === '/login', `at ${after}`);
   });
