@@ -14,6 +14,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (6, "revenue", include_str!("../migrations/0006_revenue.sql")),
     (8, "approval", include_str!("../migrations/0008_approval.sql")),
     (10, "assessment", include_str!("../migrations/0010_assessment.sql")),
+    (11, "approval_stats", include_str!("../migrations/0011_approval_stats.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

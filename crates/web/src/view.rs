@@ -22,13 +22,14 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 17] = [
+const NAV: [(&str, &str, Permission); 18] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
     ("/revenue/tax", "税收台账", Permission::ReadRevenue),
     ("/revenue/assessment", "考核加分", Permission::ReadRevenue),
     ("/approval/cases", "审批办件", Permission::ReadApprovals),
+    ("/approval/stats", "审批统计", Permission::ReadApprovals),
     ("/approval/items", "事项目录", Permission::EditCatalogue),
     ("/guide", "办事指南", Permission::OwnAccount),
     ("/calendar/deadline", "期限计算", Permission::OwnAccount),
