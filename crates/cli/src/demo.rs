@@ -94,6 +94,7 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
     let departments = store.departments().await.map_err(e)?;
     let dept = |name: &str| departments.iter().find(|d| d.name == name).map(|d| d.id);
     let hash = hash_password(DEMO_PASSWORD).map_err(|x| format!("{x:?}"))?;
+    let mut ids = std::collections::HashMap::new();
     for u in &USERS {
         let attachment = match u.username {
             "staff" => Attachment { department_id: dept("企业服务中心"), ..Default::default() },
@@ -115,6 +116,7 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
             demo: true,
         };
         let id = store.create_user(&actor, &new, now).await.map_err(e)?;
+        ids.insert(u.username, (id, u.name.to_string()));
         if u.role.is_admin() {
             let mut raw = [0u8; 20];
             rand_fill(&mut raw);
@@ -137,6 +139,7 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
             demo_detectors(store, &actor, &ids, now).await?;
         }
     }
+    crate::demo_approval::load(store, &actor, &population, &ids, &hash, now).await?;
     revenue(store, &actor, &population, now).await
 }
 

@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod demo_approval;
 mod demo_data;
 mod demo_revenue;
 mod usercmd;
@@ -209,6 +210,17 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
             let abs = i64::from(p.absolute_timeout_minutes) * 60_000;
             if let Err(e) = janitor_store.prune_sessions(now, idle, abs).await {
                 tracing::warn!(error = %e, "session pruning failed");
+            }
+        }
+    });
+    // 超期督办 and 容缺 auto-termination every minute, on the app's clock (store: approval_escalation).
+    let escalation_state = state.clone();
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+        loop {
+            tick.tick().await;
+            if let Err(e) = escalation_state.store.escalate_overdue(escalation_state.now()).await {
+                tracing::warn!(error = %e, "approval escalation failed");
             }
         }
     });

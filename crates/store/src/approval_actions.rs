@@ -147,10 +147,20 @@ impl Store {
             }
         }
         let sla_left = received.map(|r| days_left(cal, r, now, limit.get(), &pauses));
+        // 办结: the first time the case reaches completion, the working days it used are kept for the
+        // statistics (migration 0011).
+        let completing = is_completion(&to.code) && !is_completion(&from.code);
+        let elapsed = match (completing, received) {
+            (true, Some(r)) => Some(i64::from(cal.elapsed_working_days_paused(r, now, &pauses))),
+            (true, None) => Some(0),
+            _ => None,
+        };
 
         let n = sqlx::query(
             "UPDATE approval_cases SET state = $1, state_name = $2, actors = $3, materials = $4, missing = $5, \
-             received_at = $6, deadline = $7, paused_ms = $8, updated_at = $9 WHERE id = $10 AND state = $11",
+             received_at = $6, deadline = $7, paused_ms = $8, updated_at = $9, \
+             completed_at = COALESCE(completed_at, $12), completed_on = COALESCE(completed_on, $13), \
+             elapsed_days = COALESCE(elapsed_days, $14) WHERE id = $10 AND state = $11",
         )
         .bind(to.code.clone())
         .bind(to.name.clone())
@@ -163,6 +173,9 @@ impl Store {
         .bind(now)
         .bind(case_id)
         .bind(case.state.clone())
+        .bind(completing.then_some(now))
+        .bind(completing.then(|| dianxiaoer_core::approval::Date::from_ms(now).to_string()))
+        .bind(elapsed)
         .execute(&mut *tx.tx)
         .await?
         .rows_affected();
@@ -181,4 +194,11 @@ impl Store {
         tx.commit().await?;
         Ok(row)
     }
+}
+
+/// Whether a state counts as 办结 for the statistics: completed, or approved on commitment and
+/// waiting for the post-check (the decision is made and the certificate issued).
+pub(crate) fn is_completion(state: &str) -> bool {
+    use dianxiaoer_core::approval::default_flow::state;
+    [state::COMPLETED, state::POST_CHECK, state::FOLLOWED_UP].contains(&state)
 }

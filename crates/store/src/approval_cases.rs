@@ -117,7 +117,7 @@ pub struct CaseFilter {
     pub enterprise_id: Option<i64>,
 }
 
-const SELECT: &str = "SELECT c.id, c.case_no, c.item_code, c.item_version, c.item_name, c.enterprise_id, \
+pub(crate) const SELECT: &str = "SELECT c.id, c.case_no, c.item_code, c.item_version, c.item_name, c.enterprise_id, \
     e.name AS enterprise_name, c.applicant_id, u.display_name AS applicant_name, c.agency, c.state, c.state_name, \
     c.actors, c.materials, c.missing, c.limit_days, c.received_at, c.deadline, c.paused_ms, c.note, c.created_at, \
     c.updated_at FROM approval_cases c JOIN enterprises e ON e.id = c.enterprise_id \
@@ -177,7 +177,7 @@ pub(crate) fn case_row(r: &AnyRow) -> Result<CaseRow> {
     })
 }
 
-fn event_row(r: &AnyRow) -> Result<CaseEvent> {
+pub(crate) fn event_row(r: &AnyRow) -> Result<CaseEvent> {
     Ok(CaseEvent {
         at: r.try_get("at")?,
         actor_id: r.try_get("actor_id")?,
@@ -200,7 +200,15 @@ fn filters(s: &mut Sql, caller: &Caller<'_>, f: &CaseFilter) {
         if caller.role != Role::EnterpriseUser {
             s.push(" AND c.agency = 1 AND c.applicant_id = ").i64(caller.user_id());
         }
-        s.push("))");
+        s.push(")");
+        // Leadership also sees the open cases the escalation job reported to it (超期督办).
+        if caller.role == Role::Leader {
+            s.push(
+                " OR (c.actors <> '' AND c.completed_at IS NULL \
+                 AND EXISTS (SELECT 1 FROM approval_escalations x WHERE x.case_id = c.id))",
+            );
+        }
+        s.push(")");
     }
     if let Some(st) = &f.state {
         s.push(" AND c.state = ").text(st.clone());
@@ -309,8 +317,10 @@ impl Store {
         let agency = caller.role != Role::EnterpriseUser;
         let id: i64 = sqlx::query_scalar(
             "INSERT INTO approval_cases (case_no, item_code, item_version, item_name, enterprise_id, applicant_id, \
-             agency, state, state_name, actors, materials, missing, limit_days, note, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16) RETURNING id",
+             agency, state, state_name, actors, materials, missing, limit_days, note, created_at, updated_at, \
+             category, department, statutory_days) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19) \
+             RETURNING id",
         )
         .bind(no.clone())
         .bind(item.code.as_str().to_string())
@@ -328,6 +338,9 @@ impl Store {
         .bind(new.note.trim().to_string())
         .bind(now)
         .bind(now)
+        .bind(crate::approval::category_code(item.category).to_string())
+        .bind(item.department.trim().to_string())
+        .bind(i64::from(item.statutory_limit.get()))
         .fetch_one(&mut *tx.tx)
         .await
         .map_err(|e| Error::from(e).unique_as("办件编号冲突，请重试"))?;

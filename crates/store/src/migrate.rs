@@ -16,6 +16,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (8, "approval", include_str!("../migrations/0008_approval.sql")),
     (9, "settlement", include_str!("../migrations/0009_settlement.sql")),
     (10, "assessment", include_str!("../migrations/0010_assessment.sql")),
+    (11, "approval_stats", include_str!("../migrations/0011_approval_stats.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

@@ -46,6 +46,14 @@ impl Sql {
         self.bind(Arg::Text(v.into()))
     }
 
+    pub fn opt_i64(&mut self, v: Option<i64>) -> &mut Sql {
+        self.bind(Arg::OptI64(v))
+    }
+
+    pub fn opt_text(&mut self, v: Option<String>) -> &mut Sql {
+        self.bind(Arg::OptText(v))
+    }
+
     /// A LIKE pattern matching `needle` anywhere, with the wildcards in `needle` escaped.
     pub fn like(&mut self, needle: &str) -> &mut Sql {
         let escaped = needle.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");

@@ -148,3 +148,12 @@ pub async fn case_action(
     act(&state, &me, id, &input).await?;
     Ok(Json(detail_of(&state, &me, id).await?))
 }
+
+/// The statistics of a period (`year`, `month`, or `from` and `to`), within the caller's scope.
+pub async fn stats(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Query(q): Query<crate::pages::approval_stats::PeriodQuery>,
+) -> ApiResult<dianxiaoer_store::StatsReport> {
+    Ok(Json(crate::pages::approval_stats::report_of(&state, &me, &q).await?))
+}

@@ -337,6 +337,22 @@ fn table() -> Vec<Route> {
             "提交申请（草稿）",
             post(pages::approval_filing::create),
         ),
+        r("GET", "/approval/stats", Some(P::ReadApprovals), "审批统计", get(pages::approval_stats::page)),
+        r(
+            "GET",
+            "/approval/stats.xlsx",
+            Some(P::ReadApprovals),
+            "审批统计导出 Excel",
+            get(pages::approval_stats::export),
+        ),
+        r("GET", "/approval/overdue", Some(P::ReadApprovals), "超期办件", get(pages::approval_stats::overdue)),
+        r(
+            "GET",
+            "/approval/overdue.xlsx",
+            Some(P::ReadApprovals),
+            "超期办件导出 Excel",
+            get(pages::approval_stats::overdue_export),
+        ),
         r("GET", "/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(pages::approval_cases::detail)),
         r(
             "POST",
@@ -491,6 +507,13 @@ fn table() -> Vec<Route> {
             Some(P::FileApplications),
             "提交申请（草稿）",
             post(api_approval::create_case),
+        ),
+        r(
+            "GET",
+            "/api/v1/approval/stats",
+            Some(P::ReadApprovals),
+            "审批统计（year、month 或 from、to）",
+            get(api_approval::stats),
         ),
         r("GET", "/api/v1/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(api_approval::case)),
         r(

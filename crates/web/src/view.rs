@@ -22,7 +22,7 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 23] = [
+const NAV: [(&str, &str, Permission); 24] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
@@ -30,6 +30,7 @@ const NAV: [(&str, &str, Permission); 23] = [
     ("/revenue/assessment", "考核加分", Permission::ReadRevenue),
     ("/revenue/coverage", "乡镇覆盖", Permission::ReadRevenue),
     ("/approval/cases", "审批办件", Permission::ReadApprovals),
+    ("/approval/stats", "审批统计", Permission::ReadApprovals),
     ("/approval/items", "事项目录", Permission::EditCatalogue),
     ("/guide", "办事指南", Permission::OwnAccount),
     ("/revenue/settlements", "分成结算", Permission::ReadRevenue),

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod approval_cases;
 pub mod approval_filing;
 pub mod approval_items;
+pub mod approval_stats;
 pub mod audit;
 pub mod calendar;
 pub mod calendar_view;

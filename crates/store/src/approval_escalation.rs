@@ -1,0 +1,227 @@
+//! The escalation job (超期督办): run every minute by the binary, and on demand. It acts on SLA
+//! breaches without waiting for a new event on the case:
+//!
+//! - an open case whose clock runs past its deadline is reported to leadership (level `overdue`);
+//! - a submitted case nobody has accepted within [`UNACCEPTED_DAYS`] working days is reported too
+//!   (level `unaccepted`): items that nobody has taken are escalated as well;
+//! - a case accepted with missing materials (容缺待补) whose deadline has passed is terminated by the
+//!   flow's 终止办理 action, with the reason on the enterprise's file (an audit record against the
+//!   enterprise, shown in its history).
+//!
+//! An escalation is an event and an audit record, once per case and level (`approval_escalations`
+//! holds the key, so a second run or a second instance changes nothing). It moves no state and no
+//! clock: the deadline and the overall clock keep running from acceptance. Escalated open cases show
+//! in leadership's inbox and on the overdue list.
+
+use crate::approval::{corrupt, parse_flow};
+use crate::approval_cases::{actors_text, insert_event, pauses_in};
+use crate::audit::{Actor, AuditEntry};
+use crate::error::Result;
+use crate::{Store, Tx};
+use dianxiaoer_core::approval::case::{actors_in, days_left};
+use dianxiaoer_core::approval::default_flow::{action, state};
+use dianxiaoer_core::approval::{Calendar, Date};
+use serde::Serialize;
+use serde_json::json;
+use sqlx::Row;
+
+/// Working days a submitted case (预审) may wait for acceptance before it is escalated; the same as
+/// the 预审 limit of the default flow (《行政许可法》第三十二条: 五日内一次告知).
+pub const UNACCEPTED_DAYS: u32 = 5;
+
+const DAY_MS: i64 = 86_400_000;
+
+/// The identity the job acts and audits under.
+pub fn escalation_actor() -> Actor {
+    Actor { user_id: None, username: "系统（超期督办）".into(), role: "system".into(), ip: "local".into() }
+}
+
+/// What one run did: the case numbers per kind.
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct EscalationReport {
+    pub overdue: Vec<String>,
+    pub unaccepted: Vec<String>,
+    pub terminated: Vec<String>,
+}
+
+impl Store {
+    /// One run of the job at `now` (module docs). Each case is its own transaction.
+    pub async fn escalate_overdue(&self, now: i64) -> Result<EscalationReport> {
+        let cal = self.calendar().await?;
+        let today = Date::from_ms(now);
+        let mut report = EscalationReport::default();
+        let actor = escalation_actor();
+
+        let deficient = sqlx::query(
+            "SELECT id, case_no FROM approval_cases WHERE state = $1 AND deadline IS NOT NULL AND deadline < $2 \
+             ORDER BY id",
+        )
+        .bind(state::DEFICIENT)
+        .bind(today.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        for r in deficient {
+            let (id, no): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+            if self.terminate_deficient(&actor, &cal, id, today, now).await? {
+                report.terminated.push(no);
+            }
+        }
+
+        let overdue = sqlx::query(
+            "SELECT id, case_no FROM approval_cases c WHERE c.completed_at IS NULL AND c.actors <> '' \
+             AND c.paused_ms IS NULL AND c.deadline IS NOT NULL AND c.deadline < $1 AND NOT EXISTS \
+             (SELECT 1 FROM approval_escalations x WHERE x.case_id = c.id AND x.level = 'overdue') ORDER BY id",
+        )
+        .bind(today.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        for r in overdue {
+            let (id, no): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
+            let comment = "已超过办结期限，报领导督办";
+            if self.escalate(&actor, &cal, id, "overdue", comment, now).await? {
+                report.overdue.push(no);
+            }
+        }
+
+        // Calendar days are a cheap lower bound of working days; the calendar decides.
+        let waiting = sqlx::query(
+            "SELECT id, case_no, updated_at FROM approval_cases c WHERE c.state = $1 AND c.updated_at < $2 \
+             AND NOT EXISTS (SELECT 1 FROM approval_escalations x WHERE x.case_id = c.id AND x.level = 'unaccepted') \
+             ORDER BY id",
+        )
+        .bind(state::PRE_REVIEW)
+        .bind(now - i64::from(UNACCEPTED_DAYS) * DAY_MS)
+        .fetch_all(self.pool())
+        .await?;
+        for r in waiting {
+            let (id, no, since): (i64, String, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            if cal.elapsed_working_days(since, now) <= UNACCEPTED_DAYS {
+                continue;
+            }
+            let comment = format!("提交后 {UNACCEPTED_DAYS} 个工作日内无人受理，报领导督办");
+            if self.escalate(&actor, &cal, id, "unaccepted", &comment, now).await? {
+                report.unaccepted.push(no);
+            }
+        }
+        if report != EscalationReport::default() {
+            tracing::info!(
+                overdue = report.overdue.len(),
+                unaccepted = report.unaccepted.len(),
+                terminated = report.terminated.len(),
+                "approval escalation run"
+            );
+        }
+        Ok(report)
+    }
+
+    /// Records one escalation; `false` when this case already has one of this level.
+    async fn escalate(
+        &self,
+        actor: &Actor,
+        cal: &Calendar,
+        id: i64,
+        level: &str,
+        comment: &str,
+        now: i64,
+    ) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let n = sqlx::query(
+            "INSERT INTO approval_escalations (case_id, level, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+        )
+        .bind(id)
+        .bind(level.to_string())
+        .bind(now)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Ok(false);
+        }
+        let r =
+            sqlx::query("SELECT case_no, state, received_at, limit_days, deadline FROM approval_cases WHERE id = $1")
+                .bind(id)
+                .fetch_one(&mut *tx.tx)
+                .await?;
+        let (no, st): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+        let left = self.left(&mut tx, cal, id, r.try_get(2)?, r.try_get(3)?, now).await?;
+        let name = if level == "overdue" { "超期督办" } else { "受理督办" };
+        insert_event(&mut tx, id, actor, "system", ("escalate", name), (&st, &st), comment, left, now).await?;
+        let deadline: Option<String> = r.try_get(4)?;
+        let entry = AuditEntry::ok("approval_escalate", "approval_case", id).detail(json!({
+            "case_no": no, "level": level, "state": st, "deadline": deadline, "sla_left_days": left, "to": "leader",
+        }));
+        self.audit(&mut tx, actor, entry, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn left(
+        &self,
+        tx: &mut Tx<'_>,
+        cal: &Calendar,
+        id: i64,
+        received: Option<i64>,
+        limit: i64,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let Some(rec) = received else { return Ok(None) };
+        let pauses = pauses_in(tx, id).await?;
+        Ok(Some(days_left(cal, rec, now, u32::try_from(limit).unwrap_or(0), &pauses)))
+    }
+
+    /// Terminates a 容缺待补 case past its deadline by the flow's 终止办理 action; `false` when the
+    /// flow has no such action or the case moved meanwhile.
+    async fn terminate_deficient(&self, actor: &Actor, cal: &Calendar, id: i64, today: Date, now: i64) -> Result<bool> {
+        let mut tx = self.begin().await?;
+        let r = sqlx::query(
+            "SELECT c.case_no, c.item_code, c.enterprise_id, c.missing, c.deadline, c.received_at, c.limit_days, \
+             w.flow_json FROM approval_cases c JOIN approval_workflows w ON w.item_code = c.item_code \
+             AND w.item_version = c.item_version WHERE c.id = $1 AND c.state = $2",
+        )
+        .bind(id)
+        .bind(state::DEFICIENT)
+        .fetch_optional(&mut *tx.tx)
+        .await?;
+        let Some(r) = r else { return Ok(false) };
+        let flow = parse_flow(&r.try_get::<String, _>("flow_json")?)?;
+        let Some(act) = flow.actions_from(state::DEFICIENT).find(|a| a.code == action::TERMINATE).cloned() else {
+            return Ok(false);
+        };
+        let to = flow.state(&act.to).cloned().ok_or_else(|| corrupt(format!("state {}", act.to)))?;
+        let no: String = r.try_get("case_no")?;
+        let enterprise: i64 = r.try_get("enterprise_id")?;
+        let missing = crate::approval_cases::names(&r.try_get::<String, _>("missing")?)?;
+        let deadline: Option<String> = r.try_get("deadline")?;
+        let left = self.left(&mut tx, cal, id, r.try_get("received_at")?, r.try_get("limit_days")?, now).await?;
+        let reason = format!(
+            "容缺受理后未在期限（{}）内补齐材料（{}），自动终止办理",
+            deadline.clone().unwrap_or_default(),
+            missing.join("、")
+        );
+        let n = sqlx::query(
+            "UPDATE approval_cases SET state = $1, state_name = $2, actors = $3, updated_at = $4 \
+             WHERE id = $5 AND state = $6",
+        )
+        .bind(to.code.clone())
+        .bind(to.name.clone())
+        .bind(actors_text(&actors_in(&flow, &to.code)))
+        .bind(now)
+        .bind(id)
+        .bind(state::DEFICIENT)
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+        if n != 1 {
+            return Ok(false);
+        }
+        let states = (state::DEFICIENT, to.code.as_str());
+        insert_event(&mut tx, id, actor, "system", (&act.code, &act.name), states, &reason, left, now).await?;
+        let entry = AuditEntry::ok("approval_auto_terminate", "enterprise", enterprise).detail(json!({
+            "case_id": id, "case_no": no, "item": r.try_get::<String, _>("item_code")?, "reason": reason,
+            "missing": missing, "deadline": deadline, "today": today.to_string(),
+        }));
+        self.audit(&mut tx, actor, entry, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+}
