@@ -441,6 +441,27 @@ async function journey(browser, base, secrets) {
       ? await page.locator('[data-testid=import-done]').innerText() : '';
     check('7 the template imports', done.includes('新增 1 家'), JSON.stringify(done));
     await shot(page, '08-import.png');
+    // The live gas monitor: a leak reported through the ingest API turns its row to 二级 without a reload.
+    await page.goto(`${base}/gas/monitor`);
+    const tag = (await page.locator('#monitor tbody tr code').first().innerText()).trim();
+    const csrf = await page.locator('input[name=_csrf]').first().getAttribute('value');
+    const keyResp = await page.request.post(`${base}/api/v1/api-keys`, { headers: { 'x-csrf-token': csrf }, data: { name: '采集网关' } });
+    const key = keyResp.ok() ? (await keyResp.json()).key : '';
+    try {
+      await page.getByText('实时推送已连接').waitFor({ state: 'visible', timeout: STEP_TIMEOUT_MS });
+    } catch { /* reported below */ }
+    const ingest = await page.request.post(`${base}/api/v1/gas/readings`, {
+      headers: { authorization: `Bearer ${key}` }, data: { readings: [{ tag, ts: Date.now(), value: 99 }] },
+    });
+    check('7 the ingest API accepts a reading with an API key', ingest.status() === 202, `status ${ingest.status()}`);
+    const row = page.locator(`#monitor tr[data-state="level2"]:has(code:text-is("${tag}"))`);
+    let live = false;
+    try {
+      await row.waitFor({ state: 'attached', timeout: 3000 });
+      live = true;
+    } catch { /* reported below */ }
+    check('7 the monitor shows the leak as 二级 within seconds, without reloading', live, tag);
+    await shot(page, '09-gas-monitor.png');
     await logout(page);
   });
 

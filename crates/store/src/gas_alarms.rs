@@ -174,3 +174,16 @@ impl Store {
             .collect()
     }
 }
+
+impl Store {
+    /// The active (not cleared, not closed) alarms of detectors in scope as (detector, kind, level),
+    /// from which the live monitor colours each detector.
+    pub async fn active_gas_alarms(&self, scope_: &Scope) -> Result<Vec<(i64, String, i64)>> {
+        let mut s = Sql::new(
+            "SELECT a.detector_id, a.kind, a.level FROM gas_alarms a JOIN enterprises e ON e.id = a.enterprise_id \
+             WHERE a.closed_at IS NULL AND a.active = 1",
+        );
+        scope::enterprises(&mut s, scope_);
+        s.fetch_all(self.pool()).await?.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    }
+}

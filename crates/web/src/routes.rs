@@ -375,6 +375,8 @@ fn table() -> Vec<Route> {
             get(pages::gas_detectors::edit_form),
         ),
         r("POST", "/gas/detectors/{id}/edit", Some(P::EditDetectors), "保存探测器", post(pages::gas_detectors::update)),
+        r("GET", "/gas/monitor", Some(P::ReadGas), "气体实时监测", get(pages::gas_monitor::page)),
+        r("GET", "/gas/monitor/events", Some(P::ReadGas), "实时监测事件流（SSE）", get(pages::gas_monitor::events)),
         r("GET", "/gas/alarms", Some(P::ReadGas), "气体报警列表", get(pages::gas_alarms::list)),
         r("GET", "/gas/alarms/{id}", Some(P::ReadGas), "报警详情", get(pages::gas_alarms::detail)),
         r("POST", "/gas/alarms/{id}/ack", Some(P::HandleAlarms), "确认报警", post(pages::gas_alarms::acknowledge)),

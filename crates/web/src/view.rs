@@ -22,7 +22,7 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 24] = [
+const NAV: [(&str, &str, Permission); 25] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
@@ -36,6 +36,7 @@ const NAV: [(&str, &str, Permission); 24] = [
     ("/revenue/settlements", "分成结算", Permission::ReadRevenue),
     ("/revenue/statements", "分成对账单", Permission::ReadRevenue),
     ("/revenue/retained-shares", "县级留成比例", Permission::SettleRevenue),
+    ("/gas/monitor", "实时监测", Permission::ReadGas),
     ("/gas/alarms", "气体报警", Permission::ReadGas),
     ("/gas/detectors", "气体探测器", Permission::ReadGas),
     ("/calendar/deadline", "期限计算", Permission::OwnAccount),

@@ -38,3 +38,66 @@ document.addEventListener("DOMContentLoaded", () => {
 document.addEventListener("DOMContentLoaded", () => {
   document.querySelectorAll("[data-print]").forEach((b) => b.addEventListener("click", () => window.print()));
 });
+
+// The live gas monitor: apply the alarm engine's server-sent events to the table as they arrive; a
+// new 二级 alarm sounds a short tone and blinks the title until the page is looked at.
+document.addEventListener("DOMContentLoaded", () => {
+  const table = document.getElementById("monitor");
+  if (!table || !window.EventSource) return;
+  const status = document.getElementById("live-status");
+  const list = document.getElementById("live-events");
+  const labels = { level2: "二级报警", level1: "一级报警", offline: "离线", fault: "故障", normal: "正常" };
+  const title = document.title;
+  let blink = null;
+  const alert2 = () => {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const osc = ctx.createOscillator();
+      osc.frequency.value = 880;
+      osc.connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.6);
+    } catch (e) { /* no audio: the title still blinks */ }
+    if (blink) return;
+    let on = false;
+    blink = setInterval(() => { on = !on; document.title = on ? "【二级报警】" + title : title; }, 700);
+  };
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden && blink) { clearInterval(blink); blink = null; document.title = title; }
+  });
+  const stateOf = (ev) => {
+    switch (ev.event) {
+      case "raised": case "repeated": return ev.kind === "offline" ? "offline" : ev.kind === "fault" ? "fault" : (ev.level === "2" ? "level2" : "level1");
+      case "level_raised": return ev.to === "2" ? "level2" : "level1";
+      case "offline": return "offline";
+      case "fault": return ev.code === 0 ? "normal" : "fault";
+      case "cleared": case "online": case "closed": return "normal";
+      default: return null;
+    }
+  };
+  const source = new EventSource("/gas/monitor/events");
+  source.onopen = () => { status.textContent = "实时推送已连接"; };
+  source.onerror = () => { status.textContent = "实时推送中断，正在重连…"; };
+  source.addEventListener("lagged", () => window.location.reload());
+  source.addEventListener("gas", (m) => {
+    const msg = JSON.parse(m.data);
+    const row = table.querySelector(`tr[data-detector="${msg.detector_id}"]`);
+    const next = stateOf(msg.event);
+    if (row && next) {
+      row.dataset.state = next;
+      row.className = "state-" + next + " flash";
+      const tag = row.querySelector('[data-role="state"]');
+      tag.className = "tag state-" + next;
+      tag.textContent = labels[next];
+    }
+    document.querySelectorAll("[data-count]").forEach((c) => {
+      c.querySelector("strong").textContent = table.querySelectorAll(`tr[data-state="${c.dataset.count}"]`).length;
+    });
+    if (next === "level2" && ["raised", "level_raised"].includes(msg.event.event)) alert2();
+    const li = document.createElement("li");
+    li.textContent = `${new Date(msg.at).toLocaleTimeString("zh-CN")} ${msg.tag} ${labels[next] || msg.event.event}`;
+    if (list.firstElementChild && list.firstElementChild.classList.contains("muted")) list.innerHTML = "";
+    list.prepend(li);
+    while (list.children.length > 20) list.lastElementChild.remove();
+  });
+});

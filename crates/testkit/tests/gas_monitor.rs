@@ -1,0 +1,79 @@
+//! The live monitor on both backends: the page colours each detector by its worst active condition,
+//! and the server-sent event stream delivers the engine's events within a second, only for detectors
+//! in the subscriber's scope.
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
+use dianxiaoer_testkit::{Backend, Session, TestApp, dual};
+use dianxiaoer_web::Clock;
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+use std::time::Duration;
+
+/// Reads the event stream until `needle` appears or `wait` passes; returns what was read.
+async fn read_until(resp: &mut reqwest::Response, needle: &str, wait: Duration) -> String {
+    let mut text = String::new();
+    let deadline = tokio::time::Instant::now() + wait;
+    while !text.contains(needle) {
+        match tokio::time::timeout_at(deadline, resp.chunk()).await {
+            Ok(Ok(Some(bytes))) => text.push_str(&String::from_utf8_lossy(&bytes)),
+            _ => break,
+        }
+    }
+    text
+}
+
+async fn subscribe(s: &Session) -> reqwest::Response {
+    let r = s.client.get(s.url("/gas/monitor/events")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(r.headers()["content-type"].to_str().unwrap().starts_with("text/event-stream"));
+    r
+}
+
+async fn monitor(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let a = app.fixture.enterprise("a");
+    let staff = app.login("staff").await;
+    let r = staff
+        .post_json(
+            "/api/v1/gas/detectors",
+            &json!({"enterprise": a, "tag": "M-H2S-01", "name": "罐区硫化氢", "gas": "H2S", "range_max": 100}),
+        )
+        .await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let key = staff.post_json("/api/v1/api-keys", &json!({"name": "网关"})).await.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+
+    // Subscribers: staff (whole zone) and the other enterprise's user (no detector of its own here).
+    let mut zone = subscribe(&staff).await;
+    let other = app.login("ent_b").await;
+    let mut outside = subscribe(&other).await;
+
+    let t0 = app.clock.now_ms();
+    let body = json!({"readings": [{"tag": "M-H2S-01", "ts": t0, "value": 20.0}]});
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/gas/readings"))
+        .bearer_auth(&key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+
+    let seen = read_until(&mut zone, "\"raised\"", Duration::from_secs(3)).await;
+    assert!(seen.contains("event: gas") && seen.contains("M-H2S-01") && seen.contains("\"level\":\"2\""), "{seen}");
+    let theirs = read_until(&mut outside, "M-H2S-01", Duration::from_millis(800)).await;
+    assert!(!theirs.contains("M-H2S-01"), "an event outside scope leaked: {theirs}");
+
+    // The page shows the detector in 二级 at the top, with the count.
+    let page = staff.get("/gas/monitor").await.text().await.unwrap();
+    assert!(page.contains("data-state=\"level2\"") && page.contains("二级报警"), "monitor page");
+    let page = other.get("/gas/monitor").await.text().await.unwrap();
+    assert!(!page.contains("M-H2S-01"), "the page is scoped too");
+    // Roles without gas access get neither.
+    let town = app.login("xujiahu").await;
+    assert_eq!(town.get("/gas/monitor/events").await.status(), StatusCode::FORBIDDEN);
+    app.cleanup().await;
+}
+dual!(live_monitor, super::monitor);
