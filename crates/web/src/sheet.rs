@@ -73,6 +73,35 @@ pub fn read_first_sheet(bytes: Vec<u8>, max_rows: usize) -> Result<Sheet, String
     Ok(Sheet { header_row: header_row + 1, headers, rows: rows.map(|(r, cells)| (r + 1, cells)).collect() })
 }
 
+/// Matches a sheet's header row against `columns` — (field, header, required) — by header text, in any
+/// order; a trailing `*` (the template's required mark) and spaces are ignored. Refuses a column given
+/// twice, names every required column missing, and refuses a sheet without data rows. Returns
+/// (column index, field) for each recognised column.
+pub fn map_columns(
+    sheet: &Sheet,
+    columns: &[(&'static str, &'static str, bool)],
+) -> Result<Vec<(usize, &'static str)>, String> {
+    let clean = |h: &str| h.trim().trim_end_matches(['*', '＊']).trim().to_string();
+    let mut index: Vec<(usize, &'static str)> = Vec::new();
+    for (i, h) in sheet.headers.iter().enumerate() {
+        if let Some(c) = columns.iter().find(|c| c.1 == clean(h)) {
+            if index.iter().any(|(_, f)| *f == c.0) {
+                return Err(format!("列“{}”出现了两次", c.1));
+            }
+            index.push((i, c.0));
+        }
+    }
+    let missing: Vec<&str> =
+        columns.iter().filter(|c| c.2 && !index.iter().any(|(_, f)| *f == c.0)).map(|c| c.1).collect();
+    if !missing.is_empty() {
+        return Err(format!("缺少必填列：{}（请使用下载的模板，表头在第 1 行）", missing.join("、")));
+    }
+    if sheet.rows.is_empty() {
+        return Err("表中没有数据行".into());
+    }
+    Ok(index)
+}
+
 /// Normalises a typed date ("2015/3/2", "2015.03.02", "2015年3月2日", "20150302") to "YYYY-MM-DD";
 /// anything else is returned unchanged for the parser to refuse.
 pub fn normalise_date(raw: &str) -> String {

@@ -6,7 +6,7 @@ use super::render;
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
-use crate::sheet::{normalise_date, read_first_sheet};
+use crate::sheet::{map_columns, normalise_date, read_first_sheet};
 use crate::view::Chrome;
 use crate::xlsx::{Cell, download, workbook};
 use askama::Template;
@@ -137,25 +137,11 @@ pub fn check(bytes: Vec<u8>, ctx: &Context, sink: &mut dyn FnMut(Vec<EnterpriseI
         Ok(s) => s,
         Err(m) => return refuse(m),
     };
-    // Columns are matched by header, in any order; a trailing * (required mark) and spaces are ignored.
-    let clean = |h: &str| h.trim().trim_end_matches(['*', '＊']).trim().to_string();
-    let mut index: Vec<(usize, &'static str)> = Vec::new();
-    for (i, h) in sheet.headers.iter().enumerate() {
-        if let Some(c) = COLUMNS.iter().find(|c| c.1 == clean(h)) {
-            if index.iter().any(|(_, f)| *f == c.0) {
-                return refuse(format!("列“{}”出现了两次", c.1));
-            }
-            index.push((i, c.0));
-        }
-    }
-    let missing: Vec<&str> =
-        COLUMNS.iter().filter(|c| c.2 && !index.iter().any(|(_, f)| *f == c.0)).map(|c| c.1).collect();
-    if !missing.is_empty() {
-        return refuse(format!("缺少必填列：{}（请使用下载的模板，表头在第 1 行）", missing.join("、")));
-    }
-    if sheet.rows.is_empty() {
-        return refuse("表中没有数据行".into());
-    }
+    let columns: Vec<(&'static str, &'static str, bool)> = COLUMNS.iter().map(|c| (c.0, c.1, c.2)).collect();
+    let index = match map_columns(&sheet, &columns) {
+        Ok(i) => i,
+        Err(m) => return refuse(m),
+    };
     let dept_id = |name: &str| ctx.departments.iter().find(|d| d.name == name).map(|d| d.id.to_string());
     let town_code = |v: &str| TOWNS.iter().find(|t| t.name == v).map_or_else(|| v.to_string(), |t| t.code.to_string());
     let mut cells = Vec::new();

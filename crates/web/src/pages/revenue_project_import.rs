@@ -8,7 +8,7 @@ use super::{FieldErrors, render};
 use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{ApiError, AppError, PageError, problem};
-use crate::sheet::{normalise_date, read_first_sheet};
+use crate::sheet::{map_columns, normalise_date, read_first_sheet};
 use crate::view::Chrome;
 use crate::xlsx::{Cell, download, workbook};
 use askama::Template;
@@ -95,24 +95,10 @@ pub fn check(
         Ok(s) => s,
         Err(m) => return refuse(m),
     };
-    let clean = |h: &str| h.trim().trim_end_matches(['*', '＊']).trim().to_string();
-    let mut index: Vec<(usize, &'static str)> = Vec::new();
-    for (i, h) in sheet.headers.iter().enumerate() {
-        if let Some(c) = COLUMNS.iter().find(|c| c.1 == clean(h)) {
-            if index.iter().any(|(_, f)| *f == c.0) {
-                return refuse(format!("列“{}”出现了两次", c.1));
-            }
-            index.push((i, c.0));
-        }
-    }
-    let missing: Vec<&str> =
-        COLUMNS.iter().filter(|c| c.2 && !index.iter().any(|(_, f)| *f == c.0)).map(|c| c.1).collect();
-    if !missing.is_empty() {
-        return refuse(format!("缺少必填列：{}（请使用下载的模板，表头在第 1 行）", missing.join("、")));
-    }
-    if sheet.rows.is_empty() {
-        return refuse("表中没有数据行".into());
-    }
+    let index = match map_columns(&sheet, &COLUMNS) {
+        Ok(i) => i,
+        Err(m) => return refuse(m),
+    };
     let mut cells = Vec::new();
     let mut ready = Vec::with_capacity(sheet.rows.len());
     let mut seen: HashMap<(String, String), u32> = HashMap::new();
