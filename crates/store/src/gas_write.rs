@@ -143,7 +143,37 @@ impl Store {
     /// Registers a detector for an enterprise in scope.
     pub async fn create_detector(&self, actor: &Actor, scope_: &Scope, d: &DetectorInput, now: i64) -> Result<i64> {
         let mut tx = self.begin().await?;
-        if !self.enterprise_visible(&mut tx, scope_, d.enterprise_id).await? {
+        let id = self.insert_detector(&mut tx, actor, scope_, d, now).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Registers the detectors of a sheet, all or none, each audited; returns their ids in order.
+    pub async fn import_detectors(
+        &self,
+        actor: &Actor,
+        scope_: &Scope,
+        rows: &[DetectorInput],
+        now: i64,
+    ) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(rows.len());
+        for d in rows {
+            ids.push(self.insert_detector(&mut tx, actor, scope_, d, now).await?);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    async fn insert_detector(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        scope_: &Scope,
+        d: &DetectorInput,
+        now: i64,
+    ) -> Result<i64> {
+        if !self.enterprise_visible(tx, scope_, d.enterprise_id).await? {
             return Err(Error::Invalid("只能为本人数据范围内的企业登记探测器".into()));
         }
         let mut s = Sql::new(
@@ -166,8 +196,7 @@ impl Store {
             .map_err(|e| Error::from(e).unique_as(&format!("位号“{}”已登记", d.tag)))?
             .try_get(0)?;
         let entry = AuditEntry::ok("create_gas_detector", "gas_detector", id).detail(json!({"after": summary(d)}));
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await?;
+        self.audit(tx, actor, entry, now).await?;
         Ok(id)
     }
 

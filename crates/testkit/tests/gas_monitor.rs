@@ -77,3 +77,75 @@ async fn monitor(backend: Backend) {
     app.cleanup().await;
 }
 dual!(live_monitor, super::monitor);
+
+/// Excel import of detectors: defaults from the gas table, every bad cell, all or none, taken up by
+/// the engine at once; an enterprise user imports for itself only.
+async fn import(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let staff = app.login("staff").await;
+    let code_a = app.store.credit_code_of(app.fixture.enterprise("a")).await.unwrap().unwrap();
+    let sheet = |rows: &[[&str; 5]]| {
+        let mut wb = rust_xlsxwriter::Workbook::new();
+        let ws = wb.add_worksheet();
+        for (c, h) in ["企业统一社会信用代码", "位号", "名称", "气体", "量程上限"].iter().enumerate()
+        {
+            ws.write_string(0, c as u16, *h).unwrap();
+        }
+        for (r, row) in rows.iter().enumerate() {
+            for (c, v) in row.iter().enumerate() {
+                ws.write_string(r as u32 + 1, c as u16, *v).unwrap();
+            }
+        }
+        wb.save_to_buffer().unwrap()
+    };
+    let upload = |s: &Session, bytes: Vec<u8>| {
+        let part = reqwest::multipart::Part::bytes(bytes).file_name("探测器.xlsx");
+        s.client
+            .post(s.url("/api/v1/gas/detectors/import"))
+            .header("x-csrf-token", &s.csrf)
+            .multipart(reqwest::multipart::Form::new().part("file", part))
+            .send()
+    };
+    let bad = sheet(&[[&code_a, "I-H2S-01", "罐区硫化氢", "H2S", "100"], [&code_a, "I-H2S-01", "重复", "XYZ", "abc"]]);
+    let r = upload(&staff, bad).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let p: Value = r.json().await.unwrap();
+    let cells = p["errors"]["cells"].as_array().unwrap();
+    assert!(cells.iter().any(|c| c["row"] == 3 && c["column"] == "位号"), "{p}");
+    assert!(cells.iter().any(|c| c["row"] == 3 && c["column"] == "气体"), "{p}");
+    let before: Value = staff.get("/api/v1/gas/detectors").await.json().await.unwrap();
+    let good = sheet(&[
+        [&code_a, "I-H2S-01", "罐区硫化氢", "H2S", "100"],
+        [&code_a, "I-EX-01", "装置区可燃气体", "EX", "100"],
+    ]);
+    let r = upload(&staff, good.clone()).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED, "{}", r.text().await.unwrap());
+    let after: Value = staff.get("/api/v1/gas/detectors").await.json().await.unwrap();
+    assert_eq!(after["total"].as_i64().unwrap(), before["total"].as_i64().unwrap() + 2);
+    let r = upload(&staff, good).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY, "tags already registered are refused");
+    // The engine knows the new detector at once: a reading over 二级 raises an alarm.
+    let key = staff.post_json("/api/v1/api-keys", &json!({"name": "网关"})).await.json::<Value>().await.unwrap()["key"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let body = json!({"readings": [{"tag": "I-H2S-01", "ts": app.clock.now_ms(), "value": 30.0}]});
+    let r = reqwest::Client::new()
+        .post(app.url("/api/v1/gas/readings"))
+        .bearer_auth(&key)
+        .json(&body)
+        .send()
+        .await
+        .unwrap();
+    let rep: Value = r.json().await.unwrap();
+    assert_eq!(rep["accepted"], 1, "{rep}");
+    // An enterprise user may leave the enterprise blank (its own) and cannot import for another.
+    let ent = app.login("ent_b").await;
+    let r = upload(&ent, sheet(&[["", "I-B-01", "自有探测器", "CO", "200"]])).await.unwrap();
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let r = upload(&ent, sheet(&[[&code_a, "I-B-02", "别家探测器", "CO", "200"]])).await.unwrap();
+    assert_eq!(r.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(app.login("xujiahu").await.get("/gas/detectors/import").await.status(), StatusCode::FORBIDDEN);
+    app.cleanup().await;
+}
+dual!(detector_import, super::import);

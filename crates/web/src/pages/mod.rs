@@ -15,6 +15,7 @@ pub mod enterprises;
 pub mod gas_alarms;
 pub mod gas_detectors;
 pub mod gas_form;
+pub mod gas_import;
 pub mod gas_monitor;
 pub mod guide;
 pub mod home;
