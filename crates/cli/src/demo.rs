@@ -135,7 +135,8 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
             for c in &chemical.items {
                 store.assign_supervisor(&actor, id, c.id, now).await.map_err(e)?;
             }
-            let ids: Vec<i64> = chemical.items.iter().take(3).map(|c| c.id).collect();
+            let ids: Vec<(i64, Option<(f64, f64)>)> =
+                chemical.items.iter().take(3).map(|c| (c.id, c.lon.zip(c.lat))).collect();
             demo_detectors(store, &actor, &ids, now).await?;
         }
     }
@@ -146,15 +147,22 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
 /// A few gas detectors for the first chemical-park enterprises: hydrogen sulfide, combustible gas and
 /// oxygen, with the GB/T 50493-2019 default set-points. They report nothing until a device (or a
 /// simulator) sends readings, so the engine marks them offline after three intervals.
-async fn demo_detectors(store: &Store, actor: &Actor, enterprises: &[i64], now: i64) -> Result<(), String> {
+async fn demo_detectors(
+    store: &Store,
+    actor: &Actor,
+    enterprises: &[(i64, Option<(f64, f64)>)],
+    now: i64,
+) -> Result<(), String> {
     use dianxiaoer_core::gas::{DetectorConfig, DetectorSettings, Gas, MeasuringRange, Tag};
     let kinds = [
         (Gas::HydrogenSulfide, "硫化氢", "罐区"),
         (Gas::Combustible, "可燃气体", "装置区"),
         (Gas::Oxygen, "氧气", "受限空间"),
     ];
-    for (n, enterprise_id) in enterprises.iter().enumerate() {
-        for (gas, label, area) in kinds {
+    for (n, (enterprise_id, site)) in enterprises.iter().enumerate() {
+        for (k, (gas, label, area)) in kinds.into_iter().enumerate() {
+            // Around the plant's location, some tens of metres apart (0.0009° ≈ 80 m).
+            let position = site.map(|(lon, lat)| (lon + 0.0009 * (k as f64 - 1.0), lat + 0.0006 * ((k % 2) as f64)));
             let tag = format!("GT-{}{:02}-{}", n + 1, 1, gas.code());
             let unit = gas.default_unit();
             let max = if gas == Gas::Oxygen { 30.0 } else { 100.0 };
@@ -168,7 +176,7 @@ async fn demo_detectors(store: &Store, actor: &Actor, enterprises: &[i64], now: 
                 name: format!("{area}{label}探测器"),
                 location: format!("{area}{}号", n + 1),
                 plant_area: area.to_owned(),
-                position: None,
+                position,
                 spec: dianxiaoer_gas::spec::spec(&cfg, &settings),
                 status: "active".to_owned(),
                 device_secret: None,

@@ -69,6 +69,7 @@ async fn monitor(backend: Backend) {
     // The page shows the detector in 二级 at the top, with the count.
     let page = staff.get("/gas/monitor").await.text().await.unwrap();
     assert!(page.contains("data-state=\"level2\"") && page.contains("二级报警"), "monitor page");
+    assert!(page.contains("data-testid=\"gas-map\"") && page.contains("庐山化工园区"), "the map with the park");
     let page = other.get("/gas/monitor").await.text().await.unwrap();
     assert!(!page.contains("M-H2S-01"), "the page is scoped too");
     // Roles without gas access get neither.

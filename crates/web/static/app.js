@@ -90,6 +90,9 @@ document.addEventListener("DOMContentLoaded", () => {
       tag.className = "tag state-" + next;
       tag.textContent = labels[next];
     }
+    document.querySelectorAll(`circle[data-detector="${msg.detector_id}"]`).forEach((dot) => {
+      if (next) dot.setAttribute("class", "dot state-" + next);
+    });
     document.querySelectorAll("[data-count]").forEach((c) => {
       c.querySelector("strong").textContent = table.querySelectorAll(`tr[data-state="${c.dataset.count}"]`).length;
     });

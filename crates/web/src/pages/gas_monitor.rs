@@ -61,6 +61,81 @@ struct MonitorPage {
     chrome: Chrome,
     rows: Vec<MonitorRow>,
     counts: Vec<(&'static str, &'static str, usize)>,
+    map: Map,
+}
+
+/// The SVG map: the zone's project areas as outlines and each located detector as a dot.
+pub struct Map {
+    pub width: u32,
+    pub height: u32,
+    /// (name, SVG points, label x, label y).
+    pub areas: Vec<(&'static str, String, String, String)>,
+    /// (detector id, x, y, state, title).
+    pub dots: Vec<(i64, String, String, &'static str, String)>,
+}
+
+const MAP_WIDTH: f64 = 900.0;
+const MAP_PAD: f64 = 24.0;
+
+/// Projects the project areas and the detectors' CGCS2000 positions onto the map: equirectangular
+/// with the longitude scaled by cos(latitude), which is true to a few metres across a zone.
+pub fn map(rows: &[MonitorRow]) -> Map {
+    // The areas holding a located detector (the chemical park, usually), so the dots spread over
+    // the map; every area when no detector is located yet.
+    let located: Vec<(f64, f64)> = rows.iter().filter_map(|r| r.d.lon.zip(r.d.lat)).collect();
+    let holding: Vec<&dianxiaoer_core::zone::ProjectArea> = dianxiaoer_core::zone::PROJECT_AREAS
+        .iter()
+        .filter(|a| {
+            located.iter().any(|(lon, lat)| {
+                dianxiaoer_core::geo::LonLat::parse(*lon, *lat)
+                    .is_ok_and(|p| dianxiaoer_core::geo::point_in_polygon(p, a.ring))
+            })
+        })
+        .collect();
+    let areas: Vec<&dianxiaoer_core::zone::ProjectArea> =
+        if holding.is_empty() { dianxiaoer_core::zone::PROJECT_AREAS.iter().collect() } else { holding };
+    let points =
+        areas.iter().flat_map(|a| a.ring.iter().copied()).chain(rows.iter().filter_map(|r| r.d.lon.zip(r.d.lat)));
+    let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
+    for (lon, lat) in points {
+        x0 = x0.min(lon);
+        x1 = x1.max(lon);
+        y0 = y0.min(lat);
+        y1 = y1.max(lat);
+    }
+    let k = ((y0 + y1) / 2.0).to_radians().cos();
+    let scale = (MAP_WIDTH - 2.0 * MAP_PAD) / ((x1 - x0) * k).max(1e-6);
+    let height = (y1 - y0) * scale + 2.0 * MAP_PAD;
+    let xy = |lon: f64, lat: f64| (MAP_PAD + (lon - x0) * k * scale, MAP_PAD + (y1 - lat) * scale);
+    let fmt = |v: f64| format!("{v:.1}");
+    Map {
+        width: MAP_WIDTH as u32,
+        height: height.round().clamp(100.0, 2000.0) as u32,
+        areas: areas
+            .iter()
+            .map(|a| {
+                let pts: Vec<(f64, f64)> = a.ring.iter().map(|(lon, lat)| xy(*lon, *lat)).collect();
+                let n = pts.len().max(1) as f64;
+                let (cx, cy) = pts.iter().fold((0.0, 0.0), |(sx, sy), (x, y)| (sx + x / n, sy + y / n));
+                let svg = pts.iter().map(|(x, y)| format!("{},{}", fmt(*x), fmt(*y))).collect::<Vec<_>>().join(" ");
+                (a.name, svg, fmt(cx), fmt(cy))
+            })
+            .collect(),
+        dots: {
+            // Worst last, so it is drawn on top.
+            let rank =
+                |s: &str| ["disabled", "normal", "offline", "fault", "level1", "level2"].iter().position(|x| *x == s);
+            let mut sorted: Vec<&MonitorRow> = rows.iter().collect();
+            sorted.sort_by_key(|r| rank(r.state));
+            sorted
+        }
+        .into_iter()
+        .filter_map(|r| {
+            let (x, y) = xy(r.d.lon?, r.d.lat?);
+            Some((r.d.id, fmt(x), fmt(y), r.state, format!("{} {}（{}）", r.d.tag, r.d.name, state_label(r.state))))
+        })
+        .collect(),
+    }
 }
 
 async fn rows(state: &AppState, me: &CurrentUser) -> Result<Vec<MonitorRow>, AppError> {
@@ -87,7 +162,8 @@ pub async fn page(State(state): State<AppState>, Extension(me): Extension<Curren
         .into_iter()
         .map(|s| (s, state_label(s), rows.iter().filter(|r| r.state == s).count()))
         .collect();
-    render(&MonitorPage { chrome: Chrome::new(&me, "/gas/monitor", "实时监测"), rows, counts })
+    let map = map(&rows);
+    render(&MonitorPage { chrome: Chrome::new(&me, "/gas/monitor", "实时监测"), rows, counts, map })
 }
 
 /// The engine's events for the detectors in the caller's scope, as server-sent events (`data:` is the
