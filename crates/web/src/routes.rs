@@ -2,13 +2,14 @@
 //! and the route × role test matrix are built from it, so no route can exist without a guard.
 
 use crate::auth::guard;
-use crate::{AppState, api, api_approval, gas_api, metrics, pages};
+use crate::{AppState, api, api_approval, metrics, pages};
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post, put};
 use dianxiaoer_core::access::Permission;
 
+mod gas;
 mod revenue;
 
 /// Largest Excel upload: a 200,000-row sheet is about 20 MiB.
@@ -226,85 +227,6 @@ fn table() -> Vec<Route> {
             "删除企业联系人",
             post(pages::enterprises::remove_contact),
         ),
-        r(
-            "GET",
-            "/revenue/projects/import",
-            Some(P::EditProjects),
-            "导入招商项目页",
-            get(pages::revenue_project_import::form),
-        ),
-        r(
-            "POST",
-            "/revenue/projects/import",
-            Some(P::EditProjects),
-            "导入招商项目",
-            post(pages::revenue_project_import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        ),
-        r(
-            "GET",
-            "/revenue/projects/import/template.xlsx",
-            Some(P::EditProjects),
-            "下载项目导入模板",
-            get(pages::revenue_project_import::template),
-        ),
-        r(
-            "POST",
-            "/api/v1/revenue/projects/import",
-            Some(P::EditProjects),
-            "导入招商项目（multipart，字段 file）",
-            post(pages::revenue_project_import::api_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        ),
-        r("GET", "/revenue/coverage", Some(P::ReadRevenue), "乡镇覆盖", get(pages::revenue_coverage::page)),
-        r(
-            "GET",
-            "/api/v1/revenue/coverage",
-            Some(P::ReadRevenue),
-            "乡镇覆盖（?year=）",
-            get(pages::revenue_coverage::api),
-        ),
-        r("GET", "/revenue/assessment", Some(P::ReadRevenue), "考核加分排名", get(pages::revenue_assessment::board)),
-        r(
-            "GET",
-            "/revenue/assessment.xlsx",
-            Some(P::ReadRevenue),
-            "导出考核加分",
-            get(pages::revenue_assessment::board_xlsx),
-        ),
-        r(
-            "GET",
-            "/revenue/assessment/rules",
-            Some(P::EditProjects),
-            "考核加分规则与任务",
-            get(pages::revenue_assessment::rules),
-        ),
-        r(
-            "POST",
-            "/revenue/assessment/rules",
-            Some(P::EditProjects),
-            "添加考核加分规则",
-            post(pages::revenue_assessment::add_rule),
-        ),
-        r(
-            "POST",
-            "/revenue/assessment/rules/end",
-            Some(P::EditProjects),
-            "终止考核加分规则",
-            post(pages::revenue_assessment::end_rule),
-        ),
-        r(
-            "POST",
-            "/revenue/assessment/quotas",
-            Some(P::EditProjects),
-            "下达落地项目任务",
-            post(pages::revenue_assessment::set_quota),
-        ),
-        r(
-            "POST",
-            "/revenue/projects/{id}/top500",
-            Some(P::EditProjects),
-            "标记500强投资",
-            post(pages::revenue_projects::set_top500),
-        ),
         // Independent approval.
         r("GET", "/approval/items", Some(P::EditCatalogue), "审批事项目录管理", get(pages::approval_items::list)),
         r(
@@ -361,49 +283,6 @@ fn table() -> Vec<Route> {
             "办理办件（按流程与角色）",
             post(pages::approval_cases::action),
         ),
-        // Gas early warning.
-        r("GET", "/gas/detectors", Some(P::ReadGas), "气体探测器列表", get(pages::gas_detectors::list)),
-        r("GET", "/gas/detectors/export.xlsx", Some(P::ReadGas), "导出气体探测器", get(pages::gas_detectors::export)),
-        r("GET", "/gas/detectors/new", Some(P::EditDetectors), "登记探测器页", get(pages::gas_detectors::new_form)),
-        r("POST", "/gas/detectors", Some(P::EditDetectors), "登记探测器", post(pages::gas_detectors::create)),
-        r("GET", "/gas/detectors/{id}", Some(P::ReadGas), "探测器", get(pages::gas_detectors::detail)),
-        r(
-            "GET",
-            "/gas/detectors/{id}/edit",
-            Some(P::EditDetectors),
-            "编辑探测器页",
-            get(pages::gas_detectors::edit_form),
-        ),
-        r("POST", "/gas/detectors/{id}/edit", Some(P::EditDetectors), "保存探测器", post(pages::gas_detectors::update)),
-        r("GET", "/gas/detectors/import", Some(P::EditDetectors), "导入探测器页", get(pages::gas_import::form)),
-        r(
-            "POST",
-            "/gas/detectors/import",
-            Some(P::EditDetectors),
-            "导入探测器",
-            post(pages::gas_import::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        ),
-        r(
-            "GET",
-            "/gas/detectors/import/template.xlsx",
-            Some(P::EditDetectors),
-            "下载探测器导入模板",
-            get(pages::gas_import::template),
-        ),
-        r(
-            "POST",
-            "/api/v1/gas/detectors/import",
-            Some(P::EditDetectors),
-            "导入探测器（multipart，字段 file）",
-            post(pages::gas_import::api_upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
-        ),
-        r("GET", "/gas/monitor", Some(P::ReadGas), "气体实时监测", get(pages::gas_monitor::page)),
-        r("GET", "/gas/monitor/events", Some(P::ReadGas), "实时监测事件流（SSE）", get(pages::gas_monitor::events)),
-        r("GET", "/gas/alarms", Some(P::ReadGas), "气体报警列表", get(pages::gas_alarms::list)),
-        r("GET", "/gas/alarms/{id}", Some(P::ReadGas), "报警详情", get(pages::gas_alarms::detail)),
-        r("POST", "/gas/alarms/{id}/ack", Some(P::HandleAlarms), "确认报警", post(pages::gas_alarms::acknowledge)),
-        r("POST", "/gas/alarms/{id}/dispose", Some(P::HandleAlarms), "处置报警", post(pages::gas_alarms::dispose)),
-        r("POST", "/gas/alarms/{id}/close", Some(P::HandleAlarms), "关闭报警", post(pages::gas_alarms::close)),
         // JSON API.
         r("GET", "/api/v1/me", own, "当前用户", get(api::me)),
         r("GET", "/api/v1/towns", own, "乡镇街道", get(api::towns)),
@@ -475,34 +354,6 @@ fn table() -> Vec<Route> {
             "删除企业联系人",
             post(api::remove_contact),
         ),
-        r(
-            "GET",
-            "/api/v1/revenue/assessment",
-            Some(P::ReadRevenue),
-            "考核加分排名（?year=）",
-            get(api::revenue::assessment),
-        ),
-        r(
-            "GET",
-            "/api/v1/revenue/assessment/rules",
-            Some(P::ReadRevenue),
-            "考核加分规则",
-            get(api::revenue::assessment_rules),
-        ),
-        r(
-            "POST",
-            "/api/v1/revenue/assessment/rules",
-            Some(P::EditProjects),
-            "添加考核加分规则",
-            post(api::revenue::add_assessment_rule),
-        ),
-        r(
-            "POST",
-            "/api/v1/revenue/assessment/quotas",
-            Some(P::EditProjects),
-            "下达落地项目任务",
-            post(api::revenue::set_assessment_quota),
-        ),
         r("GET", "/api/v1/approval/items", own, "审批事项目录（q、category）", get(api_approval::items)),
         r(
             "GET",
@@ -547,38 +398,11 @@ fn table() -> Vec<Route> {
             "办理办件（action、comment、materials）",
             post(api_approval::case_action),
         ),
-        r("GET", "/api/v1/gas/detectors", Some(P::ReadGas), "气体探测器列表", get(gas_api::detectors)),
-        r("POST", "/api/v1/gas/detectors", Some(P::EditDetectors), "登记探测器", post(gas_api::create_detector)),
-        r("GET", "/api/v1/gas/detectors/{id}", Some(P::ReadGas), "探测器", get(gas_api::detector)),
-        r("POST", "/api/v1/gas/detectors/{id}", Some(P::EditDetectors), "修改探测器", post(gas_api::update_detector)),
-        r(
-            "GET",
-            "/api/v1/gas/detectors/{id}/readings",
-            Some(P::ReadGas),
-            "探测器最近读数（limit，最多 1000）",
-            get(gas_api::readings),
-        ),
-        r(
-            "POST",
-            "/api/v1/gas/readings",
-            Some(P::IngestReadings),
-            "批量上报读数（format=own|thingsboard|thingsboard-gateway，device=位号；上限 1 MiB）",
-            post(gas_api::ingest),
-        ),
-        r("GET", "/api/v1/gas/alarms", Some(P::ReadGas), "气体报警列表", get(gas_api::alarms)),
-        r("GET", "/api/v1/gas/alarms/{id}", Some(P::ReadGas), "报警详情与记录", get(gas_api::alarm)),
-        r("POST", "/api/v1/gas/alarms/{id}/ack", Some(P::HandleAlarms), "确认报警", post(gas_api::acknowledge)),
-        r(
-            "POST",
-            "/api/v1/gas/alarms/{id}/dispose",
-            Some(P::HandleAlarms),
-            "处置报警（note 必填）",
-            post(gas_api::dispose),
-        ),
-        r("POST", "/api/v1/gas/alarms/{id}/close", Some(P::HandleAlarms), "关闭报警", post(gas_api::close)),
     ];
     table.extend(revenue::pages());
     table.extend(revenue::api());
+    table.extend(gas::pages());
+    table.extend(gas::api());
     table
 }
 

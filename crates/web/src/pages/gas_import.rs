@@ -5,18 +5,15 @@
 
 use super::enterprise_import::{CellError, upload_field};
 use super::gas_form::{RawDetector, parse};
-use super::render;
+use super::sheet_import::{ImportView, Outcome, api_answer, no_file, page};
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, AppError, PageError, problem};
+use crate::error::{ApiError, AppError, PageError};
 use crate::sheet::{map_columns, read_first_sheet};
-use crate::view::Chrome;
 use crate::xlsx::{Cell, download, workbook};
-use askama::Template;
+use axum::Extension;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::response::Response;
 use dianxiaoer_core::access::Scope;
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_store::DetectorInput;
@@ -124,12 +121,6 @@ pub fn check(bytes: Vec<u8>, enterprise: &dyn Fn(&str) -> Result<i64, String>) -
     }
 }
 
-/// What an import came to.
-pub enum Outcome {
-    Done { inserted: u64 },
-    Refused { sheet_error: Option<String>, cells: Vec<CellError>, rows: usize },
-}
-
 /// Checks the sheet and registers every detector or none; the page and the API share it. The engine
 /// takes the new detectors up at once.
 pub async fn run(state: &AppState, me: &CurrentUser, bytes: Vec<u8>) -> Result<Outcome, AppError> {
@@ -165,49 +156,29 @@ pub async fn run(state: &AppState, me: &CurrentUser, bytes: Vec<u8>) -> Result<O
                 Ok(Outcome::Done { inserted: ids.len() as u64 })
             }
             Err(dianxiaoer_store::Error::Invalid(m) | dianxiaoer_store::Error::Conflict(m)) => {
-                Ok(Outcome::Refused { sheet_error: Some(m), cells: Vec::new(), rows: rows.len() })
+                Ok(Outcome::refused(m, rows.len()))
             }
             Err(e) => Err(e.into()),
         },
     }
 }
 
-#[derive(Template)]
-#[template(path = "gas_import.html")]
-struct ImportPage {
-    chrome: Chrome,
-    columns: Vec<(&'static str, bool)>,
-    sheet_error: Option<String>,
-    cells: Vec<CellError>,
-    rows: usize,
-    max_rows: usize,
-    inserted: Option<u64>,
-}
-
-fn page(me: &CurrentUser, outcome: Option<Outcome>) -> Result<Response, PageError> {
-    let (sheet_error, cells, rows, inserted) = match outcome {
-        None => (None, Vec::new(), 0, None),
-        Some(Outcome::Done { inserted }) => (None, Vec::new(), inserted as usize, Some(inserted)),
-        Some(Outcome::Refused { sheet_error, cells, rows }) => (sheet_error, cells, rows, None),
-    };
-    let bad = sheet_error.is_some() || !cells.is_empty();
-    let mut resp = render(&ImportPage {
-        chrome: Chrome::new(me, "/gas/detectors", "导入气体探测器"),
-        columns: COLUMNS.iter().map(|c| (c.1, c.2)).collect(),
-        sheet_error,
-        cells: cells.into_iter().take(1000).collect(),
-        rows,
-        max_rows: MAX_ROWS,
-        inserted,
-    })?;
-    if bad {
-        *resp.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(resp)
-}
+const VIEW: ImportView = ImportView {
+    nav: "/gas/detectors",
+    title: "导入气体探测器",
+    action: "/gas/detectors/import",
+    template: "/gas/detectors/import/template.xlsx",
+    done: "个探测器，报警引擎已载入",
+    list: "/gas/detectors",
+    list_label: "查看探测器",
+    intro: "使用模板填写，一行一个探测器；表头在第 1 行，列的顺序不限。企业须已在企业档案中登记（企业用户可留空，即本企业）；位号全区唯一，已登记的位号不重复导入。报警值留空时按 GB/T 50493-2019 的气体表取默认值。",
+    notes: "气体填代码（H2S、CO、NH3、Cl2、HCN、C6H6、CH3OH、SO2、NO2、O2、CH4、C3H8、H2、EX）或名称；单位为 ppm、mg/m³、%LEL 或 %VOL，留空取该气体的默认单位；状态填启用或停用。",
+    columns: &COLUMNS,
+    max_rows: MAX_ROWS,
+};
 
 pub async fn form(Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
-    page(&me, None)
+    page(&me, &VIEW, None)
 }
 
 pub async fn upload(
@@ -216,14 +187,10 @@ pub async fn upload(
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
     let Some((bytes, _)) = upload_field(&mut mp).await? else {
-        let none =
-            Outcome::Refused {
-                sheet_error: Some("请选择要导入的 .xlsx 文件".into()), cells: Vec::new(), rows: 0
-            };
-        return page(&me, Some(none));
+        return no_file(&me, &VIEW);
     };
     let outcome = run(&state, &me, bytes).await?;
-    page(&me, Some(outcome))
+    page(&me, &VIEW, Some(outcome))
 }
 
 /// The same import for API clients: 201 with the count, or 422 listing every bad cell.
@@ -233,22 +200,7 @@ pub async fn api_upload(
     mut mp: Multipart,
 ) -> Result<Response, ApiError> {
     let (bytes, _) = upload_field(&mut mp).await?.ok_or_else(|| AppError::BadRequest("缺少文件字段 file".into()))?;
-    match run(&state, &me, bytes).await? {
-        Outcome::Done { inserted } => {
-            Ok((StatusCode::CREATED, Json(serde_json::json!({"inserted": inserted}))).into_response())
-        }
-        Outcome::Refused { sheet_error, cells, rows } => {
-            let detail =
-                sheet_error.unwrap_or_else(|| format!("{rows} 行中发现 {} 处错误，整个文件均未写入", cells.len()));
-            let cells: Vec<_> = cells.into_iter().take(1000).collect();
-            Ok(problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "导入未通过校验",
-                &detail,
-                Some(serde_json::json!({"cells": cells})),
-            ))
-        }
-    }
+    Ok(api_answer(run(&state, &me, bytes).await?))
 }
 
 /// The template: the headers and two example rows (a toxic and a combustible detector).

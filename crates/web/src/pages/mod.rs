@@ -30,6 +30,7 @@ pub mod revenue_settlements;
 pub mod revenue_statements;
 pub mod revenue_tax;
 pub mod security;
+pub mod sheet_import;
 
 use crate::error::{AppError, PageError, error_page, problem};
 use askama::Template;

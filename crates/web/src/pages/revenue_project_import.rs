@@ -2,20 +2,18 @@
 //! any order, every row parsed by the same rules as the form, each bad cell reported as row, column,
 //! value and message, and nothing written unless every row passed.
 
+use super::FieldErrors;
 use super::enterprise_import::{CellError, upload_field};
 use super::revenue_project_form::{RawProject, parse};
-use super::{FieldErrors, render};
+use super::sheet_import::{ImportView, Outcome, api_answer, no_file, page};
 use crate::AppState;
 use crate::auth::CurrentUser;
-use crate::error::{ApiError, AppError, PageError, problem};
+use crate::error::{ApiError, AppError, PageError};
 use crate::sheet::{map_columns, normalise_date, read_first_sheet};
-use crate::view::Chrome;
 use crate::xlsx::{Cell, download, workbook};
-use askama::Template;
+use axum::Extension;
 use axum::extract::{Multipart, State};
-use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
-use axum::{Extension, Json};
+use axum::response::Response;
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_core::division::TOWNS;
 use dianxiaoer_store::{DepartmentRow, ProjectInput};
@@ -142,12 +140,6 @@ fn cell_errors(row: u32, errors: FieldErrors, shown: &HashMap<&str, String>) -> 
         .collect()
 }
 
-/// What an import came to.
-pub enum Outcome {
-    Done { inserted: u64 },
-    Refused { sheet_error: Option<String>, cells: Vec<CellError>, rows: usize },
-}
-
 /// Checks the sheet against the registry and writes every project or none; the page and the API share it.
 pub async fn run(state: &AppState, me: &CurrentUser, bytes: Vec<u8>, source: &str) -> Result<Outcome, AppError> {
     let departments = state.refdata().await?.departments.clone();
@@ -164,7 +156,7 @@ pub async fn run(state: &AppState, me: &CurrentUser, bytes: Vec<u8>, source: &st
             match state.store.import_projects(&me.actor(), &me.scope, source, &rows, state.now()).await {
                 Ok(inserted) => Ok(Outcome::Done { inserted }),
                 Err(dianxiaoer_store::Error::Invalid(m) | dianxiaoer_store::Error::Conflict(m)) => {
-                    Ok(Outcome::Refused { sheet_error: Some(m), cells: Vec::new(), rows: rows.len() })
+                    Ok(Outcome::refused(m, rows.len()))
                 }
                 Err(e) => Err(e.into()),
             }
@@ -172,42 +164,22 @@ pub async fn run(state: &AppState, me: &CurrentUser, bytes: Vec<u8>, source: &st
     }
 }
 
-#[derive(Template)]
-#[template(path = "revenue_project_import.html")]
-struct ImportPage {
-    chrome: Chrome,
-    columns: Vec<(&'static str, bool)>,
-    sheet_error: Option<String>,
-    cells: Vec<CellError>,
-    rows: usize,
-    max_rows: usize,
-    inserted: Option<u64>,
-}
-
-fn page(me: &CurrentUser, outcome: Option<Outcome>) -> Result<Response, PageError> {
-    let (sheet_error, cells, rows, inserted) = match outcome {
-        None => (None, Vec::new(), 0, None),
-        Some(Outcome::Done { inserted }) => (None, Vec::new(), inserted as usize, Some(inserted)),
-        Some(Outcome::Refused { sheet_error, cells, rows }) => (sheet_error, cells, rows, None),
-    };
-    let bad = sheet_error.is_some() || !cells.is_empty();
-    let mut resp = render(&ImportPage {
-        chrome: Chrome::new(me, "/revenue/projects", "导入招商项目"),
-        columns: COLUMNS.iter().map(|c| (c.1, c.2)).collect(),
-        sheet_error,
-        cells: cells.into_iter().take(1000).collect(),
-        rows,
-        max_rows: MAX_ROWS,
-        inserted,
-    })?;
-    if bad {
-        *resp.status_mut() = StatusCode::BAD_REQUEST;
-    }
-    Ok(resp)
-}
+const VIEW: ImportView = ImportView {
+    nav: "/revenue/projects",
+    title: "导入招商项目",
+    action: "/revenue/projects/import",
+    template: "/revenue/projects/import/template.xlsx",
+    done: "个招商项目",
+    list: "/revenue/projects",
+    list_label: "查看项目列表",
+    intro: "使用模板填写，一行一个项目；表头在第 1 行，列的顺序不限。项目企业须已在企业档案中登记。同一企业的同名项目已登记时不重复导入。",
+    notes: "引资单位填乡镇（街道）名称、县直部门全称，或留空表示开发区自主招商；落地乡镇填名称或 9 位代码；金额单位为万元；日期可为 Excel 日期或“2026-03-01”“2026/3/1”；阶段填已签约、已落地、已开工或已投产。",
+    columns: &COLUMNS,
+    max_rows: MAX_ROWS,
+};
 
 pub async fn form(Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
-    page(&me, None)
+    page(&me, &VIEW, None)
 }
 
 pub async fn upload(
@@ -216,17 +188,10 @@ pub async fn upload(
     mut mp: Multipart,
 ) -> Result<Response, PageError> {
     let Some((bytes, name)) = upload_field(&mut mp).await? else {
-        return page(
-            &me,
-            Some(Outcome::Refused {
-                sheet_error: Some("请选择要导入的 .xlsx 文件".into()),
-                cells: Vec::new(),
-                rows: 0,
-            }),
-        );
+        return no_file(&me, &VIEW);
     };
     let outcome = run(&state, &me, bytes, &name).await?;
-    page(&me, Some(outcome))
+    page(&me, &VIEW, Some(outcome))
 }
 
 /// The same import for API clients: 201 with the count, or 422 listing every bad cell.
@@ -236,22 +201,7 @@ pub async fn api_upload(
     mut mp: Multipart,
 ) -> Result<Response, ApiError> {
     let (bytes, name) = upload_field(&mut mp).await?.ok_or_else(|| AppError::BadRequest("缺少文件字段 file".into()))?;
-    match run(&state, &me, bytes, &name).await? {
-        Outcome::Done { inserted } => {
-            Ok((StatusCode::CREATED, Json(serde_json::json!({"inserted": inserted}))).into_response())
-        }
-        Outcome::Refused { sheet_error, cells, rows } => {
-            let detail =
-                sheet_error.unwrap_or_else(|| format!("{rows} 行中发现 {} 处错误，整个文件均未写入", cells.len()));
-            let cells: Vec<_> = cells.into_iter().take(1000).collect();
-            Ok(problem(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "导入未通过校验",
-                &detail,
-                Some(serde_json::json!({"cells": cells})),
-            ))
-        }
-    }
+    Ok(api_answer(run(&state, &me, bytes, &name).await?))
 }
 
 /// The template: the headers and one example row.
