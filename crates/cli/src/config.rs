@@ -49,6 +49,13 @@ pub struct ServeArgs {
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "DXE_BODY_LIMIT", default_value_t = 2 * 1024 * 1024)]
     pub body_limit: usize,
+    /// Address of the embedded MQTT listener for gas detectors and gateways (`demo`: 127.0.0.1:1883,
+    /// or a free port when that is taken; `serve`: not started unless given).
+    #[arg(long, env = "DXE_MQTT_LISTEN")]
+    pub mqtt_listen: Option<String>,
+    /// An external MQTT broker to consume readings from: mqtt://[user:password@]host[:port][/?client_id=id].
+    #[arg(long, env = "DXE_MQTT_URL", hide_env_values = true)]
+    pub mqtt_url: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]
@@ -74,12 +81,55 @@ pub enum Command {
     /// The audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Simulators that feed a running instance.
+    #[command(subcommand)]
+    Simulate(SimulateCommand),
     /// A consistent copy of the SQLite database while it is in use.
     Backup {
         /// Target file (must not exist).
         #[arg(long)]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SimulateCommand {
+    /// Publish realistic gas readings for the registered detectors (read from the database) over
+    /// MQTT or the HTTP batch API: noise, drift, leaks that rise and fall, devices going offline.
+    Gas(SimulateGas),
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct SimulateGas {
+    /// How many registered detectors to drive (the first N active ones, by id).
+    #[arg(long, default_value_t = 300)]
+    pub detectors: usize,
+    /// Readings per second across all detectors; without it each detector keeps its own interval.
+    #[arg(long)]
+    pub rate: Option<f64>,
+    /// Leaks kept in progress at once.
+    #[arg(long, default_value_t = 1)]
+    pub leaks: usize,
+    /// Detectors dropping offline per hour across the park.
+    #[arg(long, default_value_t = 6.0)]
+    pub offline_per_hour: f64,
+    /// MQTT server, e.g. mqtt://127.0.0.1:1883 (the default when --http is not given).
+    #[arg(long)]
+    pub mqtt: Option<String>,
+    /// The web server, e.g. http://127.0.0.1:8080, to post batches to instead.
+    #[arg(long)]
+    pub http: Option<String>,
+    /// API key of an account that may feed readings (MQTT gateway password, HTTP bearer key).
+    #[arg(long, env = "DXE_API_KEY", hide_env_values = true)]
+    pub api_key: Option<String>,
+    /// Readings per message; 1 sends each reading alone in our own format on dxe/v1/readings.
+    #[arg(long, default_value_t = 100)]
+    pub batch: usize,
+    /// Stop after this many seconds (default: run until interrupted).
+    #[arg(long)]
+    pub duration: Option<u64>,
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
 }
 
 #[derive(Subcommand, Debug)]

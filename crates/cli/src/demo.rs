@@ -135,8 +135,7 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
             for c in &chemical.items {
                 store.assign_supervisor(&actor, id, c.id, now).await.map_err(e)?;
             }
-            let ids: Vec<(i64, Option<(f64, f64)>)> =
-                chemical.items.iter().take(3).map(|c| (c.id, c.lon.zip(c.lat))).collect();
+            let ids: Vec<(i64, Option<(f64, f64)>)> = chemical.items.iter().map(|c| (c.id, c.lon.zip(c.lat))).collect();
             demo_detectors(store, &actor, &ids, now).await?;
         }
     }
@@ -144,9 +143,14 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
     revenue(store, &actor, &population, now).await
 }
 
-/// A few gas detectors for the first chemical-park enterprises: hydrogen sulfide, combustible gas and
-/// oxygen, with the GB/T 50493-2019 default set-points. They report nothing until a device (or a
-/// simulator) sends readings, so the engine marks them offline after three intervals.
+/// The demo tag of the one detector with a device secret, and that secret: enough to try the MQTT
+/// listener by hand (`mosquitto_pub -u GT-0101-H2S -P …`).
+pub const DEMO_DEVICE: (&str, &str) = ("GT-0101-H2S", "demo-device-secret-0101");
+
+/// Twenty-five gas detectors in each chemical-park enterprise (about 300 in the park): hydrogen
+/// sulfide and chlorine by the tanks, combustible gas and carbon monoxide in the units, ammonia at
+/// the refrigeration plant, oxygen in confined spaces, with the GB/T 50493-2019 default set-points,
+/// placed on a grid about 50 m apart around the plant. The demo's simulator feeds them.
 async fn demo_detectors(
     store: &Store,
     actor: &Actor,
@@ -154,37 +158,52 @@ async fn demo_detectors(
     now: i64,
 ) -> Result<(), String> {
     use dianxiaoer_core::gas::{DetectorConfig, DetectorSettings, Gas, MeasuringRange, Tag};
+    // (gas, label, plant area, range maximum, how many)
     let kinds = [
-        (Gas::HydrogenSulfide, "硫化氢", "罐区"),
-        (Gas::Combustible, "可燃气体", "装置区"),
-        (Gas::Oxygen, "氧气", "受限空间"),
+        (Gas::HydrogenSulfide, "硫化氢", "罐区", 100.0, 4),
+        (Gas::Chlorine, "氯气", "罐区", 20.0, 2),
+        (Gas::Combustible, "可燃气体", "装置区", 100.0, 8),
+        (Gas::CarbonMonoxide, "一氧化碳", "装置区", 500.0, 3),
+        (Gas::Ammonia, "氨气", "冷冻站", 200.0, 3),
+        (Gas::Oxygen, "氧气", "受限空间", 30.0, 3),
+        (Gas::Methane, "甲烷", "锅炉房", 100.0, 2),
     ];
     for (n, (enterprise_id, site)) in enterprises.iter().enumerate() {
-        for (k, (gas, label, area)) in kinds.into_iter().enumerate() {
-            // Around the plant's location, some tens of metres apart (0.0009° ≈ 80 m).
-            let position = site.map(|(lon, lat)| (lon + 0.0009 * (k as f64 - 1.0), lat + 0.0006 * ((k % 2) as f64)));
-            let tag = format!("GT-{}{:02}-{}", n + 1, 1, gas.code());
-            let unit = gas.default_unit();
-            let max = if gas == Gas::Oxygen { 30.0 } else { 100.0 };
-            let settings = DetectorSettings::default();
-            let range = MeasuringRange::new(0.0, max).map_err(|x| x.message)?;
-            let cfg = DetectorConfig::new(Tag::parse(&tag).map_err(|x| x.message)?, gas, unit, range, &settings)
-                .map_err(|x| x.message)?;
-            let input = dianxiaoer_store::DetectorInput {
-                enterprise_id: *enterprise_id,
-                tag,
-                name: format!("{area}{label}探测器"),
-                location: format!("{area}{}号", n + 1),
-                plant_area: area.to_owned(),
-                position,
-                spec: dianxiaoer_gas::spec::spec(&cfg, &settings),
-                status: "active".to_owned(),
-                device_secret: None,
-            };
-            store
-                .create_detector(actor, &dianxiaoer_core::access::Scope::Zone, &input, now)
-                .await
-                .map_err(|x| x.to_string())?;
+        let mut k = 0usize;
+        for (gas, label, area, max, count) in kinds {
+            for i in 0..count {
+                // A 5 × 5 grid around the plant's location (0.0006° ≈ 50 m).
+                let (gx, gy) = ((k % 5) as f64 - 2.0, (k / 5) as f64 - 2.0);
+                let position = site.map(|(lon, lat)| (lon + 0.0006 * gx, lat + 0.0005 * gy));
+                k += 1;
+                let tag = format!("GT-{:02}{:02}-{}", n + 1, k, gas.code());
+                let settings = DetectorSettings { interval_ms: 10_000, ..DetectorSettings::default() };
+                let range = MeasuringRange::new(0.0, max).map_err(|x| x.message)?;
+                let cfg = DetectorConfig::new(
+                    Tag::parse(&tag).map_err(|x| x.message)?,
+                    gas,
+                    gas.default_unit(),
+                    range,
+                    &settings,
+                )
+                .map_err(|x| format!("{tag}: {}", x.message))?;
+                let device_secret = (tag == DEMO_DEVICE.0).then(|| DEMO_DEVICE.1.to_owned());
+                let input = dianxiaoer_store::DetectorInput {
+                    enterprise_id: *enterprise_id,
+                    tag,
+                    name: format!("{area}{label}探测器{}", i + 1),
+                    location: format!("{area}{}号", i + 1),
+                    plant_area: area.to_owned(),
+                    position,
+                    spec: dianxiaoer_gas::spec::spec(&cfg, &settings),
+                    status: "active".to_owned(),
+                    device_secret,
+                };
+                store
+                    .create_detector(actor, &dianxiaoer_core::access::Scope::Zone, &input, now)
+                    .await
+                    .map_err(|x| x.to_string())?;
+            }
         }
     }
     Ok(())

@@ -5,10 +5,12 @@ mod demo;
 mod demo_approval;
 mod demo_data;
 mod demo_revenue;
+mod gasrun;
+mod simulate;
 mod usercmd;
 
 use clap::Parser;
-use config::{AuditCommand, Cli, Command, Global, ServeArgs};
+use config::{AuditCommand, Cli, Command, Global, ServeArgs, SimulateCommand};
 use dianxiaoer_store::{Actor, DatabaseUrl, Keys, Store};
 use dianxiaoer_web::{AppState, SystemClock, WebConfig};
 use std::process::ExitCode;
@@ -146,6 +148,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             println!("已清理 {n} 条审计记录；审计链锚点已更新。");
             Ok(ExitCode::SUCCESS)
         }
+        Command::Simulate(SimulateCommand::Gas(a)) => {
+            let store = open(&g, "dianxiaoer.db", None).await?;
+            simulate::gas(&store, &a).await?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Backup { out } => {
             if database_url(&g, "dianxiaoer.db")?.backend() != dianxiaoer_store::Backend::Sqlite {
                 return Err(
@@ -173,6 +180,10 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
     let gas = dianxiaoer_gas::start(store.clone(), state.clock_fn(), dianxiaoer_gas::Options::default())
         .await
         .map_err(|e| format!("无法启动气体报警引擎：{e}"))?;
+    let mqtt = gasrun::start(args, demo, &gas, &store, &state.clock_fn()).await?;
+    if demo && let Some(addr) = mqtt {
+        simulate::demo(&store, addr).await?;
+    }
     let state = state.with_gas(gas);
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,

@@ -308,51 +308,72 @@ impl Engine {
 
     /// Checks, stores and evaluates one batch.
     pub async fn ingest(&self, batch: &Batch) -> Result<IngestReport, IngestError> {
+        let mut reports = self.ingest_many(std::slice::from_ref(batch)).await?;
+        Ok(reports.pop().unwrap_or_default())
+    }
+
+    /// Checks, stores and evaluates several batches in one step and one transaction, with a report
+    /// for each: transports deliver many small messages, and one commit per message would cap the
+    /// rate at what the disk syncs per second. A reading repeated in a later batch of the same step
+    /// counts as that batch's duplicate, as it would in separate steps.
+    pub async fn ingest_many(&self, batches: &[Batch]) -> Result<Vec<IngestReport>, IngestError> {
         let now = self.now();
-        let mut report = IngestReport::default();
+        let mut reports = vec![IngestReport::default(); batches.len()];
         let mut guard = self.inner.detectors.lock().await;
         let Detectors { by_id, by_tag } = &mut *guard;
         let mut step = Step::default();
-        let mut faults: HashMap<i64, u64> = HashMap::new();
-        let mut in_batch_duplicates: HashMap<i64, u64> = HashMap::new();
-        for p in &batch.points {
-            let Some(device) = p.device.as_deref().or(batch.device.as_deref()) else {
-                report.reject("", "缺少设备位号：ThingsBoard 设备格式请用 device 参数指明位号".into());
-                self.inner.counters.add("", |c| c.rejected += 1);
-                continue;
-            };
-            let entry =
-                by_tag.get(device).and_then(|id| by_id.get_mut(id)).filter(|e| batch.allowed.permits(e.enterprise_id));
-            let refused = match entry {
-                None => Err("未登记的位号".to_owned()),
-                Some(e) if !e.active => Err("探测器已停用".to_owned()),
-                Some(e) => match e.cfg.clone() {
-                    None => Err("探测器配置无效，请检查设置".to_owned()),
-                    Some(cfg) => self.apply(e, &cfg, p, now, &mut step, &mut faults, &mut in_batch_duplicates),
-                },
-            };
-            if let Err(reason) = refused {
-                report.reject(device, reason);
-                self.inner.counters.add(device, |c| c.rejected += 1);
+        // Per batch: (detector, ts) of its readings, and per detector its faults and duplicates.
+        let mut keys: Vec<(usize, i64, i64)> = Vec::new();
+        let mut faults: HashMap<(usize, i64), u64> = HashMap::new();
+        let mut in_step_duplicates: HashMap<(usize, i64), u64> = HashMap::new();
+        for (b, batch) in batches.iter().enumerate() {
+            let report = &mut reports[b];
+            let first = step.readings.len();
+            let mut batch_faults: HashMap<i64, u64> = HashMap::new();
+            let mut batch_duplicates: HashMap<i64, u64> = HashMap::new();
+            for p in &batch.points {
+                let Some(device) = p.device.as_deref().or(batch.device.as_deref()) else {
+                    report.reject("", "缺少设备位号：ThingsBoard 设备格式请用 device 参数指明位号".into());
+                    self.inner.counters.add("", |c| c.rejected += 1);
+                    continue;
+                };
+                let entry = by_tag
+                    .get(device)
+                    .and_then(|id| by_id.get_mut(id))
+                    .filter(|e| batch.allowed.permits_detector(e.enterprise_id, &e.tag));
+                let refused = match entry {
+                    None => Err("未登记的位号".to_owned()),
+                    Some(e) if !e.active => Err("探测器已停用".to_owned()),
+                    Some(e) => match e.cfg.clone() {
+                        None => Err("探测器配置无效，请检查设置".to_owned()),
+                        Some(cfg) => self.apply(e, &cfg, p, now, &mut step, &mut batch_faults, &mut batch_duplicates),
+                    },
+                };
+                if let Err(reason) = refused {
+                    report.reject(device, reason);
+                    self.inner.counters.add(device, |c| c.rejected += 1);
+                }
             }
+            keys.extend(step.readings[first..].iter().map(|(d, ts, _)| (b, *d, *ts)));
+            faults.extend(batch_faults.into_iter().map(|(d, n)| ((b, d), n)));
+            in_step_duplicates.extend(batch_duplicates.into_iter().map(|(d, n)| ((b, d), n)));
         }
-        let keys: Vec<(i64, i64)> = step.readings.iter().map(|(d, ts, _)| (*d, *ts)).collect();
         let written = self.commit(by_id, step, &engine_actor()).await?;
         let inserted: HashSet<(i64, i64)> = written.inserted.into_iter().collect();
-        let mut per: HashMap<i64, (u64, u64)> = HashMap::new();
-        for k in keys {
-            let c = per.entry(k.0).or_default();
-            if inserted.contains(&k) { c.0 += 1 } else { c.1 += 1 }
+        let mut per: HashMap<(usize, i64), (u64, u64)> = HashMap::new();
+        for (b, d, ts) in keys {
+            let c = per.entry((b, d)).or_default();
+            if inserted.contains(&(d, ts)) { c.0 += 1 } else { c.1 += 1 }
         }
-        for (id, n) in faults {
-            per.entry(id).or_default().0 += n;
+        for (k, n) in faults {
+            per.entry(k).or_default().0 += n;
         }
-        for (id, n) in in_batch_duplicates {
-            per.entry(id).or_default().1 += n;
+        for (k, n) in in_step_duplicates {
+            per.entry(k).or_default().1 += n;
         }
-        for (id, (accepted, duplicates)) in per {
-            report.accepted += accepted;
-            report.duplicates += duplicates;
+        for ((b, id), (accepted, duplicates)) in per {
+            reports[b].accepted += accepted;
+            reports[b].duplicates += duplicates;
             if let Some(e) = by_id.get(&id) {
                 self.inner.counters.add(&e.tag, |c| {
                     c.accepted += accepted;
@@ -360,7 +381,7 @@ impl Engine {
                 });
             }
         }
-        Ok(report)
+        Ok(reports)
     }
 
     /// One point for one detector: a reading or a fault code. `Err` is the reason it was refused.
@@ -508,11 +529,24 @@ impl Engine {
         }
     }
 
-    /// A batch from the channel, answered when the transport waits for a report.
-    pub(crate) async fn handle(&self, batch: Batch) {
-        let result = self.ingest(&batch).await;
-        if let Some(reply) = batch.reply {
-            let _ = reply.send(result);
+    /// Batches from the channel, taken in one step and each answered when its transport waits for
+    /// a report.
+    pub(crate) async fn handle(&self, batches: Vec<Batch>) {
+        match self.ingest_many(&batches).await {
+            Ok(reports) => {
+                for (batch, report) in batches.into_iter().zip(reports) {
+                    if let Some(reply) = batch.reply {
+                        let _ = reply.send(Ok(report));
+                    }
+                }
+            }
+            Err(e) => {
+                for batch in batches {
+                    if let Some(reply) = batch.reply {
+                        let _ = reply.send(Err(e.clone()));
+                    }
+                }
+            }
         }
     }
 }

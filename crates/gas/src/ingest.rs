@@ -14,6 +14,8 @@ use tokio::sync::oneshot;
 pub enum Allowed {
     All,
     Enterprises(Arc<HashSet<i64>>),
+    /// One detector, by tag: a device signed in with its own credentials feeds only itself.
+    Detector(Arc<str>),
 }
 
 impl Allowed {
@@ -24,10 +26,11 @@ impl Allowed {
         }
     }
 
-    pub fn permits(&self, enterprise_id: i64) -> bool {
+    pub fn permits_detector(&self, enterprise_id: i64, tag: &str) -> bool {
         match self {
             Allowed::All => true,
             Allowed::Enterprises(ids) => ids.contains(&enterprise_id),
+            Allowed::Detector(t) => **t == *tag,
         }
     }
 }
@@ -114,8 +117,10 @@ pub struct DeviceCounts {
     pub accepted: u64,
     pub duplicates: u64,
     pub rejected: u64,
-    /// Payloads refused whole (not JSON, wrong shape, too large).
+    /// Payloads refused whole (not JSON, wrong shape, too large, unknown topic).
     pub malformed: u64,
+    /// Messages dropped because the device sent faster than its connection may.
+    pub throttled: u64,
 }
 
 /// Devices counted one by one; beyond this many, the rest share [`OTHER_DEVICES`], so that a flood
@@ -207,8 +212,10 @@ mod tests {
 
     #[test]
     fn allowed_enterprises() {
-        assert!(Allowed::of(None).permits(7));
+        assert!(Allowed::of(None).permits_detector(7, "GT-1"));
         let a = Allowed::of(Some(vec![1, 2]));
-        assert!(a.permits(2) && !a.permits(3));
+        assert!(a.permits_detector(2, "GT-1") && !a.permits_detector(3, "GT-1"));
+        let d = Allowed::Detector("GT-1".into());
+        assert!(d.permits_detector(9, "GT-1") && !d.permits_detector(9, "GT-2"));
     }
 }

@@ -8,6 +8,8 @@
 
 pub mod engine;
 pub mod ingest;
+pub mod mqtt;
+pub mod simulate;
 pub mod spec;
 
 pub use engine::{Action, ActionError, ClockFn, ENGINE_NAME, Engine, GasEvent};
@@ -102,6 +104,27 @@ async fn next(i: &mut Option<tokio::time::Interval>) {
     }
 }
 
+/// Most batches and points taken into one step: enough to spread a commit over thousands of
+/// single-reading messages, few enough that a step stays well under the 50 ms alarm latency goal.
+pub const STEP_MAX_BATCHES: usize = 1024;
+pub const STEP_MAX_POINTS: usize = 20_000;
+
+/// `first` and whatever else already waits in the channel, within the step's bounds.
+fn gather(first: Batch, rx: &mut mpsc::Receiver<Batch>) -> Vec<Batch> {
+    let mut points = first.points.len();
+    let mut out = vec![first];
+    while out.len() < STEP_MAX_BATCHES && points < STEP_MAX_POINTS {
+        match rx.try_recv() {
+            Ok(b) => {
+                points += b.points.len();
+                out.push(b);
+            }
+            Err(_) => break,
+        }
+    }
+    out
+}
+
 /// The engine's task: batches as they come, ticks and refreshes on their periods, one at a time.
 async fn run(engine: Engine, mut rx: mpsc::Receiver<Batch>, options: Options) {
     let mut tick = interval(options.tick_every);
@@ -109,7 +132,7 @@ async fn run(engine: Engine, mut rx: mpsc::Receiver<Batch>, options: Options) {
     loop {
         tokio::select! {
             batch = rx.recv() => match batch {
-                Some(b) => engine.handle(b).await,
+                Some(b) => engine.handle(gather(b, &mut rx)).await,
                 None => break,
             },
             () = next(&mut tick) => {

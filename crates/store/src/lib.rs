@@ -19,6 +19,7 @@ mod enterprises;
 mod error;
 mod gas;
 mod gas_alarms;
+mod gas_devices;
 mod gas_write;
 mod logins;
 mod migrate;
@@ -53,6 +54,7 @@ pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow,
 pub use error::{Error, Result};
 pub use gas::{DetectorFilter, DetectorInput, DetectorRow, DetectorSpec, EngineDetector, ReadingRow};
 pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow};
+pub use gas_devices::DeviceLogin;
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
@@ -166,7 +168,13 @@ impl Store {
             Backend::Sqlite => Some(self.writer.lock().await),
             Backend::Postgres => None,
         };
-        let tx = self.pool.begin().await?;
+        // SQLite: take the write lock at BEGIN. A deferred transaction that reads and then writes
+        // fails at once (SQLITE_BUSY, not waiting for the busy timeout) when a write outside the
+        // writer mutex — a session or API-key touch — committed in between.
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
         Ok(Tx { tx, backend: self.backend, _writer: guard })
     }
 

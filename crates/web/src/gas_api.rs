@@ -242,7 +242,8 @@ pub async fn close(
     answer(&state, &me, id, Action::Close).await
 }
 
-/// Per-device counts of the ingest (accepted, duplicates, refused, malformed payloads), for the
+/// Per-device counts of the ingest (accepted, duplicates, refused, malformed payloads, throttled
+/// messages), for the
 /// metrics listener.
 pub fn counters_text(state: &AppState) -> String {
     let Some(gas) = state.gas.as_ref() else { return String::new() };
@@ -258,6 +259,7 @@ pub fn counters_text(state: &AppState) -> String {
             ("duplicate", c.duplicates),
             ("rejected", c.rejected),
             ("malformed", c.malformed),
+            ("throttled", c.throttled),
         ] {
             if n > 0 {
                 out.push_str(&format!("dxe_gas_ingest_total{{device=\"{d}\",result=\"{result}\"}} {n}\n"));
