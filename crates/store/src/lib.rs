@@ -21,6 +21,7 @@ mod gas;
 mod gas_alarms;
 mod gas_devices;
 mod gas_write;
+mod leader;
 mod logins;
 mod migrate;
 mod org;
@@ -56,6 +57,7 @@ pub use gas::{DetectorFilter, DetectorInput, DetectorRow, DetectorSpec, EngineDe
 pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow};
 pub use gas_devices::DeviceLogin;
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
+pub use leader::{LEADER_LOCK, LeaderLock};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
 pub use revenue_assessment::{BoardRow, TownCoverage};
