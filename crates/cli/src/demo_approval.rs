@@ -6,17 +6,22 @@
 //! Completions fall on 2021 working days with seasonal weights: few around the Spring Festival
 //! (12 February 2021), more in the spring and autumn construction seasons. Most cases use 15–60 % of
 //! the promised limit (the zone reports a speed-up of more than half), about 3 % finish late. About a
-//! quarter are filed on the enterprise's behalf (帮代办) by a grid officer or staff.
+//! quarter are filed on the enterprise's behalf (帮代办) by a grid officer or staff. The ratings and the
+//! 告知承诺 checks that follow the decisions come from `demo_aftercare.rs`.
 
 use crate::demo_data::{DemoEnterprise, Rng};
 use dianxiaoer_core::access::{Attachment, Role};
 use dianxiaoer_core::approval::Actor as FlowActor;
 use dianxiaoer_core::credit_code::CreditCode;
-use dianxiaoer_store::{Actor as AuditActor, HistoricalCase, HistoricalEvent, NewUser, Store};
+use dianxiaoer_store::{
+    Actor as AuditActor, HistoricalAftercare, HistoricalBy, HistoricalCase, HistoricalCommitment, HistoricalEvent,
+    HistoricalRating, HistoricalStep, NewUser, Store,
+};
 use std::collections::HashMap;
 
 /// The demo's seed (the same as the rest of the demo).
 const SEED: u64 = 371_323;
+use dianxiaoer_core::approval::aftercare::AftercarePolicy;
 use dianxiaoer_core::approval::default_flow::action as a;
 use dianxiaoer_core::approval::{ApprovalItem, Calendar, Catalogue, Category, Date};
 
@@ -284,13 +289,27 @@ pub fn open_today(
         if k == 0
             && let Some(i) = item(&commitment, &mut rng)
         {
+            // 告知承诺: decided so long ago that the check falls due in two working days; one that
+            // passed its check; one revoked after a failed check (demo_aftercare.rs adds the
+            // commitments and the checks' results).
+            let d = AftercarePolicy::default().post_check_days.get() as usize - 2;
             let c = vec![
-                (a::SUBMIT, 4, 560, F),
-                (a::ACCEPT, 3, 600, S),
-                (a::APPROVE_ON_COMMITMENT, 2, 900, L),
-                (a::COMPLETE, 1, 960, S),
+                (a::SUBMIT, d + 3, 560, F),
+                (a::ACCEPT, d + 2, 600, S),
+                (a::APPROVE_ON_COMMITMENT, d, 900, L),
+                (a::COMPLETE, d - 1, 960, S),
             ];
             scripts.push((i, c, false));
+            let mut passed = vec![(a::SUBMIT, 43, 560, F), (a::ACCEPT, 42, 600, S)];
+            passed.extend([(a::APPROVE_ON_COMMITMENT, 40, 900, L), (a::COMPLETE, 39, 960, S), (a::VERIFY, 12, 640, S)]);
+            scripts.push((i, passed, false));
+            let mut revoked = vec![(a::SUBMIT, 47, 560, F), (a::ACCEPT, 46, 600, S)];
+            revoked.extend([
+                (a::APPROVE_ON_COMMITMENT, 45, 900, L),
+                (a::COMPLETE, 44, 960, S),
+                (a::REVOKE, 15, 640, S),
+            ]);
+            scripts.push((i, revoked, false));
         }
     }
     let mut out = Vec::new();
@@ -310,6 +329,8 @@ pub fn open_today(
                     a::REQUEST_CORRECTION => "申请材料内容不完整，请补正",
                     a::NOT_ACCEPT => "不属于本机关职权范围",
                     a::TERMINATE => "申请人书面申请终止办理",
+                    a::VERIFY => "现场核查：承诺属实",
+                    a::REVOKE => "现场核查发现承诺不实：经营场所面积与承诺不符，卫生设施未按承诺配置",
                     _ => "",
                 },
             })
@@ -370,7 +391,9 @@ pub async fn load(
     let n = enterprise_ids.len();
     let mut cases = year_2021(SEED, n, accounts.len(), &grid_of);
     cases.extend(open_today(SEED, Date::from_ms(now), n, accounts.len(), &grid_of));
+    let after = crate::demo_aftercare::aftercare(SEED, &cases, accounts.len());
     let mut rows = Vec::with_capacity(cases.len());
+    let mut people = Vec::with_capacity(cases.len());
     for c in cases {
         let (applicant, agency_role) = match c.filer {
             Filer::Enterprise => (accounts.get(c.enterprise).cloned().ok_or("演示企业账号缺失")?, None),
@@ -397,6 +420,8 @@ pub async fn load(
                 }
             })
             .collect();
+        let rater = accounts.get(c.enterprise).cloned();
+        people.push((applicant.clone(), rater));
         rows.push(HistoricalCase {
             item_code: c.item_code,
             enterprise_id: enterprise_ids.get(c.enterprise).copied().ok_or("演示企业缺失")?,
@@ -409,7 +434,35 @@ pub async fn load(
             events,
         });
     }
-    store.insert_historical_cases(actor, &rows, now).await.map_err(e)?;
+    let ids = store.insert_historical_case_ids(actor, &rows, now).await.map_err(e)?;
+    let by = |who: &(i64, String), at: i64| HistoricalBy { user_id: Some(who.0), name: who.1.clone(), at };
+    let mut aftercare = Vec::with_capacity(after.len());
+    for (n, x) in after {
+        let (Some(case_id), Some((applicant, rater))) = (ids.get(n).copied(), people.get(n)) else { continue };
+        let commitment = x.commitment.map(|k| HistoricalCommitment {
+            text: k.text,
+            by: by(applicant, k.at),
+            check: k.check.map(|(r, at)| (r, by(&staff, at))),
+        });
+        let step = |(at, note): (i64, &str)| HistoricalStep {
+            by: by(&staff, at),
+            role: Role::DepartmentStaff,
+            note: note.to_owned(),
+        };
+        let mut ratings = Vec::new();
+        for r in x.ratings {
+            let rater = rater.as_ref().ok_or("演示企业账号缺失")?;
+            ratings.push(HistoricalRating {
+                level: r.level,
+                comment: r.comment.to_owned(),
+                by: by(rater, r.at),
+                callback: r.remedy.as_ref().map(|m| step(m.callback)),
+                rectify: r.remedy.as_ref().map(|m| step(m.rectify)),
+            });
+        }
+        aftercare.push(HistoricalAftercare { case_id, commitment, ratings });
+    }
+    store.insert_historical_aftercare(actor, &aftercare, now).await.map_err(e)?;
     Ok(())
 }
 

@@ -87,6 +87,7 @@ fn open_cases_cover_every_state_and_stay_in_the_past() {
         "withdrawn",
         "terminated",
         "post_check",
+        "revoked",
     ] {
         assert!(states.contains(s), "{s}: {states:?}");
     }

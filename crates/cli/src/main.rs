@@ -2,6 +2,7 @@
 
 mod config;
 mod demo;
+mod demo_aftercare;
 mod demo_approval;
 mod demo_data;
 mod demo_revenue;

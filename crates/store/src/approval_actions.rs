@@ -2,16 +2,17 @@
 //! the caller acts as (core: `approval/case.rs`). One transaction: the case, its pause, its event and
 //! the audit record, or nothing.
 
-use crate::Store;
 use crate::approval::{corrupt, parse_flow, parse_item};
 use crate::approval_cases::{Caller, CaseRow, actors_text, case_in, clean_names, insert_event, names_json, pauses_in};
 use crate::audit::AuditEntry;
 use crate::error::{Error, Result};
+use crate::{Store, Tx};
 use dianxiaoer_core::approval::case::{
     COMMENT_MAX_CHARS, acting_as, actors_in, actors_of, available, check_action, clock_effect, days_left,
     needs_comment, refused_for_role,
 };
-use dianxiaoer_core::approval::default_flow::action;
+use dianxiaoer_core::approval::commitment::guard_flow_action;
+use dianxiaoer_core::approval::default_flow::{action, state};
 use dianxiaoer_core::approval::{Calendar, Pause, Workflow, WorkingDays};
 use serde::Serialize;
 use serde_json::json;
@@ -35,15 +36,20 @@ pub struct AvailableAction {
     pub needs_comment: bool,
 }
 
+/// Actions taken only by recording the post-approval check's result (`approval_commitment.rs`), so
+/// they are not offered as buttons.
+const TAKEN_BY_CHECK: [&str; 2] = [action::VERIFY, action::REVOKE];
+
 /// Actions that may hand in materials.
 const WITH_MATERIALS: [&str; 3] = [action::SUBMIT, action::SUBMIT_CORRECTION, action::SUPPLY];
 
 impl Store {
-    /// What the caller may do with a case in its current state.
+    /// What the caller may do with a case in its current state (the check's two actions aside).
     pub fn case_actions(&self, caller: &Caller<'_>, case: &CaseRow, flow: &Workflow) -> Vec<AvailableAction> {
         let actors = actors_of(caller.role, caller.is_applicant(case));
         available(flow, &case.state, &actors)
             .into_iter()
+            .filter(|a| !TAKEN_BY_CHECK.contains(&a.code.as_str()))
             .map(|a| AvailableAction {
                 code: a.code.clone(),
                 name: a.name.clone(),
@@ -64,12 +70,28 @@ impl Store {
         cal: &Calendar,
         now: i64,
     ) -> Result<CaseRow> {
+        let mut tx = self.begin().await?;
+        let row = self.act_in(&mut tx, caller, case_id, input, cal, now).await?;
+        tx.commit().await?;
+        Ok(row)
+    }
+
+    /// [`Store::apply_case_action`] inside the caller's transaction (the check's result takes its
+    /// flow action in the same transaction as it is recorded).
+    pub(crate) async fn act_in(
+        &self,
+        tx: &mut Tx<'_>,
+        caller: &Caller<'_>,
+        case_id: i64,
+        input: &ActionInput,
+        cal: &Calendar,
+        now: i64,
+    ) -> Result<CaseRow> {
         let comment = input.comment.trim();
         if comment.chars().count() > COMMENT_MAX_CHARS {
             return Err(Error::Invalid(format!("意见不能超过{COMMENT_MAX_CHARS}个字")));
         }
-        let mut tx = self.begin().await?;
-        let case = case_in(&mut tx, caller.scope, case_id).await?;
+        let case = case_in(tx, caller.scope, case_id).await?;
         let item_json: String =
             sqlx::query_scalar("SELECT item_json FROM approval_items WHERE code = $1 AND version = $2")
                 .bind(case.item_code.clone())
@@ -98,6 +120,10 @@ impl Store {
         if needs_comment(code) && comment.is_empty() {
             return Err(Error::Refused(format!("请填写“{name}”的理由")));
         }
+        // 告知承诺 (core: commitment.rs): the decision needs the commitment, 核查通过 and 撤销 the
+        // check's result.
+        let commitment = crate::approval_commitment::commitment_state(tx, case_id).await?;
+        guard_flow_action(code, commitment.is_some(), commitment.flatten()).map_err(Error::Refused)?;
         let handed_in = clean_names(&input.materials);
         if !handed_in.is_empty() && !WITH_MATERIALS.contains(&code) {
             return Err(Error::Refused(format!("“{name}”时不能递交材料；请在提交、提交补正或补齐材料时递交")));
@@ -113,7 +139,7 @@ impl Store {
             .and_then(WorkingDays::new)
             .ok_or_else(|| corrupt(format!("limit of case {case_id}")))?;
         let effect = clock_effect(&from, &to, case.received_at.is_some());
-        let mut pauses = pauses_in(&mut tx, case_id).await?;
+        let mut pauses = pauses_in(tx, case_id).await?;
         let mut received = case.received_at;
         let mut deadline = case.deadline.clone();
         let mut paused = case.paused_ms;
@@ -182,23 +208,25 @@ impl Store {
         if n != 1 {
             return Err(Error::Conflict("办件状态已被他人改变，请刷新后重试".into()));
         }
+        if code == action::APPROVE_ON_COMMITMENT {
+            crate::approval_commitment::schedule_check(tx, case_id, cal, now).await?;
+        }
+        if to.code == state::COMPLETED && from.code != state::COMPLETED {
+            crate::approval_aftercare::schedule_follow_up(tx, case_id, cal, now).await?;
+        }
         let states = (from.code.as_str(), to.code.as_str());
-        insert_event(&mut tx, case_id, caller.actor, actor.code(), (code, name), states, comment, sla_left, now)
-            .await?;
+        insert_event(tx, case_id, caller.actor, actor.code(), (code, name), states, comment, sla_left, now).await?;
         let entry = AuditEntry::ok("approval_action", "approval_case", case_id).detail(json!({
             "case_no": case.case_no, "action": code, "as": actor.code(), "from": from.code, "to": to.code,
             "comment": comment, "deadline": deadline, "sla_left_days": sla_left, "handed_in": handed_in,
         }));
-        self.audit(&mut tx, caller.actor, entry, now).await?;
-        let row = case_in(&mut tx, caller.scope, case_id).await?;
-        tx.commit().await?;
-        Ok(row)
+        self.audit(tx, caller.actor, entry, now).await?;
+        case_in(tx, caller.scope, case_id).await
     }
 }
 
 /// Whether a state counts as 办结 for the statistics: completed, or approved on commitment and
 /// waiting for the post-check (the decision is made and the certificate issued).
 pub(crate) fn is_completion(state: &str) -> bool {
-    use dianxiaoer_core::approval::default_flow::state;
     [state::COMPLETED, state::POST_CHECK, state::FOLLOWED_UP].contains(&state)
 }

@@ -8,6 +8,11 @@
 //!   flow's 终止办理 action, with the reason on the enterprise's file (an audit record against the
 //!   enterprise, shown in its history).
 //!
+//! - after the decision: a 告知承诺 check with no result past its due date (level `post_check`), and
+//!   a bad rating's call-back or rectification past its due date (levels `callback:<rating>` and
+//!   `rectify:<rating>`, since a case may be rated badly again after a rectification) are reported
+//!   too; they show on the overdue list.
+//!
 //! An escalation is an event and an audit record, once per case and level (`approval_escalations`
 //! holds the key, so a second run or a second instance changes nothing). It moves no state and no
 //! clock: the deadline and the overall clock keep running from acceptance. Escalated open cases show
@@ -42,6 +47,24 @@ pub struct EscalationReport {
     pub overdue: Vec<String>,
     pub unaccepted: Vec<String>,
     pub terminated: Vec<String>,
+    /// 告知承诺 checks past due.
+    pub post_check: Vec<String>,
+    /// Bad ratings whose call-back is past due.
+    pub callback: Vec<String>,
+    /// Bad ratings whose rectification is past due.
+    pub rectify: Vec<String>,
+}
+
+/// The event name of an escalation level.
+fn level_name(level: &str) -> &'static str {
+    match level.split(':').next().unwrap_or_default() {
+        "overdue" => "超期督办",
+        "unaccepted" => "受理督办",
+        "post_check" => "核查督办",
+        "callback" => "回访核实督办",
+        "rectify" => "整改督办",
+        _ => "督办",
+    }
 }
 
 impl Store {
@@ -103,15 +126,61 @@ impl Store {
                 report.unaccepted.push(no);
             }
         }
+        self.escalate_aftercare(&actor, &cal, today, now, &mut report).await?;
         if report != EscalationReport::default() {
             tracing::info!(
                 overdue = report.overdue.len(),
                 unaccepted = report.unaccepted.len(),
                 terminated = report.terminated.len(),
+                post_check = report.post_check.len(),
+                callback = report.callback.len(),
+                rectify = report.rectify.len(),
                 "approval escalation run"
             );
         }
         Ok(report)
+    }
+
+    /// Reports the checks, call-backs and rectifications past their due dates (module docs).
+    async fn escalate_aftercare(
+        &self,
+        actor: &Actor,
+        cal: &Calendar,
+        today: Date,
+        now: i64,
+        report: &mut EscalationReport,
+    ) -> Result<()> {
+        let t = today.to_string();
+        let checks = sqlx::query(
+            "SELECT k.case_id, c.case_no, k.check_due FROM approval_commitments k JOIN approval_cases c              ON c.id = k.case_id WHERE k.result IS NULL AND k.check_due < $1 AND NOT EXISTS              (SELECT 1 FROM approval_escalations x WHERE x.case_id = k.case_id AND x.level = 'post_check')              ORDER BY k.case_id",
+        )
+        .bind(t.clone())
+        .fetch_all(self.pool())
+        .await?;
+        for r in checks {
+            let (id, no, due): (i64, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let comment = format!("告知承诺核查已超过核查期限（{due}）仍未登记结果，报领导督办");
+            if self.escalate(actor, cal, id, "post_check", &comment, now).await? {
+                report.post_check.push(no);
+            }
+        }
+        for (step, due_col, done_col, what) in [
+            ("callback", "r.callback_due", "r.callback_at", "回访核实"),
+            ("rectify", "r.rectify_due", "r.rectified_at", "整改"),
+        ] {
+            let sql = format!(
+                "SELECT r.id, r.case_id, c.case_no, {due_col} FROM approval_ratings r JOIN approval_cases c                  ON c.id = r.case_id WHERE r.bad = 1 AND {done_col} IS NULL AND {due_col} < $1 AND NOT EXISTS                  (SELECT 1 FROM approval_escalations x WHERE x.case_id = r.case_id                  AND x.level = '{step}:' || CAST(r.id AS TEXT)) ORDER BY r.id"
+            );
+            for r in sqlx::query(&sql).bind(t.clone()).fetch_all(self.pool()).await? {
+                let (rating, id, no, due): (i64, i64, String, String) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+                let comment = format!("差评{what}已超过期限（{due}），报领导督办");
+                if self.escalate(actor, cal, id, &format!("{step}:{rating}"), &comment, now).await? {
+                    if step == "callback" { &mut report.callback } else { &mut report.rectify }.push(no);
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Records one escalation; `false` when this case already has one of this level.
@@ -143,8 +212,14 @@ impl Store {
                 .fetch_one(&mut *tx.tx)
                 .await?;
         let (no, st): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-        let left = self.left(&mut tx, cal, id, r.try_get(2)?, r.try_get(3)?, now).await?;
-        let name = if level == "overdue" { "超期督办" } else { "受理督办" };
+        // The working days left of the case's own limit, while the case is open (after the decision
+        // they say nothing about the check or the rating).
+        let left = if matches!(level, "overdue" | "unaccepted") {
+            self.left(&mut tx, cal, id, r.try_get(2)?, r.try_get(3)?, now).await?
+        } else {
+            None
+        };
+        let name = level_name(level);
         insert_event(&mut tx, id, actor, "system", ("escalate", name), (&st, &st), comment, left, now).await?;
         let deadline: Option<String> = r.try_get(4)?;
         let entry = AuditEntry::ok("approval_escalate", "approval_case", id).detail(json!({

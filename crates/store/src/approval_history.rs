@@ -1,8 +1,9 @@
 //! Bulk loading of finished and running cases with their whole history (the demo's year of cases, a
 //! migration from an older system): each case's events are replayed on its item's workflow, so the
 //! state, the clock (acceptance, 补正 pauses, deadline), the working days left at each event and the
-//! completion figures come out exactly as if the actions had been taken one by one. One transaction
-//! and one audit record for the whole batch; case numbers from the same yearly counter as filing.
+//! completion figures (and the follow-up's due date) come out exactly as if the actions had been taken
+//! one by one. One transaction and one audit record for the whole batch; case numbers from the same
+//! yearly counter as filing.
 
 use crate::approval::{category_code, corrupt, parse_flow, parse_item};
 use crate::approval_actions::is_completion;
@@ -57,6 +58,8 @@ struct Replayed {
     /// (from, to, action name, working days left) per event.
     steps: Vec<(String, String, String, Option<i64>)>,
     completed: Option<(i64, i64)>,
+    /// When the case first entered 办结 proper (its follow-up is due from then).
+    finished: Option<i64>,
 }
 
 fn replay(flow: &Workflow, cal: &Calendar, limit: WorkingDays, c: &HistoricalCase) -> Result<Replayed> {
@@ -72,6 +75,7 @@ fn replay(flow: &Workflow, cal: &Calendar, limit: WorkingDays, c: &HistoricalCas
         pauses: Vec::new(),
         steps: Vec::new(),
         completed: None,
+        finished: None,
     };
     let mut last = c.filed_at;
     for e in &c.events {
@@ -108,6 +112,9 @@ fn replay(flow: &Workflow, cal: &Calendar, limit: WorkingDays, c: &HistoricalCas
             let used = r.received.map_or(0, |rec| cal.elapsed_working_days_paused(rec, e.at, &r.pauses));
             r.completed = Some((e.at, i64::from(used)));
         }
+        if to.code == dianxiaoer_core::approval::default_flow::state::COMPLETED && r.finished.is_none() {
+            r.finished = Some(e.at);
+        }
         r.steps.push((state.code.clone(), to.code.clone(), name, left));
         state = to;
     }
@@ -121,6 +128,17 @@ impl Store {
     /// Writes `cases` with their events and pauses (module docs). Every item must be in the catalogue
     /// and every event allowed by its workflow, or nothing is written. Returns how many were written.
     pub async fn insert_historical_cases(&self, actor: &Actor, cases: &[HistoricalCase], now: i64) -> Result<u64> {
+        Ok(self.insert_historical_case_ids(actor, cases, now).await?.len() as u64)
+    }
+
+    /// [`Store::insert_historical_cases`], answering the new cases' ids in the order of `cases` (to
+    /// attach their ratings and checks, `approval_aftercare_history.rs`).
+    pub async fn insert_historical_case_ids(
+        &self,
+        actor: &Actor,
+        cases: &[HistoricalCase],
+        now: i64,
+    ) -> Result<Vec<i64>> {
         let cal = self.calendar().await?;
         let mut tx = self.begin().await?;
         let mut items: HashMap<String, (ApprovalItem, Workflow)> = HashMap::new();
@@ -162,21 +180,28 @@ impl Store {
             .await?;
             next.insert(*year, last - n + 1);
         }
+        let policy = crate::approval_aftercare::policy_in(&mut tx).await?;
+        let mut ids = vec![0; cases.len()];
         for i in order {
             let Some(c) = cases.get(i) else { continue };
             let Some((item, flow)) = items.get(&c.item_code) else { continue };
             let year = Date::from_ms(c.filed_at).year();
             let seq = next.get(&year).copied().unwrap_or(1);
             next.insert(year, seq + 1);
-            self.insert_one(&mut tx, &cal, item, flow, c, &case_no(year, seq)).await?;
+            let follow_up = |at: i64| policy.follow_up_due(&cal, at).to_string();
+            let id = self.insert_one(&mut tx, &cal, item, flow, c, &case_no(year, seq), &follow_up).await?;
+            if let Some(slot) = ids.get_mut(i) {
+                *slot = id;
+            }
         }
         let entry =
             AuditEntry::ok("bulk_insert", "approval_case", "batch").detail(serde_json::json!({"rows": cases.len()}));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
-        Ok(cases.len() as u64)
+        Ok(ids)
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn insert_one(
         &self,
         tx: &mut Tx<'_>,
@@ -185,13 +210,14 @@ impl Store {
         flow: &Workflow,
         c: &HistoricalCase,
         no: &str,
-    ) -> Result<()> {
+        follow_up: &dyn Fn(i64) -> String,
+    ) -> Result<i64> {
         let r = replay(flow, cal, item.promised_limit, c)?;
         let mut s = Sql::new(
             "INSERT INTO approval_cases (case_no, item_code, item_version, item_name, enterprise_id, applicant_id, \
              agency, state, state_name, actors, materials, missing, limit_days, received_at, deadline, paused_ms, \
              note, created_at, updated_at, category, department, statutory_days, completed_at, completed_on, \
-             elapsed_days) VALUES (",
+             elapsed_days, follow_up_due) VALUES (",
         );
         s.text(no).push(", ").text(item.code.as_str()).push(", ").i64(i64::from(item.version));
         s.push(", ").text(item.name.trim()).push(", ").i64(c.enterprise_id).push(", ").i64(c.applicant_id);
@@ -205,7 +231,8 @@ impl Store {
         s.push(", ").text(item.department.trim()).push(", ").i64(i64::from(item.statutory_limit.get()));
         s.push(", ").opt_i64(r.completed.map(|x| x.0));
         s.push(", ").opt_text(r.completed.map(|x| Date::from_ms(x.0).to_string()));
-        s.push(", ").opt_i64(r.completed.map(|x| x.1)).push(") RETURNING id");
+        s.push(", ").opt_i64(r.completed.map(|x| x.1)).push(", ").opt_text(r.finished.map(follow_up));
+        s.push(") RETURNING id");
         let id: i64 = sqlx::Row::try_get(&s.for_backend(self.backend()).query().fetch_one(&mut *tx.tx).await?, 0)?;
 
         let mut ev = Sql::new(
@@ -235,6 +262,6 @@ impl Store {
             }
             ps.for_backend(self.backend()).query().execute(&mut *tx.tx).await?;
         }
-        Ok(())
+        Ok(id)
     }
 }

@@ -47,6 +47,8 @@ pub struct StatsReport {
     pub by_item: Vec<StatsGroup>,
     pub by_department: Vec<StatsGroup>,
     pub by_month: Vec<StatsGroup>,
+    /// The 好差评 ratings of the period's cases (满意率 per item and department).
+    pub satisfaction: crate::SatisfactionReport,
 }
 
 /// A case on the overdue list: still open past its deadline, or completed after it.
@@ -183,6 +185,7 @@ impl Store {
             by_item,
             by_department: self.stats_groups(scope_, f, "c.department").await?,
             by_month: self.stats_groups(scope_, f, "SUBSTR(c.completed_on, 1, 7)").await?,
+            satisfaction: self.satisfaction_stats(scope_, f).await?,
         })
     }
 

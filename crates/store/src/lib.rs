@@ -6,9 +6,14 @@
 mod apikeys;
 mod approval;
 mod approval_actions;
+mod approval_aftercare;
+mod approval_aftercare_history;
 mod approval_cases;
+mod approval_commitment;
 mod approval_escalation;
 mod approval_history;
+mod approval_rating;
+mod approval_rating_stats;
 mod approval_stats;
 mod audit;
 mod calendar;
@@ -43,9 +48,16 @@ mod users;
 pub use apikeys::ApiKeyRow;
 pub use approval::{BUILTIN_AUTHOR, ItemFilter, ItemRow, ItemVersionRow};
 pub use approval_actions::{ActionInput, AvailableAction};
+pub use approval_aftercare::{AftercareOverdueRow, FollowUpRow, kind_name};
+pub use approval_aftercare_history::{
+    HistoricalAftercare, HistoricalBy, HistoricalCommitment, HistoricalRating, HistoricalStep,
+};
 pub use approval_cases::{Caller, CaseEvent, CaseFilter, CaseRow, NewCase, clean_names};
+pub use approval_commitment::{CheckRow, CheckStatus, CommitmentRow};
 pub use approval_escalation::{EscalationReport, UNACCEPTED_DAYS, escalation_actor};
 pub use approval_history::{HistoricalCase, HistoricalEvent};
+pub use approval_rating::{RatingRow, RatingTaskRow, TaskStatus};
+pub use approval_rating_stats::{SatisfactionGroup, SatisfactionReport};
 pub use approval_stats::{OverdueRow, StatsFilter, StatsGroup, StatsReport, category_label};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
 pub use calendar::{CalendarDayRow, CalendarImportCounts};

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "settlement", include_str!("../migrations/0009_settlement.sql")),
     (10, "assessment", include_str!("../migrations/0010_assessment.sql")),
     (11, "approval_stats", include_str!("../migrations/0011_approval_stats.sql")),
+    (13, "approval_aftercare", include_str!("../migrations/0013_approval_aftercare.sql")),
     (16, "gas_devices", include_str!("../migrations/0016_gas_devices.sql")),
 ];
 

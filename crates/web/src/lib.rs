@@ -4,6 +4,7 @@
 
 mod api;
 mod api_approval;
+mod api_approval_aftercare;
 mod auth;
 mod error;
 mod form;

@@ -9,6 +9,7 @@ use axum::middleware::from_fn_with_state;
 use axum::routing::{MethodRouter, get, post, put};
 use dianxiaoer_core::access::Permission;
 
+mod approval;
 mod gas;
 mod revenue;
 
@@ -399,6 +400,8 @@ fn table() -> Vec<Route> {
             post(api_approval::case_action),
         ),
     ];
+    table.extend(approval::pages());
+    table.extend(approval::api());
     table.extend(revenue::pages());
     table.extend(revenue::api());
     table.extend(gas::pages());

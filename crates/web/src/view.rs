@@ -22,7 +22,7 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 25] = [
+const NAV: [(&str, &str, Permission); 27] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
@@ -30,6 +30,8 @@ const NAV: [(&str, &str, Permission); 25] = [
     ("/revenue/assessment", "考核加分", Permission::ReadRevenue),
     ("/revenue/coverage", "乡镇覆盖", Permission::ReadRevenue),
     ("/approval/cases", "审批办件", Permission::ReadApprovals),
+    ("/approval/checks", "承诺核查", Permission::ReadApprovals),
+    ("/approval/service", "回访评价", Permission::ReadApprovals),
     ("/approval/stats", "审批统计", Permission::ReadApprovals),
     ("/approval/items", "事项目录", Permission::EditCatalogue),
     ("/guide", "办事指南", Permission::OwnAccount),
@@ -90,6 +92,10 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "deleted" => "已删除。",
         "filed" => "申请已保存为草稿；材料齐全后请点击“提交”。",
         "acted" => "已办理。",
+        "committed" => "告知承诺书已提交；审批机关将据此作出决定，并在决定后核查。",
+        "checked" => "核查结果已登记。",
+        "rated" => "评价已提交，感谢您的反馈。",
+        "handled" => "已登记。",
         "revised" => "已发布新版本；此前申请的办件仍按原版本办理。",
         "drafted" => "结算已起草，请交由另一位工作人员复核。",
         "reviewed" => "结算已复核，待领导确认。",

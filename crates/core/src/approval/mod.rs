@@ -10,15 +10,22 @@
 //! the materials at acceptance with 容缺受理 (`acceptance`), and the configurable workflow an
 //! application runs on (`workflow`, with the default flow in `default_flow`), and the rules of one case
 //! on its flow: actors, clock, material checks (`case`).
+//!
+//! After the decision: 告知承诺 and its post-approval check (`commitment`), the configurable periods of
+//! the check and the follow-up (`aftercare`), and the 好差评 rating with the call-back and
+//! rectification of a bad one (`rating`).
 
 pub mod acceptance;
+pub mod aftercare;
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
+pub mod commitment;
 pub mod date;
 pub mod default_flow;
 mod json;
 pub mod pause;
+pub mod rating;
 pub mod workflow;
 pub mod working_days;
 

@@ -18,7 +18,10 @@ use axum::response::Response;
 use dianxiaoer_core::access::{Permission, permits};
 use dianxiaoer_core::approval::case::days_left;
 use dianxiaoer_core::approval::{ApprovalItem, Catalogue, Date, Workflow, WorkingDays, check_acceptance};
-use dianxiaoer_store::{ActionInput, AuditEntry, AvailableAction, CaseEvent, CaseFilter, CaseRow, ItemFilter, Page};
+use dianxiaoer_store::{
+    ActionInput, AuditEntry, AvailableAction, CaseEvent, CaseFilter, CaseRow, CommitmentRow, ItemFilter, Page,
+    RatingRow,
+};
 use serde::{Deserialize, Serialize};
 
 /// Most rows one export may hold.
@@ -185,6 +188,14 @@ pub struct CaseDetail {
     pub acceptance: String,
     pub actions: Vec<AvailableAction>,
     pub events: Vec<CaseEvent>,
+    /// 告知承诺: the commitment and its check, when the case has one.
+    pub commitment: Option<CommitmentRow>,
+    /// 好差评: the ratings, newest first.
+    pub ratings: Vec<RatingRow>,
+    /// What the caller may do after the decision (see `approval_aftercare.rs`).
+    pub may_commit: bool,
+    pub may_check: bool,
+    pub may_rate: bool,
     #[serde(skip)]
     pub item: Option<ApprovalItem>,
     #[serde(skip)]
@@ -213,6 +224,11 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         Err(e) => e.message,
     };
     let actions = with_caller!(me, |caller| state.store.case_actions(&caller, &case, &flow));
+    let commitment = state.store.case_commitment(&me.scope, id).await?;
+    let ratings = state.store.case_ratings(&me.scope, id).await?;
+    let applicant = with_caller!(me, |caller| caller.is_applicant(&case));
+    let (may_commit, may_check, may_rate) =
+        super::approval_aftercare::may(me, &item, &case, applicant, commitment.as_ref(), &ratings);
     Ok(CaseDetail {
         overdue: case.overdue(Date::from_ms(now)),
         case,
@@ -220,6 +236,11 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         acceptance,
         actions,
         events,
+        commitment,
+        ratings,
+        may_commit,
+        may_check,
+        may_rate,
         item: Some(item),
         flow: Some(flow),
     })
@@ -265,6 +286,7 @@ struct CasePage {
     timeline: Vec<(CaseEvent, String, String)>,
     error: Option<String>,
     comment: String,
+    after: super::approval_aftercare::AfterView,
 }
 
 #[derive(Deserialize, Default)]
@@ -281,7 +303,7 @@ pub async fn detail(
     case_page(&state, &me, id, q.ok.as_deref(), None, String::new()).await
 }
 
-async fn case_page(
+pub(crate) async fn case_page(
     state: &AppState,
     me: &CurrentUser,
     id: i64,
@@ -296,6 +318,7 @@ async fn case_page(
     let name = |code: &str| flow.state(code).map_or_else(|| code.to_owned(), |s| s.name.clone());
     let timeline = d.events.iter().map(|e| (e.clone(), name(&e.from_state), name(&e.to_state))).collect::<Vec<_>>();
     let materials = material_lines(&item, &d.case);
+    let after = super::approval_aftercare::AfterView::new(me, &item, &d, Date::from_ms(state.now()));
     let status = error.as_ref().map(|e| e.0);
     let mut resp = render(&CasePage {
         chrome: Chrome::new(me, "/approval/cases", "办件详情").notice(ok),
@@ -306,6 +329,7 @@ async fn case_page(
         timeline,
         error: error.map(|e| e.1),
         comment,
+        after,
     })?;
     if let Some(s) = status {
         *resp.status_mut() = s;

@@ -16,7 +16,9 @@ use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use dianxiaoer_core::approval::Date;
-use dianxiaoer_store::{AuditEntry, OverdueRow, StatsFilter, StatsGroup, StatsReport};
+use dianxiaoer_store::{
+    AftercareOverdueRow, AuditEntry, OverdueRow, SatisfactionGroup, StatsFilter, StatsGroup, StatsReport,
+};
 use serde::Deserialize;
 
 /// Most rows of each overdue list.
@@ -99,12 +101,28 @@ pub fn one(x: &f64) -> String {
     format!("{x:.1}")
 }
 
+/// 满意率 as shown: "96.2%", or "—" without ratings.
+pub fn satisfaction(g: &SatisfactionGroup) -> String {
+    g.satisfaction.map_or_else(|| "—".to_owned(), |e| format!("{e:.1}%"))
+}
+
+/// A share as shown: "3/4（75.0%）", or "—" when there is nothing to count.
+pub fn share(part: &i64, whole: &i64) -> String {
+    if *whole == 0 {
+        "—".to_owned()
+    } else {
+        format!("{part}/{whole}（{:.1}%）", *part as f64 * 100.0 / *whole as f64)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "approval_stats.html")]
 struct StatsPage {
     chrome: Chrome,
     report: StatsReport,
     sections: Vec<(&'static str, Vec<StatsGroup>)>,
+    /// (title, test id, groups) of the satisfaction tables.
+    satisfaction: Vec<(&'static str, &'static str, Vec<SatisfactionGroup>)>,
     q: PeriodQuery,
     export: String,
 }
@@ -126,16 +144,21 @@ pub async fn page(
         ("按实施机关", report.by_department.clone()),
         ("按事项", report.by_item.clone()),
     ];
+    let satisfaction = vec![
+        ("按实施机关", "department", report.satisfaction.by_department.clone()),
+        ("按事项", "item", report.satisfaction.by_item.clone()),
+    ];
     render(&StatsPage {
         chrome: Chrome::new(&me, "/approval/stats", "审批统计"),
         report,
         sections,
+        satisfaction,
         export: q.query_string(),
         q,
     })
 }
 
-const GROUP_HEADERS: [(&str, f64); 9] = [
+const GROUP_HEADERS: [(&str, f64); 12] = [
     ("分组", 12.0),
     ("名称", 30.0),
     ("办结件数", 10.0),
@@ -145,10 +168,13 @@ const GROUP_HEADERS: [(&str, f64); 9] = [
     ("平均法定时限", 12.0),
     ("超期办结", 10.0),
     ("提速（较法定时限）%", 16.0),
+    ("评价件数", 10.0),
+    ("差评", 8.0),
+    ("满意率%", 10.0),
 ];
 
-fn group_cells(kind: &str, g: &StatsGroup) -> Vec<Cell> {
-    vec![
+fn group_cells(kind: &str, g: &StatsGroup, sat: Option<&SatisfactionGroup>) -> Vec<Cell> {
+    let mut cells = vec![
         Cell::Text(kind.to_owned()),
         Cell::Text(g.label.clone()),
         Cell::Int(g.count),
@@ -158,21 +184,30 @@ fn group_cells(kind: &str, g: &StatsGroup) -> Vec<Cell> {
         Cell::Float((g.avg_statutory * 10.0).round() / 10.0),
         Cell::Int(g.overdue),
         g.efficiency.map_or(Cell::Text(String::new()), |e| Cell::Float((e * 10.0).round() / 10.0)),
-    ]
+    ];
+    if let Some(s) = sat {
+        cells.push(Cell::Int(s.total));
+        cells.push(Cell::Int(s.bad));
+        cells.push(s.satisfaction.map_or(Cell::Text(String::new()), |e| Cell::Float((e * 10.0).round() / 10.0)));
+    }
+    cells
 }
 
-/// The report as one sheet: the total, then by category, month, department and item; audited.
+/// The report as one sheet: the total, then by category, month, department and item, with the
+/// satisfaction of the ratings where it groups the same way (total, department, item); audited.
 pub async fn export(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
     let r = report_of(&state, &me, &q).await?;
-    let mut rows = vec![group_cells("合计", &r.total)];
-    rows.extend(r.by_category.iter().map(|g| group_cells("类别", g)));
-    rows.extend(r.by_month.iter().map(|g| group_cells("月份", g)));
-    rows.extend(r.by_department.iter().map(|g| group_cells("实施机关", g)));
-    rows.extend(r.by_item.iter().map(|g| group_cells("事项", g)));
+    let sat = &r.satisfaction;
+    let find = |groups: &[SatisfactionGroup], key: &str| groups.iter().find(|s| s.key == key).cloned();
+    let mut rows = vec![group_cells("合计", &r.total, Some(&sat.total))];
+    rows.extend(r.by_category.iter().map(|g| group_cells("类别", g, None)));
+    rows.extend(r.by_month.iter().map(|g| group_cells("月份", g, None)));
+    rows.extend(r.by_department.iter().map(|g| group_cells("实施机关", g, find(&sat.by_department, &g.key).as_ref())));
+    rows.extend(r.by_item.iter().map(|g| group_cells("事项", g, find(&sat.by_item, &g.key).as_ref())));
     let n = rows.len();
     let bytes = tokio::task::spawn_blocking(move || workbook("审批统计", &GROUP_HEADERS, rows.into_iter()))
         .await
@@ -189,6 +224,7 @@ struct OverduePage {
     chrome: Chrome,
     open: Vec<OverdueRow>,
     late: Vec<OverdueRow>,
+    aftercare: Vec<AftercareOverdueRow>,
     open_total: usize,
     late_total: usize,
     q: PeriodQuery,
@@ -196,17 +232,16 @@ struct OverduePage {
     export: String,
 }
 
-async fn overdue_of(
-    state: &AppState,
-    me: &CurrentUser,
-    q: &PeriodQuery,
-    max: i64,
-) -> Result<(StatsFilter, Vec<OverdueRow>, Vec<OverdueRow>), AppError> {
+/// The period, the open and the late cases, and the checks, call-backs and rectifications past due.
+type Overdue = (StatsFilter, Vec<OverdueRow>, Vec<OverdueRow>, Vec<AftercareOverdueRow>);
+
+async fn overdue_of(state: &AppState, me: &CurrentUser, q: &PeriodQuery, max: i64) -> Result<Overdue, AppError> {
     let today = Date::from_ms(state.now());
     let f = q.filter(today)?;
     let cal = state.calendar().await?;
     let (open, late) = state.store.overdue_cases(&me.scope, &cal, today, &f, max).await?;
-    Ok((f, open, late))
+    let aftercare = state.store.overdue_aftercare(&me.scope, &cal, today, max).await?;
+    Ok((f, open, late, aftercare))
 }
 
 pub async fn overdue(
@@ -214,14 +249,16 @@ pub async fn overdue(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    let (period, mut open, mut late) = overdue_of(&state, &me, &q, LIST_MAX).await?;
+    let (period, mut open, mut late, mut aftercare) = overdue_of(&state, &me, &q, LIST_MAX).await?;
     let (open_total, late_total) = (open.len(), late.len());
     open.truncate(PAGE_ROWS);
     late.truncate(PAGE_ROWS);
+    aftercare.truncate(PAGE_ROWS);
     render(&OverduePage {
         chrome: Chrome::new(&me, "/approval/overdue", "超期办件"),
         open,
         late,
+        aftercare,
         open_total,
         late_total,
         export: q.query_string(),
@@ -230,14 +267,14 @@ pub async fn overdue(
     })
 }
 
-/// Both lists in one sheet (open first); audited.
+/// The lists in one sheet (open first, then late, then what follows the decision); audited.
 pub async fn overdue_export(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    let (_, open, late) = overdue_of(&state, &me, &q, LIST_MAX).await?;
-    let n = open.len() + late.len();
+    let (_, open, late, aftercare) = overdue_of(&state, &me, &q, LIST_MAX).await?;
+    let n = open.len() + late.len() + aftercare.len();
     let headers = [
         ("类型", 12.0),
         ("办件编号", 16.0),
@@ -256,6 +293,24 @@ pub async fn overdue_export(
     ];
     let bytes = tokio::task::spawn_blocking(move || {
         let rows = open.into_iter().map(|r| ("在办超期", r)).chain(late.into_iter().map(|r| ("超期办结", r)));
+        let after = aftercare.into_iter().map(|a| {
+            vec![
+                Cell::Text(format!("{}超期", a.kind_name)),
+                Cell::Text(a.case_no),
+                Cell::Text(a.item_name),
+                Cell::Text(a.category),
+                Cell::Text(a.department),
+                Cell::Text(a.enterprise_name),
+                Cell::Text(String::new()),
+                Cell::Text(String::new()),
+                Cell::Text(String::new()),
+                Cell::Text(a.due),
+                Cell::Text(String::new()),
+                Cell::Text(String::new()),
+                Cell::Int(a.days_over),
+                Cell::Int(i64::from(a.escalated)),
+            ]
+        });
         let cells = rows.map(|(kind, c)| {
             vec![
                 Cell::Text(kind.to_owned()),
@@ -274,7 +329,7 @@ pub async fn overdue_export(
                 Cell::Int(c.escalations),
             ]
         });
-        workbook("超期办件", &headers, cells)
+        workbook("超期办件", &headers, cells.chain(after))
     })
     .await
     .map_err(|e| AppError::Internal(format!("export task: {e}")))??;

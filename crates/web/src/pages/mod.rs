@@ -2,9 +2,11 @@
 
 pub mod account;
 pub mod admin;
+pub mod approval_aftercare;
 pub mod approval_cases;
 pub mod approval_filing;
 pub mod approval_items;
+pub mod approval_service;
 pub mod approval_stats;
 pub mod audit;
 pub mod calendar;

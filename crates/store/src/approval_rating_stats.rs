@@ -1,0 +1,137 @@
+//! Satisfaction figures (满意率) of the 好差评 ratings for the statistics page: the latest rating of each
+//! case completed in the period, counted per level in total, per item and per department, and how many
+//! bad ratings were called back and rectified. Each rating carries its case's item, department and
+//! completion date (migration 0013), so every figure is one grouped query within the caller's scope.
+
+use crate::approval_stats::StatsFilter;
+use crate::error::Result;
+use crate::sql::Sql;
+use crate::{Store, scope};
+use dianxiaoer_core::access::Scope;
+use dianxiaoer_core::approval::rating::{Counts, Level};
+use serde::Serialize;
+use sqlx::Row;
+use std::collections::{BTreeMap, HashMap};
+
+/// The ratings of one group (or of all).
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SatisfactionGroup {
+    pub key: String,
+    pub label: String,
+    pub counts: Counts,
+    pub total: i64,
+    pub bad: i64,
+    /// 满意率 in percent (非常满意, 满意, 基本满意 among all), `None` without ratings.
+    pub satisfaction: Option<f64>,
+    /// Average score 1–5.
+    pub average: Option<f64>,
+}
+
+impl SatisfactionGroup {
+    fn new(key: String, label: String, counts: Counts) -> SatisfactionGroup {
+        SatisfactionGroup {
+            key,
+            label,
+            total: counts.total(),
+            bad: counts.bad(),
+            satisfaction: counts.satisfaction(),
+            average: counts.average(),
+            counts,
+        }
+    }
+}
+
+/// The satisfaction figures of a period.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct SatisfactionReport {
+    pub total: SatisfactionGroup,
+    pub by_item: Vec<SatisfactionGroup>,
+    pub by_department: Vec<SatisfactionGroup>,
+    /// Every bad rating of the period's cases (not only the latest), and how many of them were called
+    /// back and rectified (target 100 %).
+    pub bad_ratings: i64,
+    pub called_back: i64,
+    pub rectified: i64,
+}
+
+fn whole_zone(scope_: &Scope) -> bool {
+    matches!(scope_, Scope::Zone | Scope::Department(_))
+}
+
+/// `FROM approval_ratings r` with the enterprise join only where the scope needs it.
+fn from(s: &mut Sql, scope_: &Scope, f: &StatsFilter) {
+    if whole_zone(scope_) {
+        s.push(" FROM approval_ratings r WHERE r.completed_on >= ");
+    } else {
+        s.push(" FROM approval_ratings r JOIN enterprises e ON e.id = r.enterprise_id WHERE r.completed_on >= ");
+    }
+    s.text(f.from.to_string()).push(" AND r.completed_on <= ").text(f.to.to_string());
+    if !whole_zone(scope_) {
+        scope::enterprises(s, scope_);
+    }
+}
+
+impl Store {
+    async fn satisfaction_groups(
+        &self,
+        scope_: &Scope,
+        f: &StatsFilter,
+        key: &'static str,
+    ) -> Result<BTreeMap<String, Counts>> {
+        let mut s = Sql::new("SELECT ");
+        s.push(key).push(" AS k, r.level, COUNT(*) AS n");
+        from(&mut s, scope_, f);
+        s.push(" AND r.latest = 1 GROUP BY ");
+        // A constant key is the total (PostgreSQL refuses a constant in GROUP BY).
+        if !key.starts_with('\'') {
+            s.push(key).push(", ");
+        }
+        s.push("r.level");
+        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+        for r in s.fetch_all(self.pool()).await? {
+            let score: i64 = r.try_get(1)?;
+            if let Some(level) = Level::from_score(score) {
+                out.entry(r.try_get(0)?).or_default().add(level, r.try_get(2)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The satisfaction figures of the cases in scope completed in the period (module docs).
+    pub async fn satisfaction_stats(&self, scope_: &Scope, f: &StatsFilter) -> Result<SatisfactionReport> {
+        let total = self.satisfaction_groups(scope_, f, "'all'").await?.into_values().next().unwrap_or_default();
+        let names: HashMap<String, String> = sqlx::query("SELECT code, name FROM approval_items WHERE active = 1")
+            .fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_>>()?;
+        let by_item = self
+            .satisfaction_groups(scope_, f, "r.item_code")
+            .await?
+            .into_iter()
+            .map(|(k, c)| SatisfactionGroup::new(k.clone(), names.get(&k).cloned().unwrap_or(k), c))
+            .collect();
+        let by_department = self
+            .satisfaction_groups(scope_, f, "r.department")
+            .await?
+            .into_iter()
+            .map(|(k, c)| SatisfactionGroup::new(k.clone(), k, c))
+            .collect();
+        let mut s = Sql::new(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN r.callback_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN r.rectified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT)",
+        );
+        from(&mut s, scope_, f);
+        s.push(" AND r.bad = 1");
+        let r = s.query().fetch_one(self.pool()).await?;
+        Ok(SatisfactionReport {
+            total: SatisfactionGroup::new("all".into(), "合计".into(), total),
+            by_item,
+            by_department,
+            bad_ratings: r.try_get(0)?,
+            called_back: r.try_get(1)?,
+            rectified: r.try_get(2)?,
+        })
+    }
+}
