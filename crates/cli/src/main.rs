@@ -225,12 +225,17 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
             }
         }
     });
-    // 超期督办 and 容缺 auto-termination every minute, on the app's clock (store: approval_escalation).
+    // 超期督办 and 容缺 auto-termination every minute, on the app's clock (store: approval_escalation),
+    // run by the leading instance only.
     let escalation_state = state.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
         loop {
             tick.tick().await;
+            // One instance escalates: the leader (crates/gas: leadership by advisory lock).
+            if !escalation_state.gas.as_ref().is_some_and(|g| g.engine().is_leading()) {
+                continue;
+            }
             if let Err(e) = escalation_state.store.escalate_overdue(escalation_state.now()).await {
                 tracing::warn!(error = %e, "approval escalation failed");
             }

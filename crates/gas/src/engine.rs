@@ -17,6 +17,7 @@ use dianxiaoer_store::{
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use tokio::sync::{Mutex, broadcast};
 
 /// The clock, passed in (DESIGN.md principle 3): epoch milliseconds.
@@ -240,6 +241,8 @@ struct Inner {
     detectors: Mutex<Detectors>,
     events: broadcast::Sender<GasEvent>,
     counters: Counters,
+    /// This instance holds the leadership (crate docs): only then does it take readings and actions.
+    leading: AtomicBool,
 }
 
 /// The engine. Cheap to clone; all clones share one state.
@@ -252,8 +255,14 @@ impl Engine {
     /// An engine with no detectors yet; [`Engine::reload_all`] loads them.
     pub fn new(store: Store, clock: ClockFn) -> Engine {
         let (events, _) = broadcast::channel(1024);
-        let inner =
-            Inner { store, clock, detectors: Mutex::new(Detectors::default()), events, counters: Counters::default() };
+        let inner = Inner {
+            store,
+            clock,
+            detectors: Mutex::new(Detectors::default()),
+            events,
+            counters: Counters::default(),
+            leading: AtomicBool::new(false),
+        };
         Engine { inner: Arc::new(inner) }
     }
 
@@ -269,6 +278,21 @@ impl Engine {
     /// Per-device counts of accepted, duplicate, refused readings and malformed payloads.
     pub fn counters(&self) -> &Counters {
         &self.inner.counters
+    }
+
+    /// Whether this instance runs the engine (holds the leadership).
+    pub fn is_leading(&self) -> bool {
+        self.inner.leading.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn set_leading(&self, leading: bool) {
+        self.inner.leading.store(leading, Ordering::SeqCst);
+    }
+
+    /// Drops every detector's live state: after losing the leadership, another instance moves the
+    /// states on, and this one must read them afresh from the store when it leads again.
+    pub(crate) async fn forget_all(&self) {
+        *self.inner.detectors.lock().await = Detectors::default();
     }
 
     /// Loads every detector (configuration, and saved state for those not yet running). Detectors
@@ -442,6 +466,9 @@ impl Engine {
 
     /// An operator's action on alarm `alarm_id`. Callers check the alarm is in the user's scope first.
     pub async fn act(&self, actor: &Actor, alarm_id: i64, action: Action) -> Result<(), ActionError> {
+        if !self.is_leading() {
+            return Err(ActionError::Refused("本实例为备用实例，报警由主实例处理，请稍后重试".into()));
+        }
         let now = self.now();
         let mut guard = self.inner.detectors.lock().await;
         let key = self.inner.store.alarm_key(alarm_id).await.map_err(|e| {

@@ -17,7 +17,7 @@ pub use ingest::{Allowed, Batch, Counters, DeviceCounts, IngestError, IngestRepo
 
 use dianxiaoer_core::gas::payload::Point;
 use std::time::Duration;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 
 /// How the engine's task runs.
 #[derive(Debug, Clone)]
@@ -43,6 +43,7 @@ impl Default for Options {
 pub struct GasHandle {
     engine: Engine,
     ingest: mpsc::Sender<Batch>,
+    leading: watch::Receiver<bool>,
 }
 
 impl GasHandle {
@@ -53,6 +54,11 @@ impl GasHandle {
     /// The channel transports feed.
     pub fn ingest(&self) -> mpsc::Sender<Batch> {
         self.ingest.clone()
+    }
+
+    /// Whether this instance runs the engine, and its changes (the broker client consumes only then).
+    pub fn leading(&self) -> watch::Receiver<bool> {
+        self.leading.clone()
     }
 
     pub fn subscribe(&self) -> broadcast::Receiver<GasEvent> {
@@ -73,18 +79,95 @@ impl GasHandle {
     }
 }
 
-/// Loads every detector and starts the engine's task.
+/// Loads every detector and starts the engine's task. The instance that holds the leadership
+/// ([`dianxiaoer_store::LeaderLock`]: always with SQLite, by a PostgreSQL advisory lock otherwise)
+/// runs the engine at once; any other waits as a standby, answering batches with
+/// [`IngestError::Unavailable`] and trying for the leadership every second, and takes over —
+/// reading every detector's state afresh from the store — when the leader's connection goes.
 pub async fn start(
     store: dianxiaoer_store::Store,
     clock: ClockFn,
     options: Options,
 ) -> dianxiaoer_store::Result<GasHandle> {
-    let engine = Engine::new(store, clock);
-    let n = engine.reload_all().await?;
-    tracing::info!(detectors = n, "gas alarm engine started");
+    let engine = Engine::new(store.clone(), clock);
+    let lock = store.try_lead().await?;
+    if lock.is_some() {
+        let n = engine.reload_all().await?;
+        engine.set_leading(true);
+        tracing::info!(detectors = n, "gas alarm engine started (leader)");
+    } else {
+        tracing::info!("gas alarm engine on standby: another instance leads");
+    }
+    let (leading_tx, leading) = watch::channel(lock.is_some());
     let (tx, rx) = mpsc::channel(options.queue.max(1));
-    tokio::spawn(run(engine.clone(), rx, options));
-    Ok(GasHandle { engine, ingest: tx })
+    tokio::spawn(supervise(engine.clone(), store, rx, options, lock, leading_tx));
+    Ok(GasHandle { engine, ingest: tx, leading })
+}
+
+/// How often a standby tries for the leadership, and the leader checks it still holds it.
+pub const LEADERSHIP_CHECK: Duration = Duration::from_secs(1);
+
+/// Leads while the lock holds; waits as a standby otherwise; ends when every handle is gone.
+async fn supervise(
+    engine: Engine,
+    store: dianxiaoer_store::Store,
+    mut rx: mpsc::Receiver<Batch>,
+    options: Options,
+    mut lock: Option<dianxiaoer_store::LeaderLock>,
+    leading: watch::Sender<bool>,
+) {
+    loop {
+        let held = match lock.take() {
+            Some(l) => l,
+            None => match standby(&engine, &store, &mut rx).await {
+                Some(l) => l,
+                None => break,
+            },
+        };
+        engine.set_leading(true);
+        let _ = leading.send(true);
+        let closed = run(engine.clone(), &mut rx, &options, held).await;
+        engine.set_leading(false);
+        let _ = leading.send(false);
+        engine.forget_all().await;
+        if closed {
+            break;
+        }
+        tracing::error!("gas engine leadership lost (database connection gone); standing by");
+    }
+    tracing::info!("gas alarm engine stopped");
+}
+
+/// Waits for the leadership, refusing batches meanwhile; `None` when the channel closed.
+async fn standby(
+    engine: &Engine,
+    store: &dianxiaoer_store::Store,
+    rx: &mut mpsc::Receiver<Batch>,
+) -> Option<dianxiaoer_store::LeaderLock> {
+    let mut every = tokio::time::interval(LEADERSHIP_CHECK);
+    loop {
+        tokio::select! {
+            batch = rx.recv() => match batch {
+                Some(b) => {
+                    if let Some(reply) = b.reply {
+                        let _ = reply.send(Err(IngestError::Unavailable));
+                    }
+                }
+                None => return None,
+            },
+            _ = every.tick() => match store.try_lead().await {
+                Ok(Some(l)) => match engine.reload_all().await {
+                    Ok(n) => {
+                        tracing::info!(detectors = n, "gas alarm engine took over the leadership");
+                        return Some(l);
+                    }
+                    Err(e) => tracing::warn!(error = %e, "loading detectors after taking the leadership failed"),
+                },
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "trying for the gas engine leadership failed"),
+            },
+        }
+    }
 }
 
 fn interval(every: Option<Duration>) -> Option<tokio::time::Interval> {
@@ -125,15 +208,22 @@ fn gather(first: Batch, rx: &mut mpsc::Receiver<Batch>) -> Vec<Batch> {
     out
 }
 
-/// The engine's task: batches as they come, ticks and refreshes on their periods, one at a time.
-async fn run(engine: Engine, mut rx: mpsc::Receiver<Batch>, options: Options) {
+/// The leader's work: batches as they come, ticks and refreshes on their periods, one at a time,
+/// and a check of the lock. Returns `true` when the channel closed, `false` when the lock was lost.
+async fn run(
+    engine: Engine,
+    rx: &mut mpsc::Receiver<Batch>,
+    options: &Options,
+    mut lock: dianxiaoer_store::LeaderLock,
+) -> bool {
     let mut tick = interval(options.tick_every);
     let mut refresh = interval(options.refresh_every);
+    let mut check = interval(Some(LEADERSHIP_CHECK));
     loop {
         tokio::select! {
             batch = rx.recv() => match batch {
-                Some(b) => engine.handle(gather(b, &mut rx)).await,
-                None => break,
+                Some(b) => engine.handle(gather(b, rx)).await,
+                None => return true,
             },
             () = next(&mut tick) => {
                 if let Err(e) = engine.tick().await {
@@ -145,7 +235,11 @@ async fn run(engine: Engine, mut rx: mpsc::Receiver<Batch>, options: Options) {
                     tracing::warn!(error = %e, "gas engine refresh failed");
                 }
             }
+            () = next(&mut check) => {
+                if !lock.check().await {
+                    return false;
+                }
+            }
         }
     }
-    tracing::info!("gas alarm engine stopped");
 }

@@ -52,3 +52,21 @@ impl Store {
         Ok(Some(DeviceLogin::Gateway { username: user.username, enterprises }))
     }
 }
+
+impl Store {
+    /// Raw readings stored, in all (operations checks and the failover test).
+    pub async fn count_gas_readings(&self) -> Result<i64> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM gas_readings").fetch_one(self.pool()).await?)
+    }
+
+    /// Gas-concentration alarms ever raised, per detector tag (operations checks and the failover test).
+    pub async fn gas_alarm_counts(&self) -> Result<Vec<(String, i64)>> {
+        let rows = sqlx::query(
+            "SELECT d.tag, COUNT(*) FROM gas_alarms a JOIN gas_detectors d ON d.id = a.detector_id \
+             WHERE a.kind = 'gas' GROUP BY d.tag ORDER BY d.tag",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect()
+    }
+}

@@ -85,6 +85,21 @@ pub fn postgres_url() -> Option<String> {
     }
 }
 
+/// The external MQTT broker's URL (`DXE_TEST_MQTT_URL`, e.g. `mqtt://127.0.0.1:1883`), or `None`
+/// (after saying so) when the tests that need it are skipped, unless `DXE_REQUIRE_MQTT=1`.
+pub fn mqtt_url() -> Option<String> {
+    match std::env::var("DXE_TEST_MQTT_URL") {
+        Ok(u) if !u.is_empty() => Some(u),
+        _ => {
+            if std::env::var("DXE_REQUIRE_MQTT").is_ok_and(|v| v == "1") {
+                panic!("DXE_REQUIRE_MQTT=1 but DXE_TEST_MQTT_URL is not set");
+            }
+            eprintln!("SKIPPED: MQTT broker test not run (set DXE_TEST_MQTT_URL to run it)");
+            None
+        }
+    }
+}
+
 /// Replaces the database name of a PostgreSQL URL.
 fn with_db(url: &str, db: &str) -> String {
     let (head, query) = url.split_once('?').map_or((url, None), |(h, q)| (h, Some(q)));

@@ -18,19 +18,6 @@ use std::time::Duration;
 
 static N: AtomicU32 = AtomicU32::new(0);
 
-fn broker_url() -> Option<String> {
-    match std::env::var("DXE_TEST_MQTT_URL") {
-        Ok(u) if !u.is_empty() => Some(u),
-        _ => {
-            if std::env::var("DXE_REQUIRE_MQTT").is_ok_and(|v| v == "1") {
-                panic!("DXE_REQUIRE_MQTT=1 but DXE_TEST_MQTT_URL is not set");
-            }
-            eprintln!("SKIPPED: MQTT broker test not run (set DXE_TEST_MQTT_URL to run it)");
-            None
-        }
-    }
-}
-
 fn unique(prefix: &str) -> String {
     format!("{prefix}-{}-{}", std::process::id(), N.fetch_add(1, Ordering::SeqCst))
 }
@@ -127,7 +114,7 @@ fn mosquitto(port: u16) -> Mosquitto {
 }
 
 async fn story(backend: Backend) {
-    let Some(url) = broker_url() else { return };
+    let Some(url) = dianxiaoer_testkit::mqtt_url() else { return };
     let Some(app) = TestApp::spawn(backend).await else { return };
     let staff = app.login("staff").await;
     // Both backends' tests share the broker's topic: each its own tag.

@@ -116,6 +116,7 @@ async fn a_failed_write_leaves_memory_as_it_was() {
     let now = Arc::new(AtomicI64::new(T0));
     let clock = now.clone();
     let engine = Engine::new(store.clone(), Arc::new(move || clock.load(Ordering::SeqCst)));
+    engine.set_leading(true);
     assert_eq!(engine.reload_all().await.unwrap(), 1);
     let mut events = engine.subscribe();
 

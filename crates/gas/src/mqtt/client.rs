@@ -93,6 +93,24 @@ pub fn start(url: BrokerUrl, gas: GasHandle, clock: ClockFn) -> JoinHandle<()> {
 }
 
 async fn run(url: BrokerUrl, gas: GasHandle, clock: ClockFn) {
+    let mut leading = gas.leading();
+    loop {
+        // Only the leader consumes: the broker keeps the session's messages for whichever
+        // instance connects next with the same client id.
+        if leading.wait_for(|l| *l).await.is_err() {
+            return;
+        }
+        tokio::select! {
+            () = consume(&url, &gas, &clock) => return,
+            _ = leading.wait_for(|l| !*l) => {
+                tracing::warn!(broker = ?url, "no longer leading: disconnecting from the MQTT broker");
+            }
+        }
+    }
+}
+
+/// One connection's life, reconnecting on errors; returns only when the engine is gone.
+async fn consume(url: &BrokerUrl, gas: &GasHandle, clock: &ClockFn) {
     let mut options = MqttOptions::new(url.client_id.clone(), url.host.clone(), url.port);
     options.set_clean_session(false);
     options.set_manual_acks(true);
@@ -103,7 +121,7 @@ async fn run(url: BrokerUrl, gas: GasHandle, clock: ClockFn) {
     }
     let (client, mut events) = AsyncClient::new(options, 1024);
     let (acks, pending) = mpsc::channel::<(Answer, Publish)>(8192);
-    tokio::spawn(acknowledge(client.clone(), pending));
+    let acker = AbortOnDrop(tokio::spawn(acknowledge(client.clone(), pending)));
     let sender = Sender { allowed: Allowed::All, device: None, name: format!("broker:{}", url.host) };
     let filters: Vec<SubscribeFilter> =
         CLIENT_FILTERS.iter().map(|f| SubscribeFilter::new((*f).to_owned(), QoS::AtLeastOnce)).collect();
@@ -117,22 +135,21 @@ async fn run(url: BrokerUrl, gas: GasHandle, clock: ClockFn) {
                     tracing::error!(error = %e, "subscribing at the MQTT broker failed");
                 }
             }
-            Ok(Event::Incoming(Packet::Publish(p))) => {
-                match deliver(&gas, &sender, &p.topic, &p.payload, clock()).await {
-                    Ok(Outcome::Queued(answer)) if p.qos != QoS::AtMostOnce => {
-                        if acks.send((answer, p)).await.is_err() {
-                            return;
-                        }
+            Ok(Event::Incoming(Packet::Publish(p))) => match deliver(gas, &sender, &p.topic, &p.payload, clock()).await
+            {
+                Ok(Outcome::Queued(answer)) if p.qos != QoS::AtMostOnce => {
+                    if acks.send((answer, p)).await.is_err() {
+                        break;
                     }
-                    Ok(Outcome::Queued(_)) => {}
-                    Ok(Outcome::Done) => {
-                        if p.qos != QoS::AtMostOnce {
-                            let _ = client.try_ack(&p);
-                        }
-                    }
-                    Err(_) => return,
                 }
-            }
+                Ok(Outcome::Queued(_)) => {}
+                Ok(Outcome::Done) => {
+                    if p.qos != QoS::AtMostOnce {
+                        let _ = client.try_ack(&p);
+                    }
+                }
+                Err(_) => break,
+            },
             Ok(_) => {}
             Err(e) => {
                 if !failing {
@@ -142,6 +159,16 @@ async fn run(url: BrokerUrl, gas: GasHandle, clock: ClockFn) {
                 tokio::time::sleep(Duration::from_secs(1)).await;
             }
         }
+    }
+    drop(acker);
+}
+
+/// Aborts a task when dropped (the acknowledger of a connection that ended).
+struct AbortOnDrop(JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -228,6 +228,11 @@ async fn connection(stream: TcpStream, peer: SocketAddr, ctx: Arc<Ctx>) {
         let _ = write_now(&mut wr, &refuse(ConnectReturnCode::RefusedProtocolVersion)).await;
         return;
     }
+    if !ctx.gas.engine().is_leading() {
+        // A standby instance takes no readings: the device retries, reaching the leader.
+        let _ = write_now(&mut wr, &refuse(ConnectReturnCode::ServiceUnavailable)).await;
+        return;
+    }
     let (user, secret) = connect.login.map(|l| (l.username, l.password)).unwrap_or_default();
     let now = (ctx.clock)();
     let login = match ctx.store.device_login(&user, &secret, now).await {
