@@ -8,6 +8,7 @@
 //! starts from the last committed state).
 
 use crate::ingest::{Batch, Counters, IngestError, IngestReport, Key, fault_code, key_of};
+use crate::live::{LiveValue, LiveValues};
 use crate::spec::{self, to_milli};
 use dianxiaoer_core::gas::{self, AlarmKind, DetectorConfig, DetectorState, Event, on_fault, on_reading, on_tick};
 use dianxiaoer_core::when::format_ms;
@@ -240,6 +241,7 @@ struct Inner {
     detectors: Mutex<Detectors>,
     events: broadcast::Sender<GasEvent>,
     counters: Counters,
+    live: LiveValues,
 }
 
 /// The engine. Cheap to clone; all clones share one state.
@@ -252,8 +254,14 @@ impl Engine {
     /// An engine with no detectors yet; [`Engine::reload_all`] loads them.
     pub fn new(store: Store, clock: ClockFn) -> Engine {
         let (events, _) = broadcast::channel(1024);
-        let inner =
-            Inner { store, clock, detectors: Mutex::new(Detectors::default()), events, counters: Counters::default() };
+        let inner = Inner {
+            store,
+            clock,
+            detectors: Mutex::new(Detectors::default()),
+            events,
+            counters: Counters::default(),
+            live: LiveValues::new(),
+        };
         Engine { inner: Arc::new(inner) }
     }
 
@@ -264,6 +272,17 @@ impl Engine {
     /// Live alarm and status events, for monitors. Slow receivers miss events, never block the engine.
     pub fn subscribe(&self) -> broadcast::Receiver<GasEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// Batches of detectors' latest values, at most one per detector per second (see [`crate::live`]).
+    pub fn subscribe_values(&self) -> broadcast::Receiver<Arc<Vec<LiveValue>>> {
+        self.inner.live.subscribe()
+    }
+
+    /// Sends the live values due at `at`; the engine's task calls it every
+    /// [`crate::live::FLUSH_EVERY`]. Returns how many were sent.
+    pub fn flush_values(&self, at: std::time::Instant) -> usize {
+        self.inner.live.flush(at)
     }
 
     /// Per-device counts of accepted, duplicate, refused readings and malformed payloads.
@@ -488,6 +507,13 @@ impl Engine {
         };
         match result {
             Ok(written) => {
+                // A detector's shown value moves only when a newer reading was applied.
+                self.inner.live.note(before.iter().filter_map(|(id, old)| {
+                    let e = by_id.get(id)?;
+                    let ts = e.state.last_reading_ts().filter(|ts| Some(*ts) != old.last_reading_ts())?;
+                    let value_milli = to_milli(e.state.last_value()?);
+                    Some(LiveValue { detector_id: e.id, enterprise_id: e.enterprise_id, ts, value_milli })
+                }));
                 for (mut ev, change) in events {
                     if let Some(id) = change.and_then(|i| written.alarm_ids.get(i).copied().flatten()) {
                         ev.alarm_id = Some(id);

@@ -8,10 +8,13 @@
 
 pub mod engine;
 pub mod ingest;
+pub mod live;
+pub mod retention;
 pub mod spec;
 
 pub use engine::{Action, ActionError, ClockFn, ENGINE_NAME, Engine, GasEvent};
 pub use ingest::{Allowed, Batch, Counters, DeviceCounts, IngestError, IngestReport, Rejected};
+pub use live::LiveValue;
 
 use dianxiaoer_core::gas::payload::Point;
 use std::time::Duration;
@@ -55,6 +58,11 @@ impl GasHandle {
 
     pub fn subscribe(&self) -> broadcast::Receiver<GasEvent> {
         self.engine.subscribe()
+    }
+
+    /// Throttled batches of the detectors' latest values (see [`live`]).
+    pub fn subscribe_values(&self) -> broadcast::Receiver<std::sync::Arc<Vec<LiveValue>>> {
+        self.engine.subscribe_values()
     }
 
     /// Sends points through the channel and waits for their report.
@@ -102,10 +110,12 @@ async fn next(i: &mut Option<tokio::time::Interval>) {
     }
 }
 
-/// The engine's task: batches as they come, ticks and refreshes on their periods, one at a time.
+/// The engine's task: batches as they come, ticks and refreshes on their periods, live values every
+/// [`live::FLUSH_EVERY`], one at a time.
 async fn run(engine: Engine, mut rx: mpsc::Receiver<Batch>, options: Options) {
     let mut tick = interval(options.tick_every);
     let mut refresh = interval(options.refresh_every);
+    let mut values = interval(Some(live::FLUSH_EVERY));
     loop {
         tokio::select! {
             batch = rx.recv() => match batch {
@@ -116,6 +126,9 @@ async fn run(engine: Engine, mut rx: mpsc::Receiver<Batch>, options: Options) {
                 if let Err(e) = engine.tick().await {
                     tracing::warn!(error = %e, "gas engine tick failed");
                 }
+            }
+            () = next(&mut values) => {
+                engine.flush_values(std::time::Instant::now());
             }
             () = next(&mut refresh) => {
                 if let Err(e) = engine.reload_all().await {

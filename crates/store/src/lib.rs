@@ -19,6 +19,8 @@ mod enterprises;
 mod error;
 mod gas;
 mod gas_alarms;
+mod gas_minutes;
+mod gas_retention;
 mod gas_write;
 mod logins;
 mod migrate;
@@ -52,7 +54,9 @@ pub use enterprise_import::{EnterpriseImport, HistoryEntry, ImportCounts};
 pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
 pub use error::{Error, Result};
 pub use gas::{DetectorFilter, DetectorInput, DetectorRow, DetectorSpec, EngineDetector, ReadingRow};
-pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow};
+pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow, AlarmSummary};
+pub use gas_minutes::{MinuteBucket, Series};
+pub use gas_retention::{PRUNE_BATCH, RetentionReport};
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
 pub use logins::{LoginFilter, LoginRow};
 pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
@@ -158,6 +162,13 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<usize> {
         migrate::run(&self.pool, self.backend).await
+    }
+
+    /// Applies the migrations up to version `last` only: for tests of a migration over the data of
+    /// the schema before it.
+    #[doc(hidden)]
+    pub async fn migrate_until(&self, last: i64) -> Result<usize> {
+        migrate::run_until(&self.pool, self.backend, last).await
     }
 
     /// Begins a write transaction (see [`Tx`]).

@@ -5,6 +5,7 @@
 mod api;
 mod api_approval;
 mod auth;
+mod chart;
 mod error;
 mod form;
 mod gas_api;
