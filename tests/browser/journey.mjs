@@ -461,7 +461,22 @@ async function journey(browser, base, secrets) {
       live = true;
     } catch { /* reported below */ }
     check('7 the monitor shows the leak as 二级 within seconds, without reloading', live, tag);
+    let valueLive = false;
+    try {
+      await page.waitForFunction((t) => [...document.querySelectorAll('#monitor tbody tr')].some((tr) =>
+        tr.querySelector('code')?.textContent.trim() === t
+          && (tr.querySelector('[data-role=value]')?.textContent || '').startsWith('99 ')), tag, { timeout: 3000 });
+      valueLive = true;
+    } catch { /* reported below */ }
+    check('7 the monitor shows the new value within seconds, without reloading', valueLive, tag);
     await shot(page, '09-gas-monitor.png');
+    // The detector's page charts its readings as server-drawn SVG.
+    const href = await page.locator(`#monitor tr:has(code:text-is("${tag}")) a`).first().getAttribute('href');
+    await page.goto(`${base}${href}?range=6h`);
+    const marks = await page.locator('svg[data-testid=chart-svg] circle.mark').count();
+    const refs = await page.locator('svg[data-testid=chart-svg] line.ref').count();
+    check('7 the detector page charts the reading with its set-points', marks >= 1 && refs === 2, `${marks} marks, ${refs} set-point lines`);
+    await shot(page, '10-gas-chart.png', { fullPage: true });
     await logout(page);
   });
 

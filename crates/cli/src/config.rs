@@ -56,6 +56,13 @@ pub struct ServeArgs {
     /// An external MQTT broker to consume readings from: mqtt://[user:password@]host[:port][/?client_id=id].
     #[arg(long, env = "DXE_MQTT_URL", hide_env_values = true)]
     pub mqtt_url: Option<String>,
+    /// Days raw gas readings are kept; the hourly retention job removes older ones (on PostgreSQL it
+    /// drops whole daily partitions, so up to one day more is kept).
+    #[arg(long, env = "DXE_GAS_RAW_RETENTION_DAYS", default_value_t = dianxiaoer_core::gas::retention::DEFAULT_RAW_DAYS)]
+    pub gas_raw_retention_days: i64,
+    /// Days the one-minute aggregates of gas readings (min, max, mean) are kept.
+    #[arg(long, env = "DXE_GAS_MINUTE_RETENTION_DAYS", default_value_t = dianxiaoer_core::gas::retention::DEFAULT_MINUTE_DAYS)]
+    pub gas_minute_retention_days: i64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -169,6 +169,9 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
 }
 
 async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String> {
+    let retention =
+        dianxiaoer_core::gas::retention::Retention::new(args.gas_raw_retention_days, args.gas_minute_retention_days)
+            .map_err(|e| e.to_string())?;
     let config = WebConfig {
         secure_cookies: args.behind_tls_proxy,
         trust_proxy: args.trust_proxy,
@@ -186,6 +189,9 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
         simulate::demo(&store, addr).await?;
     }
     let state = state.with_gas(gas);
+    // Gas readings retention: PostgreSQL's daily partitions ahead, then raw readings and minute
+    // aggregates past their retention, at start and hourly (store: gas_retention).
+    dianxiaoer_gas::retention::spawn(store.clone(), state.clock_fn(), retention, dianxiaoer_gas::retention::EVERY);
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,
         Err(e) if demo && e.kind() == std::io::ErrorKind::AddrInUse => {

@@ -8,6 +8,7 @@
 //! starts from the last committed state).
 
 use crate::ingest::{Batch, Counters, IngestError, IngestReport, Key, fault_code, key_of};
+use crate::live::{LiveValue, LiveValues};
 use crate::spec::{self, to_milli};
 use dianxiaoer_core::gas::{self, AlarmKind, DetectorConfig, DetectorState, Event, on_fault, on_reading, on_tick};
 use dianxiaoer_core::when::format_ms;
@@ -243,6 +244,7 @@ struct Inner {
     counters: Counters,
     /// This instance holds the leadership (crate docs): only then does it take readings and actions.
     leading: AtomicBool,
+    live: LiveValues,
 }
 
 /// The engine. Cheap to clone; all clones share one state.
@@ -262,6 +264,7 @@ impl Engine {
             events,
             counters: Counters::default(),
             leading: AtomicBool::new(false),
+            live: LiveValues::new(),
         };
         Engine { inner: Arc::new(inner) }
     }
@@ -273,6 +276,17 @@ impl Engine {
     /// Live alarm and status events, for monitors. Slow receivers miss events, never block the engine.
     pub fn subscribe(&self) -> broadcast::Receiver<GasEvent> {
         self.inner.events.subscribe()
+    }
+
+    /// Batches of detectors' latest values, at most one per detector per second (see [`crate::live`]).
+    pub fn subscribe_values(&self) -> broadcast::Receiver<Arc<Vec<LiveValue>>> {
+        self.inner.live.subscribe()
+    }
+
+    /// Sends the live values due at `at`; the engine's task calls it every
+    /// [`crate::live::FLUSH_EVERY`]. Returns how many were sent.
+    pub fn flush_values(&self, at: std::time::Instant) -> usize {
+        self.inner.live.flush(at)
     }
 
     /// Per-device counts of accepted, duplicate, refused readings and malformed payloads.
@@ -536,6 +550,13 @@ impl Engine {
         };
         match result {
             Ok(written) => {
+                // A detector's shown value moves only when a newer reading was applied.
+                self.inner.live.note(before.iter().filter_map(|(id, old)| {
+                    let e = by_id.get(id)?;
+                    let ts = e.state.last_reading_ts().filter(|ts| Some(*ts) != old.last_reading_ts())?;
+                    let value_milli = to_milli(e.state.last_value()?);
+                    Some(LiveValue { detector_id: e.id, enterprise_id: e.enterprise_id, ts, value_milli })
+                }));
                 for (mut ev, change) in events {
                     if let Some(id) = change.and_then(|i| written.alarm_ids.get(i).copied().flatten()) {
                         ev.alarm_id = Some(id);

@@ -8,12 +8,15 @@
 
 pub mod engine;
 pub mod ingest;
+pub mod live;
 pub mod mqtt;
+pub mod retention;
 pub mod simulate;
 pub mod spec;
 
 pub use engine::{Action, ActionError, ClockFn, ENGINE_NAME, Engine, GasEvent};
 pub use ingest::{Allowed, Batch, Counters, DeviceCounts, IngestError, IngestReport, Rejected};
+pub use live::LiveValue;
 
 use dianxiaoer_core::gas::payload::Point;
 use std::time::Duration;
@@ -63,6 +66,11 @@ impl GasHandle {
 
     pub fn subscribe(&self) -> broadcast::Receiver<GasEvent> {
         self.engine.subscribe()
+    }
+
+    /// Throttled batches of the detectors' latest values (see [`live`]).
+    pub fn subscribe_values(&self) -> broadcast::Receiver<std::sync::Arc<Vec<LiveValue>>> {
+        self.engine.subscribe_values()
     }
 
     /// Sends points through the channel and waits for their report.
@@ -208,8 +216,8 @@ fn gather(first: Batch, rx: &mut mpsc::Receiver<Batch>) -> Vec<Batch> {
     out
 }
 
-/// The leader's work: batches as they come, ticks and refreshes on their periods, one at a time,
-/// and a check of the lock. Returns `true` when the channel closed, `false` when the lock was lost.
+/// The leader's work: batches as they come, ticks and refreshes on their periods, live values every
+/// [`live::FLUSH_EVERY`], one at a time, and a check of the lock. Returns `true` when the channel closed, `false` when the lock was lost.
 async fn run(
     engine: Engine,
     rx: &mut mpsc::Receiver<Batch>,
@@ -219,6 +227,7 @@ async fn run(
     let mut tick = interval(options.tick_every);
     let mut refresh = interval(options.refresh_every);
     let mut check = interval(Some(LEADERSHIP_CHECK));
+    let mut values = interval(Some(live::FLUSH_EVERY));
     loop {
         tokio::select! {
             batch = rx.recv() => match batch {
@@ -229,6 +238,9 @@ async fn run(
                 if let Err(e) = engine.tick().await {
                     tracing::warn!(error = %e, "gas engine tick failed");
                 }
+            }
+            () = next(&mut values) => {
+                engine.flush_values(std::time::Instant::now());
             }
             () = next(&mut refresh) => {
                 if let Err(e) = engine.reload_all().await {

@@ -187,3 +187,68 @@ impl Store {
         s.fetch_all(self.pool()).await?.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
     }
 }
+
+/// The alarm picture of some enterprises at a glance, for the enterprise file and the home pages.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct AlarmSummary {
+    /// Detectors in use.
+    pub detectors: i64,
+    /// Of those, offline now.
+    pub offline: i64,
+    /// Alarms not closed.
+    pub open: i64,
+    /// Gas and oxygen alarms whose condition holds, by level.
+    pub active_level2: i64,
+    pub active_level1: i64,
+    /// Open alarms nobody acknowledged yet.
+    pub unacknowledged: i64,
+    /// Alarms raised since the `since` instant asked for.
+    pub raised_since: i64,
+}
+
+impl Store {
+    /// The [`AlarmSummary`] of the enterprises in scope (or of one of them), counting alarms raised
+    /// since `since`.
+    pub async fn alarm_summary(&self, scope_: &Scope, enterprise_id: Option<i64>, since: i64) -> Result<AlarmSummary> {
+        // SUM is NUMERIC on PostgreSQL and NULL over no rows: cast and coalesce.
+        let mut s = Sql::new(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN s.offline = 1 THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM gas_detectors d JOIN enterprises e ON e.id = d.enterprise_id \
+             LEFT JOIN gas_detector_state s ON s.detector_id = d.id WHERE d.status = 'active'",
+        );
+        scope::enterprises(&mut s, scope_);
+        if let Some(id) = enterprise_id {
+            s.push(" AND d.enterprise_id = ").i64(id);
+        }
+        let r = s.query().fetch_one(self.pool()).await?;
+        let mut out = AlarmSummary { detectors: r.try_get(0)?, offline: r.try_get(1)?, ..AlarmSummary::default() };
+        let mut s = Sql::new(
+            "SELECT COUNT(*), \
+             CAST(COALESCE(SUM(CASE WHEN a.active = 1 AND a.level >= 2 AND a.kind IN ('gas', 'oxygen_low', 'oxygen_high') \
+                 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN a.active = 1 AND a.level = 1 AND a.kind IN ('gas', 'oxygen_low', 'oxygen_high') \
+                 THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN a.acked_at IS NULL THEN 1 ELSE 0 END), 0) AS BIGINT) \
+             FROM gas_alarms a JOIN enterprises e ON e.id = a.enterprise_id WHERE a.closed_at IS NULL",
+        );
+        scope::enterprises(&mut s, scope_);
+        if let Some(id) = enterprise_id {
+            s.push(" AND a.enterprise_id = ").i64(id);
+        }
+        let r = s.query().fetch_one(self.pool()).await?;
+        out.open = r.try_get(0)?;
+        out.active_level2 = r.try_get(1)?;
+        out.active_level1 = r.try_get(2)?;
+        out.unacknowledged = r.try_get(3)?;
+        let mut s = Sql::new(
+            "SELECT COUNT(*) FROM gas_alarms a JOIN enterprises e ON e.id = a.enterprise_id WHERE a.raised_at >= ",
+        );
+        s.i64(since);
+        scope::enterprises(&mut s, scope_);
+        if let Some(id) = enterprise_id {
+            s.push(" AND a.enterprise_id = ").i64(id);
+        }
+        out.raised_since = s.count(self.pool()).await?;
+        Ok(out)
+    }
+}

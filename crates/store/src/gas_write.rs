@@ -249,22 +249,26 @@ impl Store {
     }
 
     /// Writes one engine step in one transaction: new readings (duplicates of (detector, ts) are
-    /// skipped), the detectors' states and the alarm transitions, each transition with an event row
+    /// skipped) with their one-minute aggregates, the detectors' states and the alarm transitions, each transition with an event row
     /// and (except reminders and status notes) an audit record under `actor`.
     pub async fn write_gas(&self, actor: &Actor, w: &GasWrite) -> Result<GasWritten> {
         let mut tx = self.begin().await?;
         let mut out = GasWritten { inserted: Vec::with_capacity(w.readings.len()), alarm_ids: Vec::new() };
+        let mut new_readings: Vec<ReadingIn> = Vec::with_capacity(w.readings.len());
         for chunk in w.readings.chunks(READING_ROWS) {
             let mut s = Sql::new("INSERT INTO gas_readings (detector_id, ts, value_milli) VALUES ");
             for (i, (d, ts, v)) in chunk.iter().enumerate() {
                 s.push(if i == 0 { "(" } else { ", (" });
                 s.i64(*d).push(", ").i64(*ts).push(", ").i64(*v).push(")");
             }
-            s.push(" ON CONFLICT (detector_id, ts) DO NOTHING RETURNING detector_id, ts");
+            s.push(" ON CONFLICT (detector_id, ts) DO NOTHING RETURNING detector_id, ts, value_milli");
             for r in s.for_backend(tx.backend).query().fetch_all(&mut *tx.tx).await? {
-                out.inserted.push((r.try_get(0)?, r.try_get(1)?));
+                let (d, ts, v): (i64, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                out.inserted.push((d, ts));
+                new_readings.push((d, ts, v));
             }
         }
+        crate::gas_minutes::add_minutes(&mut tx, &new_readings).await?;
         for chunk in w.states.chunks(STATE_ROWS) {
             let mut s = Sql::new(
                 "INSERT INTO gas_detector_state (detector_id, last_ts, last_value_milli, last_seen, offline, state, \

@@ -25,6 +25,8 @@ mod error;
 mod gas;
 mod gas_alarms;
 mod gas_devices;
+mod gas_minutes;
+mod gas_retention;
 mod gas_write;
 mod leader;
 mod logins;
@@ -66,8 +68,10 @@ pub use enterprise_import::{EnterpriseImport, HistoryEntry, ImportCounts};
 pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
 pub use error::{Error, Result};
 pub use gas::{DetectorFilter, DetectorInput, DetectorRow, DetectorSpec, EngineDetector, ReadingRow};
-pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow};
 pub use gas_devices::DeviceLogin;
+pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow, AlarmSummary};
+pub use gas_minutes::{MinuteBucket, Series};
+pub use gas_retention::{PRUNE_BATCH, RetentionReport};
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
 pub use leader::{LEADER_LOCK, LeaderLock};
 pub use logins::{LoginFilter, LoginRow};
@@ -174,6 +178,13 @@ impl Store {
 
     pub async fn migrate(&self) -> Result<usize> {
         migrate::run(&self.pool, self.backend).await
+    }
+
+    /// Applies the migrations up to version `last` only: for tests of a migration over the data of
+    /// the schema before it.
+    #[doc(hidden)]
+    pub async fn migrate_until(&self, last: i64) -> Result<usize> {
+        migrate::run_until(&self.pool, self.backend, last).await
     }
 
     /// Begins a write transaction (see [`Tx`]).

@@ -27,6 +27,7 @@ use crate::pages::FieldErrors;
 use crate::pages::gas_alarms::{AlarmQuery, NoteForm, act};
 use crate::pages::gas_detectors::{ListQuery, save};
 use crate::pages::gas_form::RawDetector;
+use crate::pages::gas_series::{self, ChartRange, SeriesOut};
 use crate::pages::paging;
 use axum::Extension;
 use axum::Json;
@@ -110,6 +111,23 @@ pub async fn readings(
 ) -> ApiResult<Vec<ReadingOut>> {
     let rows = state.store.recent_readings(&me.scope, id, q.limit.unwrap_or(100)).await?;
     Ok(Json(rows.into_iter().map(|r| ReadingOut { ts: r.ts, value: r.value_milli as f64 / 1000.0 }).collect()))
+}
+
+#[derive(Deserialize)]
+pub struct SeriesQuery {
+    range: Option<String>,
+}
+
+/// The readings of a detector over `range` (6h, 24h: raw readings; 7d, 30d: minute aggregates in
+/// buckets), with its set-points: the data of the detector page's chart.
+pub async fn series(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+    Query(q): Query<SeriesQuery>,
+) -> ApiResult<SeriesOut> {
+    let range = ChartRange::parse(q.range.as_deref())?;
+    Ok(Json(gas_series::load(&state, &me, id, range).await?.1))
 }
 
 #[derive(Deserialize, Default)]

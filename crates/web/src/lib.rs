@@ -6,6 +6,7 @@ mod api;
 mod api_approval;
 mod api_approval_aftercare;
 mod auth;
+mod chart;
 mod error;
 mod form;
 mod gas_api;

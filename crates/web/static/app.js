@@ -79,6 +79,18 @@ document.addEventListener("DOMContentLoaded", () => {
   source.onopen = () => { status.textContent = "实时推送已连接"; };
   source.onerror = () => { status.textContent = "实时推送中断，正在重连…"; };
   source.addEventListener("lagged", () => window.location.reload());
+  // Latest values, at most one per detector per second: "12.345 ppm" and the reading's Beijing time.
+  const beijing = (ms) => new Date(ms + 8 * 3600e3).toISOString().slice(0, 19).replace("T", " ");
+  source.addEventListener("values", (m) => {
+    JSON.parse(m.data).forEach((v) => {
+      const row = table.querySelector(`tr[data-detector="${v.detector_id}"]`);
+      if (!row) return;
+      const value = row.querySelector('[data-role="value"]');
+      const ts = row.querySelector('[data-role="ts"]');
+      if (value) value.textContent = `${Number(v.value.toFixed(3))} ${row.dataset.unit || ""}`.trim();
+      if (ts) ts.textContent = beijing(v.ts);
+    });
+  });
   source.addEventListener("gas", (m) => {
     const msg = JSON.parse(m.data);
     const row = table.querySelector(`tr[data-detector="${msg.detector_id}"]`);

@@ -6,7 +6,9 @@
 //! - [`engine`]: the alarm engine over a small fixed-size [`engine::DetectorState`]: readings, fault
 //!   codes, time-based rules and the operator lifecycle;
 //! - [`events`]: what the engine reports, without allocating;
-//! - [`payload`]: our JSON payload and ThingsBoard's device and gateway telemetry formats.
+//! - [`payload`]: our JSON payload and ThingsBoard's device and gateway telemetry formats;
+//! - [`retention`]: how long readings and their one-minute aggregates are kept, and the daily
+//!   partitions of the raw readings.
 //!
 //! This platform is the supervisory and early-warning layer above the certified alarm controllers
 //! that drive fire linkage, not a replacement for them. Instants are epoch milliseconds and the
@@ -17,6 +19,7 @@ pub mod engine;
 pub mod events;
 pub mod gas_table;
 pub mod payload;
+pub mod retention;
 
 pub use detector::{Delay, DetectorConfig, DetectorSettings, OutOfRange, Tag};
 pub use engine::{

@@ -176,7 +176,8 @@ struct DetailPage {
     /// The enterprise's approval cases, newest first, when the role reads them.
     cases: Option<Vec<dianxiaoer_store::CaseRow>>,
     can_file: bool,
-    can_read_gas: bool,
+    /// The enterprise's gas alarm summary, when the role reads gas alarms.
+    gas: Option<dianxiaoer_store::AlarmSummary>,
 }
 
 /// One line of the change history as shown.
@@ -330,6 +331,12 @@ async fn detail_page(
     } else {
         None
     };
+    let gas = if permits(me.user.role, Permission::ReadGas) {
+        let since = state.now() - crate::pages::home::GAS_RECENT_MS;
+        Some(state.store.alarm_summary(&me.scope, Some(id), since).await?)
+    } else {
+        None
+    };
     let bad = error.is_some();
     let mut resp = render(&DetailPage {
         chrome: Chrome::new(me, "/enterprises", "企业档案").notice(ok),
@@ -343,7 +350,7 @@ async fn detail_page(
         max_contacts: dianxiaoer_store::MAX_CONTACTS,
         cases,
         can_file: permits(me.user.role, Permission::FileApplications),
-        can_read_gas: permits(me.user.role, Permission::ReadGas),
+        gas,
     })?;
     if bad {
         *resp.status_mut() = axum::http::StatusCode::BAD_REQUEST;

@@ -1,8 +1,10 @@
 //! The detector registry pages (气体探测器): list with filters, paging and Excel export, the
-//! detector's page with its latest readings and open alarms, and the create and edit forms. Every
+//! detector's page with its readings chart, latest readings and open alarms, and the create and edit
+//! forms. Every
 //! read and write goes through the user's scope; writes reload the detector in the alarm engine.
 
 use super::gas_form::{self, RawDetector, milli_text, resolve_enterprise};
+use super::gas_series::{self, ChartRange, ChartView};
 use super::{FieldErrors, nonempty, paging, render, see_other};
 use crate::AppState;
 use crate::auth::CurrentUser;
@@ -205,11 +207,18 @@ struct DetailPage {
     readings: Vec<ReadingRow>,
     alarms: Vec<AlarmRow>,
     can_edit: bool,
+    chart: ChartView,
+    range: &'static str,
+    range_label: &'static str,
+    /// (code, label) of the range selector.
+    ranges: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Deserialize, Default)]
 pub struct DetailQuery {
     ok: Option<String>,
+    /// The chart's range: 6h, 24h, 7d or 30d.
+    range: Option<String>,
 }
 
 pub async fn detail(
@@ -218,7 +227,9 @@ pub async fn detail(
     Path(id): Path<i64>,
     Query(q): Query<DetailQuery>,
 ) -> Result<Response, PageError> {
-    let d = state.store.detector(&me.scope, id).await?;
+    let range = ChartRange::parse(q.range.as_deref())?;
+    let (d, series) = gas_series::load(&state, &me, id, range).await?;
+    let chart = gas_series::chart(&d, &series);
     let readings = state.store.recent_readings(&me.scope, id, 50).await?;
     let f = AlarmFilter { open: Some(true), detector_id: Some(id), ..AlarmFilter::default() };
     let alarms = state.store.list_alarms(&me.scope, &f, 1, 50).await?.items;
@@ -230,6 +241,10 @@ pub async fn detail(
         readings,
         alarms,
         can_edit: permits(me.user.role, Permission::EditDetectors),
+        chart,
+        range: range.code(),
+        range_label: range.label(),
+        ranges: ChartRange::ALL.iter().map(|r| (r.code(), r.label())).collect(),
     })
 }
 

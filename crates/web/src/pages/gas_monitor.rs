@@ -1,6 +1,6 @@
 //! The live monitor (实时监测): every detector in scope with its state (normal, 一级, 二级, offline,
-//! fault), and a server-sent event stream of the alarm engine's events that the page applies as they
-//! come, without reloading. The page reads fine without JavaScript; the stream only keeps it fresh.
+//! fault) and latest value, and a server-sent event stream of the alarm engine's events and of the
+//! detectors' new values that the page applies as they come, without reloading. The page reads fine without JavaScript; the stream only keeps it fresh.
 
 use super::render;
 use crate::AppState;
@@ -166,9 +166,13 @@ pub async fn page(State(state): State<AppState>, Extension(me): Extension<Curren
     render(&MonitorPage { chrome: Chrome::new(&me, "/gas/monitor", "实时监测"), rows, counts, map })
 }
 
-/// The engine's events for the detectors in the caller's scope, as server-sent events (`data:` is the
-/// event as JSON). The scope is taken when the stream opens; a detector registered later appears
-/// after the page reconnects. A slow client that falls behind is told to reload (`event: lagged`).
+/// The engine's events for the detectors in the caller's scope, as server-sent events: `event: gas`
+/// with the alarm or status event as JSON, and `event: values` with the latest readings of the
+/// detectors whose value moved, `[{"detector_id", "ts", "value"}]`, at most one per detector per
+/// second (the engine throttles them, see `dianxiaoer_gas::live`). The scope is taken when the
+/// stream opens; a detector registered later appears after the page reconnects. A client that
+/// falls behind on alarm events is told to reload (`event: lagged`); missed values are simply
+/// superseded by the next ones.
 pub async fn events(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
@@ -183,23 +187,41 @@ pub async fn events(
         .into_iter()
         .map(|d| d.id)
         .collect();
-    let rx = gas.subscribe();
-    let stream = futures_util::stream::unfold((rx, visible), |(mut rx, visible)| async move {
+    let streams = (gas.subscribe(), gas.subscribe_values(), visible);
+    let stream = futures_util::stream::unfold(streams, |(mut rx, mut values, visible)| async move {
         loop {
-            match rx.recv().await {
-                Ok(ev) if visible.contains(&ev.detector_id) => {
-                    let data = serde_json::json!({
-                        "detector_id": ev.detector_id, "tag": ev.tag, "alarm_id": ev.alarm_id, "at": ev.at, "event": ev.event,
-                    });
-                    let sse = SseEvent::default().event("gas").data(data.to_string());
-                    return Some((Ok::<_, Infallible>(sse), (rx, visible)));
-                }
-                Ok(_) => continue,
-                Err(RecvError::Lagged(_)) => {
-                    return Some((Ok(SseEvent::default().event("lagged").data("reload")), (rx, visible)));
-                }
-                Err(RecvError::Closed) => return None,
-            }
+            let sse = tokio::select! {
+                ev = rx.recv() => match ev {
+                    Ok(ev) if visible.contains(&ev.detector_id) => {
+                        let data = serde_json::json!({
+                            "detector_id": ev.detector_id, "tag": ev.tag, "alarm_id": ev.alarm_id, "at": ev.at,
+                            "event": ev.event,
+                        });
+                        SseEvent::default().event("gas").data(data.to_string())
+                    }
+                    Ok(_) => continue,
+                    Err(RecvError::Lagged(_)) => SseEvent::default().event("lagged").data("reload"),
+                    Err(RecvError::Closed) => return None,
+                },
+                batch = values.recv() => match batch {
+                    Ok(batch) => {
+                        let mine: Vec<serde_json::Value> = batch
+                            .iter()
+                            .filter(|v| visible.contains(&v.detector_id))
+                            .map(|v| serde_json::json!({
+                                "detector_id": v.detector_id, "ts": v.ts, "value": v.value_milli as f64 / 1000.0,
+                            }))
+                            .collect();
+                        if mine.is_empty() {
+                            continue;
+                        }
+                        SseEvent::default().event("values").data(serde_json::Value::from(mine).to_string())
+                    }
+                    Err(RecvError::Lagged(_)) => continue,
+                    Err(RecvError::Closed) => return None,
+                },
+            };
+            return Some((Ok::<_, Infallible>(sse), (rx, values, visible)));
         }
     });
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))).into_response())

@@ -11,7 +11,10 @@ use axum::Extension;
 use axum::extract::State;
 use axum::response::Response;
 use dianxiaoer_core::access::{Permission, Role, permits};
-use dianxiaoer_store::{AuditFilter, LoginFilter, UserFilter};
+use dianxiaoer_store::{AlarmSummary, AuditFilter, LoginFilter, UserFilter};
+
+/// "Recent" in the gas alarm summaries: the last 7 days.
+pub const GAS_RECENT_MS: i64 = 7 * 86_400_000;
 
 pub struct Tile {
     pub href: &'static str,
@@ -29,6 +32,8 @@ struct HomePage {
     lines: Vec<(String, String)>,
     /// (code, name, hosted, introduced) per town, for leadership.
     towns: Vec<(String, String, i64, i64)>,
+    /// The gas alarm summary of the scope, for roles that read gas alarms.
+    gas: Option<AlarmSummary>,
 }
 
 pub async fn home(State(state): State<AppState>, Extension(me): Extension<CurrentUser>) -> Result<Response, PageError> {
@@ -108,6 +113,11 @@ pub async fn home(State(state): State<AppState>, Extension(me): Extension<Curren
             }
         }
     }
+    let gas = if permits(role, Permission::ReadGas) {
+        Some(store.alarm_summary(&me.scope, None, state.now() - GAS_RECENT_MS).await?)
+    } else {
+        None
+    };
     let page = HomePage {
         chrome: Chrome::new(&me, "/", "首页"),
         greeting: format!("{}，您好。{greeting}", me.user.display_name),
@@ -115,6 +125,7 @@ pub async fn home(State(state): State<AppState>, Extension(me): Extension<Curren
         lines_title,
         lines,
         towns,
+        gas,
     };
     render(&page)
 }

@@ -19,6 +19,7 @@ pub mod gas_detectors;
 pub mod gas_form;
 pub mod gas_import;
 pub mod gas_monitor;
+pub mod gas_series;
 pub mod guide;
 pub mod home;
 pub mod login;

@@ -70,6 +70,13 @@ pub(super) fn api() -> Vec<Route> {
             get(gas_api::readings),
         ),
         r(
+            "GET",
+            "/api/v1/gas/detectors/{id}/series",
+            Some(P::ReadGas),
+            "探测器读数曲线数据（range=6h|24h|7d|30d；小时为原始读数，天为分钟汇总）",
+            get(gas_api::series),
+        ),
+        r(
             "POST",
             "/api/v1/gas/readings",
             Some(P::IngestReadings),
