@@ -208,7 +208,7 @@ async fn migration(backend: Backend) {
         ),
     )
     .await;
-    assert_eq!(store.migrate().await.unwrap(), 1);
+    assert_eq!(store.migrate_until(15).await.unwrap(), 1);
     assert_eq!(count(&url, "SELECT COUNT(*) FROM gas_readings").await, 4);
     assert_eq!(
         store.minute_rows(7, 0, i64::MAX).await.unwrap(),
