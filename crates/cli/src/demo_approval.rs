@@ -7,6 +7,9 @@
 //! (12 February 2021), more in the spring and autumn construction seasons. Most cases use 15–60 % of
 //! the promised limit (the zone reports a speed-up of more than half), about 3 % finish late. About a
 //! quarter are filed on the enterprise's behalf (帮代办) by a grid officer or staff.
+//!
+//! Every decision of 准予 has its sealed certificate: a seal key valid 2021–2023 signs the 2021 ones,
+//! then a rotation brings the key in use today, which signs the open cases' decisions.
 
 use crate::demo_data::{DemoEnterprise, Rng};
 use dianxiaoer_core::access::{Attachment, Role};
@@ -17,6 +20,7 @@ use std::collections::HashMap;
 
 /// The demo's seed (the same as the rest of the demo).
 const SEED: u64 = 371_323;
+use dianxiaoer_core::approval::certificate::Validity;
 use dianxiaoer_core::approval::default_flow::action as a;
 use dianxiaoer_core::approval::{ApprovalItem, Calendar, Catalogue, Category, Date};
 
@@ -368,12 +372,41 @@ pub async fn load(
     let (staff, leader, grid) = (user("staff")?, user("leader")?, user("grid1")?);
     let grid_of = |i: usize| subset.get(i).map_or(1, |d| d.grid);
     let n = enterprise_ids.len();
-    let mut cases = year_2021(SEED, n, accounts.len(), &grid_of);
-    cases.extend(open_today(SEED, Date::from_ms(now), n, accounts.len(), &grid_of));
+    let people = People { applicants: &accounts, staff: &staff, leader: &leader, grid: &grid };
+    // The seal of those years signs the 2021 decisions; a rotation brings today's key, which signs
+    // the open cases' decisions (store: seal.rs, certificates.rs).
+    let today = Date::from_ms(now);
+    let seal = |from: Option<Date>, to: Option<Date>| match (from, to) {
+        (Some(f), Some(t)) => Validity::new(f, t),
+        _ => Err("演示印章有效期无效".to_owned()),
+    };
+    let first = seal(Date::new(2021, 1, 1), Date::new(2023, 12, 31))?;
+    store.rotate_seal_key(actor, first, now).await.map_err(e)?;
+    let rows = historical(year_2021(SEED, n, accounts.len(), &grid_of), &enterprise_ids, &people)?;
+    store.insert_historical_cases(actor, &rows, now).await.map_err(e)?;
+    store.seal_missing_certificates(actor, now).await.map_err(e)?;
+    let current = seal(Date::new(2024, 1, 1), Date::new(today.year() + 5, 12, 31))?;
+    store.rotate_seal_key(actor, current, now).await.map_err(e)?;
+    let rows = historical(open_today(SEED, today, n, accounts.len(), &grid_of), &enterprise_ids, &people)?;
+    store.insert_historical_cases(actor, &rows, now).await.map_err(e)?;
+    store.seal_missing_certificates(actor, now).await.map_err(e)?;
+    Ok(())
+}
+
+/// Who acts in the demo's cases: (id, name) of the enterprises' own accounts, staff, leader, grid.
+struct People<'a> {
+    applicants: &'a [(i64, String)],
+    staff: &'a (i64, String),
+    leader: &'a (i64, String),
+    grid: &'a (i64, String),
+}
+
+fn historical(cases: Vec<DemoCase>, enterprise_ids: &[i64], p: &People<'_>) -> Result<Vec<HistoricalCase>, String> {
+    let (staff, leader, grid) = (p.staff, p.leader, p.grid);
     let mut rows = Vec::with_capacity(cases.len());
     for c in cases {
         let (applicant, agency_role) = match c.filer {
-            Filer::Enterprise => (accounts.get(c.enterprise).cloned().ok_or("演示企业账号缺失")?, None),
+            Filer::Enterprise => (p.applicants.get(c.enterprise).cloned().ok_or("演示企业账号缺失")?, None),
             Filer::Grid => (grid.clone(), Some(Role::GridOfficer.code().to_owned())),
             Filer::Staff => (staff.clone(), Some(Role::DepartmentStaff.code().to_owned())),
         };
@@ -409,8 +442,7 @@ pub async fn load(
             events,
         });
     }
-    store.insert_historical_cases(actor, &rows, now).await.map_err(e)?;
-    Ok(())
+    Ok(rows)
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (9, "settlement", include_str!("../migrations/0009_settlement.sql")),
     (10, "assessment", include_str!("../migrations/0010_assessment.sql")),
     (11, "approval_stats", include_str!("../migrations/0011_approval_stats.sql")),
+    (14, "seal", include_str!("../migrations/0014_seal.sql")),
 ];
 
 fn render(sql: &str, backend: Backend) -> String {

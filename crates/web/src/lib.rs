@@ -4,6 +4,7 @@
 
 mod api;
 mod api_approval;
+mod api_seal;
 mod auth;
 mod error;
 mod form;

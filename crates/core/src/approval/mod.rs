@@ -9,12 +9,14 @@
 //! On top of the clock: the item catalogue with each item's service guide (`catalogue`), the check of
 //! the materials at acceptance with 容缺受理 (`acceptance`), and the configurable workflow an
 //! application runs on (`workflow`, with the default flow in `default_flow`), and the rules of one case
-//! on its flow: actors, clock, material checks (`case`).
+//! on its flow: actors, clock, material checks (`case`); the sealed certificate a decision of 准予
+//! produces and its verification (`certificate`).
 
 pub mod acceptance;
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
+pub mod certificate;
 pub mod date;
 pub mod default_flow;
 mod json;

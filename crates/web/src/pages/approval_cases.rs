@@ -185,6 +185,8 @@ pub struct CaseDetail {
     pub acceptance: String,
     pub actions: Vec<AvailableAction>,
     pub events: Vec<CaseEvent>,
+    /// The verification code (grouped) of the certificate a decision of 准予 sealed, if any.
+    pub certificate: Option<String>,
     #[serde(skip)]
     pub item: Option<ApprovalItem>,
     #[serde(skip)]
@@ -213,6 +215,7 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         Err(e) => e.message,
     };
     let actions = with_caller!(me, |caller| state.store.case_actions(&caller, &case, &flow));
+    let certificate = state.store.case_certificate(&me.scope, id).await?.map(|c| c.code_grouped);
     Ok(CaseDetail {
         overdue: case.overdue(Date::from_ms(now)),
         case,
@@ -220,6 +223,7 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         acceptance,
         actions,
         events,
+        certificate,
         item: Some(item),
         flow: Some(flow),
     })
