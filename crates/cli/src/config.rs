@@ -27,6 +27,10 @@ pub struct Global {
     /// Secret keying stored session and API-key hashes; required by `serve` (at least 32 characters).
     #[arg(long, env = "DXE_SESSION_SECRET", global = true, hide_env_values = true)]
     pub session_secret: Option<String>,
+    /// Secret wrapping the approval seal's private keys (SM4-GCM); defaults to the session secret.
+    /// Keep it stable: keys generated under one secret cannot sign under another.
+    #[arg(long, env = "DXE_SEAL_KEY", global = true, hide_env_values = true)]
+    pub seal_key: Option<String>,
     /// Log format: text or json.
     #[arg(long, env = "DXE_LOG_FORMAT", global = true, default_value = "text")]
     pub log_format: String,

@@ -8,6 +8,9 @@
 //! the promised limit (the zone reports a speed-up of more than half), about 3 % finish late. About a
 //! quarter are filed on the enterprise's behalf (帮代办) by a grid officer or staff. The ratings and the
 //! 告知承诺 checks that follow the decisions come from `demo_aftercare.rs`.
+//!
+//! Every decision of 准予 has its sealed certificate: a seal key valid 2021–2023 signs the 2021 ones,
+//! then a rotation brings the key in use today, which signs the open cases' decisions.
 
 use crate::demo_data::{DemoEnterprise, Rng};
 use dianxiaoer_core::access::{Attachment, Role};
@@ -22,6 +25,7 @@ use std::collections::HashMap;
 /// The demo's seed (the same as the rest of the demo).
 const SEED: u64 = 371_323;
 use dianxiaoer_core::approval::aftercare::AftercarePolicy;
+use dianxiaoer_core::approval::certificate::Validity;
 use dianxiaoer_core::approval::default_flow::action as a;
 use dianxiaoer_core::approval::{ApprovalItem, Calendar, Catalogue, Category, Date};
 
@@ -389,8 +393,10 @@ pub async fn load(
     let (staff, leader, grid) = (user("staff")?, user("leader")?, user("grid1")?);
     let grid_of = |i: usize| subset.get(i).map_or(1, |d| d.grid);
     let n = enterprise_ids.len();
+    let today = Date::from_ms(now);
     let mut cases = year_2021(SEED, n, accounts.len(), &grid_of);
-    cases.extend(open_today(SEED, Date::from_ms(now), n, accounts.len(), &grid_of));
+    let of_2021 = cases.len();
+    cases.extend(open_today(SEED, today, n, accounts.len(), &grid_of));
     let after = crate::demo_aftercare::aftercare(SEED, &cases, accounts.len());
     let mut rows = Vec::with_capacity(cases.len());
     let mut people = Vec::with_capacity(cases.len());
@@ -434,7 +440,20 @@ pub async fn load(
             events,
         });
     }
-    let ids = store.insert_historical_case_ids(actor, &rows, now).await.map_err(e)?;
+    // The seal of those years signs the 2021 decisions; a rotation brings today's key, which signs
+    // the open cases' decisions (store: seal.rs, certificates.rs).
+    let seal = |from: Option<Date>, to: Option<Date>| match (from, to) {
+        (Some(f), Some(t)) => Validity::new(f, t),
+        _ => Err("演示印章有效期无效".to_owned()),
+    };
+    let open_rows = rows.split_off(of_2021.min(rows.len()));
+    store.rotate_seal_key(actor, seal(Date::new(2021, 1, 1), Date::new(2023, 12, 31))?, now).await.map_err(e)?;
+    let mut ids = store.insert_historical_case_ids(actor, &rows, now).await.map_err(e)?;
+    store.seal_missing_certificates(actor, now).await.map_err(e)?;
+    let current = seal(Date::new(2024, 1, 1), Date::new(today.year() + 5, 12, 31))?;
+    store.rotate_seal_key(actor, current, now).await.map_err(e)?;
+    ids.extend(store.insert_historical_case_ids(actor, &open_rows, now).await.map_err(e)?);
+    store.seal_missing_certificates(actor, now).await.map_err(e)?;
     let by = |who: &(i64, String), at: i64| HistoricalBy { user_id: Some(who.0), name: who.1.clone(), at };
     let mut aftercare = Vec::with_capacity(after.len());
     for (n, x) in after {

@@ -57,23 +57,40 @@ fn database_url(g: &Global, default_file: &str) -> Result<DatabaseUrl, String> {
     DatabaseUrl::parse(&raw).map_err(|e| e.to_string())
 }
 
+/// The wrapping secret of the demo's seal keys when neither DXE_SEAL_KEY nor DXE_SESSION_SECRET is
+/// given: the demo's session secret is random per run, and its seal must still sign after a restart.
+/// Demo data only, like the demo's published passwords.
+const DEMO_SEAL_SECRET: &str = "dianxiaoer-demo-seal-wrapping-secret-not-for-production";
+
+/// The seal's wrapping secret: DXE_SEAL_KEY, else the session secret.
 fn keys(g: &Global, session_secret: Option<String>) -> Keys {
+    let seal = g.seal_key.clone().filter(|k| !k.is_empty()).or_else(|| session_secret.clone());
     Keys {
         audit: g.audit_key.clone().filter(|k| !k.is_empty()).map(String::into_bytes),
         token: session_secret.map(String::into_bytes),
+        seal: seal.map(String::into_bytes),
     }
 }
 
-/// Refuses a missing or weak secret outside demo mode (security.md: start-up refuses weak secrets).
-fn check_secret(secret: Option<&str>) -> Result<String, String> {
-    let Some(s) = secret else {
-        return Err("未设置会话密钥：请用 --session-secret 或环境变量 DXE_SESSION_SECRET 提供至少 32 个字符的随机字符串（例如 openssl rand -hex 32 的输出）".into());
-    };
+/// Refuses a weak secret (security.md: start-up refuses weak or default secrets).
+fn check_strength(what: &str, s: &str) -> Result<(), String> {
     let distinct = s.chars().collect::<std::collections::BTreeSet<_>>().len();
     let lower = s.to_lowercase();
     let known = ["changeme", "secret", "password", "dianxiaoer", "123456", "default"];
     if s.chars().count() < 32 || distinct < 10 || known.iter().any(|k| lower.contains(k)) {
-        return Err("会话密钥太弱：须至少 32 个字符、足够随机，且不含常见默认词".into());
+        return Err(format!("{what}太弱：须至少 32 个字符、足够随机，且不含常见默认词"));
+    }
+    Ok(())
+}
+
+/// Refuses a missing or weak session secret, and a weak seal secret, outside demo mode.
+fn check_secret(g: &Global) -> Result<String, String> {
+    let Some(s) = g.session_secret.as_deref() else {
+        return Err("未设置会话密钥：请用 --session-secret 或环境变量 DXE_SESSION_SECRET 提供至少 32 个字符的随机字符串（例如 openssl rand -hex 32 的输出）".into());
+    };
+    check_strength("会话密钥", s)?;
+    if let Some(seal) = g.seal_key.as_deref().filter(|k| !k.is_empty()) {
+        check_strength("印章密钥保护口令（DXE_SEAL_KEY）", seal)?;
     }
     Ok(s.to_string())
 }
@@ -93,13 +110,17 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
     let g = cli.global;
     match cli.command {
         Command::Serve(args) => {
-            let secret = check_secret(g.session_secret.as_deref())?;
+            let secret = check_secret(&g)?;
             let store = open(&g, "dianxiaoer.db", Some(secret)).await?;
             store.seed_reference(now_ms()).await.map_err(|e| e.to_string())?;
             serve(store, &args, false).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Demo { serve: args, scale, no_serve } => {
+            let mut g = g;
+            if g.seal_key.as_deref().is_none_or(str::is_empty) {
+                g.seal_key = Some(g.session_secret.clone().unwrap_or_else(|| DEMO_SEAL_SECRET.to_owned()));
+            }
             let secret = g.session_secret.clone().unwrap_or_else(dianxiaoer_store::sessions::random_demo_secret);
             let store = open(&g, "demo.db", Some(secret)).await?;
             demo::ensure(&store, scale, now_ms()).await?;

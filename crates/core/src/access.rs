@@ -81,7 +81,7 @@ pub enum Permission {
     ManageUsers,
     /// Departments, grids and other organisation reference data.
     ManageOrganisation,
-    /// Password, lockout and session policy.
+    /// Password, lockout and session policy; the approval seal's keys (generation, rotation, validity).
     ManageSecurityPolicy,
     /// Role grants, unlocking accounts, ending sessions.
     ManageAccess,

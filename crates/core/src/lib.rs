@@ -13,6 +13,7 @@ pub mod industry;
 pub mod money;
 pub mod password;
 pub mod revenue;
+pub mod seal;
 pub mod text;
 pub mod totp;
 pub mod when;

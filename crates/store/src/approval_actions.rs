@@ -1,16 +1,18 @@
 //! Actions on an approval case: the only way a case moves, through `Workflow::apply` with the role
-//! the caller acts as (core: `approval/case.rs`). One transaction: the case, its pause, its event and
-//! the audit record, or nothing.
+//! the caller acts as (core: `approval/case.rs`). One transaction: the case, its pause, its event, the
+//! certificate a decision of 准予 seals, and the audit record, or nothing.
 
 use crate::approval::{corrupt, parse_flow, parse_item};
 use crate::approval_cases::{Caller, CaseRow, actors_text, case_in, clean_names, insert_event, names_json, pauses_in};
 use crate::audit::AuditEntry;
+use crate::certificates::Decision;
 use crate::error::{Error, Result};
 use crate::{Store, Tx};
 use dianxiaoer_core::approval::case::{
     COMMENT_MAX_CHARS, acting_as, actors_in, actors_of, available, check_action, clock_effect, days_left,
     needs_comment, refused_for_role,
 };
+use dianxiaoer_core::approval::certificate::decision_of;
 use dianxiaoer_core::approval::commitment::guard_flow_action;
 use dianxiaoer_core::approval::default_flow::{action, state};
 use dianxiaoer_core::approval::{Calendar, Pause, Workflow, WorkingDays};
@@ -133,6 +135,30 @@ impl Store {
         let materials = clean_names(&materials);
         let missing = check_action(&item, code, &materials).map_err(Error::Refused)?.unwrap_or(case.missing.clone());
 
+        // 准予 seals the certificate in this transaction, or the decision is refused with the seal's
+        // reason (certificates.rs); a revocation marks it.
+        let mut certificate = None;
+        if let Some(decision) = decision_of(code) {
+            let credit_code: String = sqlx::query_scalar("SELECT credit_code FROM enterprises WHERE id = $1")
+                .bind(case.enterprise_id)
+                .fetch_one(&mut *tx.tx)
+                .await?;
+            let d = Decision {
+                case_id,
+                case_no: &case.case_no,
+                item: &item,
+                item_name: &case.item_name,
+                enterprise_name: &case.enterprise_name,
+                credit_code: &credit_code,
+                decision,
+                at: now,
+            };
+            certificate = self.seal_decision(tx, &d).await?;
+        }
+        if code == action::REVOKE {
+            self.revoke_certificate(tx, case_id, comment, now).await?;
+        }
+
         // The clock (core: case.rs): acceptance starts it, 补正 pauses it, the supplement resumes it.
         let limit = u32::try_from(case.limit_days)
             .ok()
@@ -219,6 +245,7 @@ impl Store {
         let entry = AuditEntry::ok("approval_action", "approval_case", case_id).detail(json!({
             "case_no": case.case_no, "action": code, "as": actor.code(), "from": from.code, "to": to.code,
             "comment": comment, "deadline": deadline, "sla_left_days": sla_left, "handed_in": handed_in,
+            "certificate": certificate,
         }));
         self.audit(tx, caller.actor, entry, now).await?;
         case_in(tx, caller.scope, case_id).await

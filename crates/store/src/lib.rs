@@ -17,6 +17,7 @@ mod approval_rating_stats;
 mod approval_stats;
 mod audit;
 mod calendar;
+mod certificates;
 mod enterprise_contacts;
 mod enterprise_import;
 mod enterprise_write;
@@ -42,6 +43,7 @@ mod revenue_settlement;
 mod revenue_statement;
 mod revenue_tax;
 mod scope;
+mod seal;
 pub mod sessions;
 mod sql;
 mod url;
@@ -63,13 +65,14 @@ pub use approval_rating_stats::{SatisfactionGroup, SatisfactionReport};
 pub use approval_stats::{OverdueRow, StatsFilter, StatsGroup, StatsReport, category_label};
 pub use audit::{Actor, AuditEntry, AuditFilter, AuditRow, ChainReport};
 pub use calendar::{CalendarDayRow, CalendarImportCounts};
+pub use certificates::{CertificateRow, Verification, VerifyStatus};
 pub use enterprise_contacts::{ContactRow, MAX_CONTACTS, NewContact};
 pub use enterprise_import::{EnterpriseImport, HistoryEntry, ImportCounts};
 pub use enterprises::{Contact, EnterpriseFilter, EnterpriseInput, EnterpriseRow, EnterpriseSort};
 pub use error::{Error, Result};
 pub use gas::{DetectorFilter, DetectorInput, DetectorRow, DetectorSpec, EngineDetector, ReadingRow};
-pub use gas_devices::DeviceLogin;
 pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow, AlarmSummary};
+pub use gas_devices::DeviceLogin;
 pub use gas_minutes::{MinuteBucket, Series};
 pub use gas_retention::{PRUNE_BATCH, RetentionReport};
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
@@ -87,11 +90,13 @@ pub use revenue_statement::{
 pub use revenue_tax::{
     LedgerFilter, LedgerRow, PeriodTotal, RowProblem, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,
 };
+pub use seal::SealKeyRow;
 pub use sessions::SessionRow;
 pub use sql::Page;
 pub use url::{Backend, DatabaseUrl};
 pub use users::{NewUser, UserFilter, UserRow, UserUpdate};
 
+use dianxiaoer_core::seal::WrappingKey;
 use sqlx::any::{AnyPoolOptions, install_default_drivers};
 use sqlx::{Any, AnyPool, Transaction};
 use std::sync::Arc;
@@ -121,6 +126,9 @@ pub struct Keys {
     /// Keys the stored hashes of session tokens and API keys, so that a copy of the database cannot
     /// even confirm a guessed token.
     pub token: Option<Vec<u8>>,
+    /// Wraps the approval seal's private keys at rest (`DXE_SEAL_KEY`, else the session secret);
+    /// without it no seal key can be generated or used to sign.
+    pub seal: Option<Vec<u8>>,
 }
 
 impl std::fmt::Debug for Keys {
@@ -136,6 +144,7 @@ pub struct Store {
     backend: Backend,
     audit_key: Option<Arc<Vec<u8>>>,
     token_key: Option<Arc<Vec<u8>>>,
+    seal_kek: Option<Arc<WrappingKey>>,
     writer: Arc<Mutex<()>>,
     index: Arc<Mutex<Option<Arc<registry_index::Index>>>>,
 }
@@ -167,6 +176,7 @@ impl Store {
             backend: url.backend(),
             audit_key: keys.audit.map(Arc::new),
             token_key: keys.token.map(Arc::new),
+            seal_kek: keys.seal.map(|s| Arc::new(WrappingKey::derive(&s))),
             writer: Arc::new(Mutex::new(())),
             index: Arc::new(Mutex::new(None)),
         })
@@ -230,5 +240,9 @@ impl Store {
 
     pub(crate) fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    pub(crate) fn seal_kek(&self) -> Option<&WrappingKey> {
+        self.seal_kek.as_deref()
     }
 }

@@ -20,6 +20,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (10, "assessment", include_str!("../migrations/0010_assessment.sql")),
     (11, "approval_stats", include_str!("../migrations/0011_approval_stats.sql")),
     (13, "approval_aftercare", include_str!("../migrations/0013_approval_aftercare.sql")),
+    (14, "seal", include_str!("../migrations/0014_seal.sql")),
     (15, "gas_storage", include_str!("../migrations/0015_gas_storage.sql")),
     (16, "gas_devices", include_str!("../migrations/0016_gas_devices.sql")),
 ];

@@ -2,6 +2,8 @@
 //! every role, including pairs of the same role with different scope for object-level checks.
 
 use dianxiaoer_core::access::{Attachment, Role};
+use dianxiaoer_core::approval::Date;
+use dianxiaoer_core::approval::certificate::Validity;
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_store::{Actor, EnterpriseInput, NewUser, Store};
 use std::collections::BTreeMap;
@@ -127,5 +129,12 @@ pub async fn seed(store: &Store, now: i64) -> Fixture {
         users.insert(name, id);
     }
     store.assign_supervisor(&actor, users["supervisor"], enterprises["b"], now).await.unwrap();
+    // The approval seal, so that decisions of 准予 can seal their certificates.
+    store.rotate_seal_key(&actor, seal_validity("2020-01-01", "2035-12-31"), now).await.unwrap();
     Fixture { enterprises, users, grids: [g1, g2], county_department: county }
+}
+
+/// A seal validity from two dates.
+pub fn seal_validity(from: &str, to: &str) -> Validity {
+    Validity::new(Date::parse(from).unwrap(), Date::parse(to).unwrap()).unwrap()
 }

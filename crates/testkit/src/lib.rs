@@ -10,7 +10,7 @@ mod client;
 mod fixture;
 
 pub use client::Session;
-pub use fixture::{Fixture, PASSWORD, seed};
+pub use fixture::{Fixture, PASSWORD, seal_validity, seed};
 
 use dianxiaoer_store::{DatabaseUrl, Keys, Store};
 use dianxiaoer_web::{AppState, Clock, WebConfig};
@@ -148,6 +148,9 @@ pub async fn drop_database(pg: &Option<(String, String)>) {
     }
 }
 
+/// The secret that wraps the test seal keys.
+pub const SEAL_SECRET: &[u8] = b"test-seal-key-0123456789abcdefghij";
+
 /// 2026-03-02 09:00 Beijing time: a Monday, for tests that care about the date.
 pub const START_MS: i64 = 1_772_413_200_000;
 
@@ -159,8 +162,11 @@ impl TestApp {
 
     pub async fn spawn_with(backend: Backend, config: WebConfig) -> Option<TestApp> {
         let (db_url, pg, dir) = fresh_database(backend).await?;
-        let keys =
-            Keys { audit: Some(b"test-audit-key".to_vec()), token: Some(b"test-token-key-0123456789abcdef".to_vec()) };
+        let keys = Keys {
+            audit: Some(b"test-audit-key".to_vec()),
+            token: Some(b"test-token-key-0123456789abcdef".to_vec()),
+            seal: Some(SEAL_SECRET.to_vec()),
+        };
         let store = Store::open(&db_url, keys).await.expect("open store");
         let clock = Arc::new(ManualClock(AtomicI64::new(START_MS)));
         store.seed_reference(START_MS).await.unwrap();

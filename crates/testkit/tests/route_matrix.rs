@@ -126,6 +126,8 @@ fn only_the_expected_routes_are_public() {
             ("GET", "/api/v1/openapi.json"),
             ("GET", "/guide"),
             ("GET", "/guide/{code}"),
+            ("GET", "/verify"),
+            ("GET", "/api/v1/verify/{code}"),
         ]
     );
 }

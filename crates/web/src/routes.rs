@@ -12,6 +12,7 @@ use dianxiaoer_core::access::Permission;
 mod approval;
 mod gas;
 mod revenue;
+mod seal;
 
 /// Largest Excel upload: a 200,000-row sheet is about 20 MiB.
 const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
@@ -33,7 +34,8 @@ pub enum Gate {
 #[derive(Debug, Clone, Copy)]
 pub struct Guard {
     /// `None`: public (login page, health, static files, the OpenAPI document, the published service
-    /// guides). No public route reads data other than the published guides.
+    /// guides, the verification of a certificate by its code). No public route reads data other than
+    /// the published guides and the one certificate whose printed code is given.
     pub permission: Option<Permission>,
     pub gate: Gate,
     pub api: bool,
@@ -406,6 +408,8 @@ fn table() -> Vec<Route> {
     table.extend(revenue::api());
     table.extend(gas::pages());
     table.extend(gas::api());
+    table.extend(seal::pages());
+    table.extend(seal::api());
     table
 }
 

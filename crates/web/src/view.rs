@@ -22,7 +22,7 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 27] = [
+const NAV: [(&str, &str, Permission); 28] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
@@ -47,6 +47,7 @@ const NAV: [(&str, &str, Permission); 27] = [
     ("/admin/calendar", "工作日历", Permission::ManageOrganisation),
     ("/security/policy", "安全策略", Permission::ManageSecurityPolicy),
     ("/security/accounts", "账号状态", Permission::ManageAccess),
+    ("/security/seal", "审批专用章", Permission::ManageSecurityPolicy),
     ("/audit/logs", "审计日志", Permission::ReadAudit),
     ("/audit/logins", "登录日志", Permission::ReadAudit),
     ("/account", "我的账号", Permission::OwnAccount),
@@ -100,6 +101,8 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "drafted" => "结算已起草，请交由另一位工作人员复核。",
         "reviewed" => "结算已复核，待领导确认。",
         "confirmed" => "结算已确认，此后不再改动。",
+        "seal_generated" => "已生成新的审批专用章密钥并启用；此后的准予决定用它签章，旧密钥仅用于核验。",
+        "seal_validity" => "审批专用章有效期已保存。",
         _ => return None,
     })
 }

@@ -13,13 +13,15 @@
 //!
 //! After the decision: 告知承诺 and its post-approval check (`commitment`), the configurable periods of
 //! the check and the follow-up (`aftercare`), and the 好差评 rating with the call-back and
-//! rectification of a bad one (`rating`).
+//! rectification of a bad one (`rating`); the sealed certificate a decision of 准予 produces and its
+//! verification (`certificate`).
 
 pub mod acceptance;
 pub mod aftercare;
 pub mod calendar;
 pub mod case;
 pub mod catalogue;
+pub mod certificate;
 pub mod commitment;
 pub mod date;
 pub mod default_flow;

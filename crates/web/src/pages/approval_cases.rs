@@ -196,6 +196,8 @@ pub struct CaseDetail {
     pub may_commit: bool,
     pub may_check: bool,
     pub may_rate: bool,
+    /// The verification code (grouped) of the certificate a decision of 准予 sealed, if any.
+    pub certificate: Option<String>,
     #[serde(skip)]
     pub item: Option<ApprovalItem>,
     #[serde(skip)]
@@ -229,6 +231,7 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
     let applicant = with_caller!(me, |caller| caller.is_applicant(&case));
     let (may_commit, may_check, may_rate) =
         super::approval_aftercare::may(me, &item, &case, applicant, commitment.as_ref(), &ratings);
+    let certificate = state.store.case_certificate(&me.scope, id).await?.map(|c| c.code_grouped);
     Ok(CaseDetail {
         overdue: case.overdue(Date::from_ms(now)),
         case,
@@ -241,6 +244,7 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         may_commit,
         may_check,
         may_rate,
+        certificate,
         item: Some(item),
         flow: Some(flow),
     })

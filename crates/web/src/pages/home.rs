@@ -45,7 +45,7 @@ pub async fn home(State(state): State<AppState>, Extension(me): Extension<Curren
     let role = me.user.role;
     let greeting = match role {
         Role::SystemAdmin => "系统管理：用户、角色、部门与网格。系统管理员不能查看业务数据。",
-        Role::SecurityAdmin => "安全管理：口令与会话策略、账号锁定与强制下线。",
+        Role::SecurityAdmin => "安全管理：口令与会话策略、账号锁定与强制下线、审批专用章密钥。",
         Role::AuditAdmin => "安全审计：审计日志、登录日志与审计链校验。",
         Role::Leader => "全区概览。",
         Role::DepartmentStaff => "本部门工作台。",
@@ -75,6 +75,9 @@ pub async fn home(State(state): State<AppState>, Extension(me): Extension<Curren
             let disabled = users.items.iter().filter(|u| u.disabled).count();
             tiles.push(Tile { href: "/security/accounts", value: locked.to_string(), label: "锁定中的账号" });
             tiles.push(Tile { href: "/security/accounts", value: disabled.to_string(), label: "已停用账号" });
+            let seal = store.seal_keys().await?.into_iter().find(|k| k.active);
+            let seal_until = seal.map_or_else(|| "未生成".to_owned(), |k| format!("至 {}", k.valid_to));
+            tiles.push(Tile { href: "/security/seal", value: seal_until, label: "审批专用章有效期" });
             let p = state.policy();
             lines_title = "当前安全策略";
             lines.push(("密码最小长度".into(), p.min_length.to_string()));

@@ -11,6 +11,7 @@ pub mod approval_stats;
 pub mod audit;
 pub mod calendar;
 pub mod calendar_view;
+pub mod certificate;
 pub mod enterprise_form;
 pub mod enterprise_import;
 pub mod enterprises;
@@ -32,6 +33,7 @@ pub mod revenue_retained;
 pub mod revenue_settlements;
 pub mod revenue_statements;
 pub mod revenue_tax;
+pub mod seal;
 pub mod security;
 pub mod sheet_import;
 
