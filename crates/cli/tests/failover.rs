@@ -90,7 +90,8 @@ async fn the_standby_takes_over_without_losing_or_repeating() {
     let Some((db, pg, _dir)) = fresh_database(Backend::Postgres).await else { return };
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() as i64;
     {
-        let store = Store::open(&db, Keys::default()).await.unwrap();
+        let keys = Keys { seal: Some(b"failover-test-seal-secret".to_vec()), ..Keys::default() };
+        let store = Store::open(&db, keys).await.unwrap();
         store.seed_reference(now).await.unwrap();
         let fixture = dianxiaoer_testkit::seed(&store, now).await;
         detectors(&store, fixture.enterprise("a"), now).await;

@@ -438,6 +438,10 @@ async fn revoked_and_wrapping(backend: Backend) {
         .unwrap();
     act_ok(&ent, id, "submit", "").await;
     act_ok(&staff, id, "accept", "").await;
+    let r = ent
+        .post_json(&format!("/api/v1/approval/cases/{id}/commitment"), &json!({"text": "本单位承诺符合卫生许可条件"}))
+        .await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let d = act_ok(&leader, id, "approve_on_commitment", "").await;
     let code = d["certificate"].as_str().unwrap().to_owned();
     let v = verify(&app, &code).await;
@@ -447,10 +451,13 @@ async fn revoked_and_wrapping(backend: Backend) {
     );
     assert_eq!(v["certificate"]["valid_until"], "2030-03-01", "4 years");
     act_ok(&staff, id, "complete", "").await;
-    act_ok(&leader, id, "revoke", "现场核查发现承诺不实").await;
+    // The post-approval check fails: the decision is revoked, and so is the certificate.
+    let check = json!({"result": "failed", "method": "on_site", "findings": "经营场所面积不足"});
+    let r = staff.post_json(&format!("/api/v1/approval/cases/{id}/check"), &check).await;
+    assert!(r.status().is_success(), "{}", r.text().await.unwrap());
     let v = verify(&app, &code).await;
     assert_eq!((v["status"].as_str(), v["label"].as_str()), (Some("revoked"), Some("已撤销")));
-    assert_eq!(v["revoked_reason"], "现场核查发现承诺不实");
+    assert!(v["revoked_reason"].as_str().unwrap().contains("经营场所面积不足"), "{v}");
     assert!(v["certificate"].is_object());
     let html = ent.get(&format!("/approval/cases/{id}/certificate")).await.text().await.unwrap();
     assert!(html.contains("data-testid=\"certificate-revoked\""));
