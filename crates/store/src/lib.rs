@@ -171,6 +171,12 @@ impl Store {
             .connect(&url.connect_string())
             .await
             .map_err(|e| Error::Connect(e.to_string()))?;
+        if url.backend() == Backend::Sqlite {
+            // Write-ahead logging, kept in the file once set: readers (pages, the API) no longer wait
+            // for the writer (the gas engine commits continuously), and a commit is one append.
+            // sqlx leaves the journal mode alone unless asked, which meant the rollback journal.
+            sqlx::query("PRAGMA journal_mode = WAL").execute(&pool).await.map_err(|e| Error::Connect(e.to_string()))?;
+        }
         Ok(Store {
             pool,
             backend: url.backend(),

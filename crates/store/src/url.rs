@@ -75,7 +75,7 @@ impl DatabaseUrl {
         Ok(())
     }
 
-    /// The string handed to the driver. SQLite: create when missing; sqlx defaults to WAL and foreign keys.
+    /// The string handed to the driver. SQLite: create when missing (WAL is set by `Store::connect`).
     pub(crate) fn connect_string(&self) -> String {
         match self {
             DatabaseUrl::Sqlite(p) => format!("sqlite://{}?mode=rwc", p.display()),
