@@ -86,6 +86,16 @@ pub enum Command {
     },
     /// Apply the database migrations and exit.
     Migrate,
+    /// Benchmark data for benches/revenue.sh: a year of monthly tax sheets for every enterprise with a
+    /// project in the database (default file demo.db), and who receives each enterprise's tax.
+    #[command(hide = true)]
+    BenchRevenueData {
+        #[arg(long)]
+        year: i32,
+        /// Directory for the CSV files.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Manage accounts (the only way to create or change the three admin accounts).
     #[command(subcommand)]
     User(UserCommand),

@@ -1,5 +1,6 @@
 //! The dianxiaoer binary: serve, demo, migrate, user, audit, backup.
 
+mod bench_revenue;
 mod config;
 mod demo;
 mod demo_aftercare;
@@ -128,6 +129,11 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             if !no_serve {
                 serve(store, &args, true).await?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchRevenueData { year, out } => {
+            let store = open(&g, "demo.db", None).await?;
+            bench_revenue::write(&store, year, &out).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -42,6 +42,7 @@ mod revenue_settle_input;
 mod revenue_settlement;
 mod revenue_statement;
 mod revenue_tax;
+mod revenue_withdraw;
 mod scope;
 mod seal;
 pub mod sessions;
@@ -82,15 +83,16 @@ pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
 pub use revenue_assessment::{BoardRow, TownCoverage};
 pub use revenue_projects::{AgreementRow, ProjectFilter, ProjectInput, ProjectRow, ProjectSort};
 pub use revenue_retained::{HostMoveRow, RetainedRuleRow};
-pub use revenue_settle_input::unit_key;
+pub use revenue_settle_input::{BeneficiaryRow, unit_key};
 pub use revenue_settlement::{SettlementRow, SettlementStatus, own_unit};
 pub use revenue_statement::{
-    SettlementDetail, Statement, StatementLine, UNSHARED_SHOWN, UnitTotal, UnsharedRow, unit_param,
+    SettlementDetail, Statement, StatementLine, TaxTypeLine, UNSHARED_SHOWN, UnitTotal, UnsharedRow, unit_param,
 };
 pub use revenue_tax::{
     LedgerFilter, LedgerRow, PeriodTotal, RowProblem, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,
 };
 pub use seal::SealKeyRow;
+pub use revenue_withdraw::WithdrawnImport;
 pub use sessions::SessionRow;
 pub use sql::Page;
 pub use url::{Backend, DatabaseUrl};

@@ -146,6 +146,53 @@ pub(crate) async fn projects(tx: &mut Tx<'_>) -> Result<(Vec<Project>, Enterpris
     Ok((projects, EnterpriseProjects::new(links).map_err(bad)?))
 }
 
+/// One unit's weight in the split of one project's tax in a month (see [`Store::beneficiaries`]).
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BeneficiaryRow {
+    pub credit_code: String,
+    pub project_id: i64,
+    /// "town:371323103", "dept:4" or "zone".
+    pub unit: String,
+    /// Tenths of the ratio, merged when one unit holds two roles.
+    pub weight: u32,
+    /// Position in the split's tie-break order: introducer, host town, zone.
+    pub position: usize,
+}
+
+impl crate::Store {
+    /// Who receives each project's tax in month `p`, as the settlement computes it (agreement in
+    /// force, host history, merged roles): the input an aggregation outside the application needs to
+    /// reproduce a settlement's per-unit totals (the DuckDB baseline of `benches/revenue.sh`).
+    pub async fn beneficiaries(&self, p: Period) -> Result<Vec<BeneficiaryRow>> {
+        let mut tx = self.begin().await?;
+        let (projects, _) = projects(&mut tx).await?;
+        let codes: HashMap<i64, String> = sqlx::query(
+            "SELECT p.id, e.credit_code FROM investment_projects p JOIN enterprises e ON e.id = p.enterprise_id",
+        )
+        .fetch_all(&mut *tx.tx)
+        .await?
+        .iter()
+        .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+        .collect::<Result<_>>()?;
+        tx.commit().await?;
+        let mut out = Vec::with_capacity(projects.len() * 3);
+        for project in &projects {
+            let Ok(b) = project.beneficiaries(p) else { continue };
+            let code = codes.get(&project.id().get()).cloned().unwrap_or_default();
+            for (position, (unit, weight)) in b.shares().iter().enumerate() {
+                out.push(BeneficiaryRow {
+                    credit_code: code.clone(),
+                    project_id: project.id().get(),
+                    unit: crate::revenue_statement::unit_param(unit),
+                    weight: *weight,
+                    position,
+                });
+            }
+        }
+        Ok(out)
+    }
+}
+
 /// The host history from the moves (town, last month hosted), in order, and the current host after them.
 pub(crate) fn host_history(current: TownCode, moves: Vec<(String, Period)>) -> Result<HostHistory> {
     let mut spells = Vec::with_capacity(moves.len() + 1);

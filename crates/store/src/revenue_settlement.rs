@@ -135,7 +135,7 @@ pub fn own_unit(scope: &Scope) -> Option<Unit> {
 }
 
 /// Serialises the settlement lifecycle (see the module docs).
-async fn lock(tx: &mut Tx<'_>) -> Result<()> {
+pub(crate) async fn lock(tx: &mut Tx<'_>) -> Result<()> {
     if tx.backend == Backend::Postgres {
         sqlx::query("SELECT pg_advisory_xact_lock(7233009)").execute(&mut *tx.tx).await?;
     }

@@ -80,6 +80,19 @@ pub struct StatementLine {
     pub amount_fen: i64,
 }
 
+/// One tax type's part of a statement (对账单按税种).
+#[derive(Debug, Clone, Serialize)]
+pub struct TaxTypeLine {
+    pub tax_type: String,
+    pub rows: i64,
+    pub tax_fen: i64,
+    pub shareable_fen: i64,
+    /// The unit's share, adjustments included.
+    pub amount_fen: i64,
+    /// Of which adjustments of confirmed months.
+    pub adjustments_fen: i64,
+}
+
 /// A unit's statement (对账单) of one month.
 #[derive(Debug, Clone, Serialize)]
 pub struct Statement {
@@ -89,6 +102,8 @@ pub struct Statement {
     pub unit_name: String,
     pub lines: Vec<StatementLine>,
     pub adjustments: Vec<StatementLine>,
+    /// The same amounts by tax type, largest share first; they sum to the totals.
+    pub by_tax_type: Vec<TaxTypeLine>,
     pub tax_fen: i64,
     pub shareable_fen: i64,
     /// The month's own share (without adjustments).
@@ -191,7 +206,7 @@ impl Store {
              JOIN investment_projects p ON p.id = se.project_id JOIN enterprises e ON e.id = se.enterprise_id \
              WHERE se.settlement_id = ",
         );
-        s.i64(settlement.id).push(" AND se.unit_kind = ").text(kind).push(" AND se.unit_code = ").text(code);
+        s.i64(settlement.id).push(" AND se.unit_kind = ").text(kind).push(" AND se.unit_code = ").text(code.clone());
         s.push(
             " GROUP BY se.project_id, p.name, se.enterprise_id, e.name, e.credit_code, se.ratio, se.weight, \
              se.adjusts_period ORDER BY COALESCE(se.adjusts_period, ''), p.name, se.project_id, se.ratio",
@@ -223,7 +238,9 @@ impl Store {
                 lines.push(line);
             }
         }
+        let by_tax_type = self.statement_by_tax_type(settlement.id, kind, &code).await?;
         Ok(Statement {
+            by_tax_type,
             settlement,
             key: unit_param(unit),
             unit_name: unit_name(unit, &self.department_names().await?),
@@ -236,6 +253,39 @@ impl Store {
             adjustments_fen: adjusted,
             total_fen: add(regular, adjusted)?,
         })
+    }
+}
+
+impl Store {
+    /// A unit's amounts of one settlement per tax type.
+    async fn statement_by_tax_type(
+        &self,
+        settlement_id: i64,
+        kind: &'static str,
+        code: &str,
+    ) -> Result<Vec<TaxTypeLine>> {
+        let mut s = Sql::new(
+            "SELECT se.tax_type, COUNT(*), CAST(SUM(l.amount_fen) AS BIGINT), CAST(SUM(se.debit_fen) AS BIGINT), \
+             CAST(SUM(se.amount_fen) AS BIGINT), \
+             CAST(SUM(CASE WHEN se.adjusts_period IS NULL THEN 0 ELSE se.amount_fen END) AS BIGINT) \
+             FROM settlement_entries se JOIN tax_ledger l ON l.id = se.ledger_id WHERE se.settlement_id = ",
+        );
+        s.i64(settlement_id).push(" AND se.unit_kind = ").text(kind).push(" AND se.unit_code = ").text(code);
+        s.push(" GROUP BY se.tax_type ORDER BY 5 DESC, se.tax_type");
+        s.fetch_all(self.pool())
+            .await?
+            .iter()
+            .map(|r| {
+                Ok(TaxTypeLine {
+                    tax_type: r.try_get(0)?,
+                    rows: r.try_get(1)?,
+                    tax_fen: r.try_get(2)?,
+                    shareable_fen: r.try_get(3)?,
+                    amount_fen: r.try_get(4)?,
+                    adjustments_fen: r.try_get(5)?,
+                })
+            })
+            .collect()
     }
 }
 

@@ -4,7 +4,7 @@
 //! the sheet with the rows named.
 
 use crate::audit::{Actor, AuditEntry};
-use crate::enterprise_write::chunk;
+use crate::enterprise_import::import_chunk;
 use crate::error::{Error, Result};
 use crate::sql::{Arg, Sql, paging};
 use crate::{Backend, Page, Store, Tx, scope};
@@ -261,7 +261,9 @@ impl Store {
         .fetch_one(&mut *tx.tx)
         .await
         .map_err(|e| Error::from(e).unique_as("同一文件正由他人导入，请稍后刷新查看"))?;
-        let per = chunk(tx.backend);
+        // 128 rows a statement with positional parameters on SQLite (sql.rs `for_backend`), as the
+        // registry import: numbered parameters bind in quadratic time (docs/BENCHMARKS.md).
+        let per = import_chunk(tx.backend);
         for (part, part_keys) in rows.chunks(per).zip(keys.chunks(per)) {
             let mut s = Sql::new(
                 "INSERT INTO tax_ledger (import_id, enterprise_id, credit_code, period, tax_type, tax_item, \
@@ -279,7 +281,8 @@ impl Store {
                 s.push(", ").text(voucher_code(r.voucher_kind)).push(", ").i64(r.row as i64);
                 s.push(", ").text(key.clone()).push(")");
             }
-            s.query()
+            s.for_backend(tx.backend)
+                .query()
                 .execute(&mut *tx.tx)
                 .await
                 .map_err(|e| Error::from(e).unique_as("其中的税款正由他人同时导入，请稍后刷新查看"))?;
@@ -313,7 +316,7 @@ impl Store {
         for part in codes.chunks(lookup_chunk(tx.backend)) {
             let mut s = Sql::new("SELECT credit_code, id FROM enterprises WHERE credit_code");
             in_list(&mut s, part);
-            for r in s.query().fetch_all(&mut *tx.tx).await? {
+            for r in s.for_backend(tx.backend).query().fetch_all(&mut *tx.tx).await? {
                 ids.insert(r.try_get::<String, _>(0)?, r.try_get::<i64, _>(1)?);
             }
         }
@@ -330,7 +333,7 @@ async fn earlier_imports(tx: &mut Tx<'_>, rows: &[TaxRow], keys: &[String]) -> R
              JOIN tax_imports i ON i.id = l.import_id WHERE l.row_key",
         );
         in_list(&mut s, part);
-        for r in s.query().fetch_all(&mut *tx.tx).await? {
+        for r in s.for_backend(tx.backend).query().fetch_all(&mut *tx.tx).await? {
             found.insert(r.try_get(0)?, (r.try_get(1)?, r.try_get(2)?, r.try_get(3)?));
         }
     }

@@ -261,6 +261,13 @@ async fn story(backend: Backend) {
     // A town official sees only its own statement, on the page, in Excel and in the API.
     let st = json_ok(&xujiahu, "/api/v1/revenue/statements?period=2022-01").await;
     assert_eq!((st["unit_name"].as_str(), st["total_fen"].as_i64()), (Some("许家湖镇"), Some(350_432)));
+    // By tax type (对账单按税种): 增值税 of two projects and 城镇土地使用税, summing to the total.
+    let by_tax = st["by_tax_type"].as_array().unwrap();
+    let types: Vec<&str> = by_tax.iter().map(|t| t["tax_type"].as_str().unwrap()).collect();
+    assert_eq!(types.len(), 2, "{by_tax:?}");
+    assert!(types.contains(&"增值税") && types.contains(&"城镇土地使用税"), "{types:?}");
+    assert_eq!(by_tax.iter().map(|t| t["amount_fen"].as_i64().unwrap()).sum::<i64>(), 350_432);
+    assert_eq!(by_tax.iter().map(|t| t["tax_fen"].as_i64().unwrap()).sum::<i64>(), st["tax_fen"].as_i64().unwrap());
     for other in [format!("town:{MAZHAN}"), "zone".into(), format!("dept:{county}")] {
         for path in ["/api/v1/revenue/statements", "/revenue/statements", "/revenue/statements.xlsx"] {
             let r = xujiahu.get(&format!("{path}?period=2022-01&unit={other}")).await;
@@ -287,6 +294,12 @@ async fn story(backend: Backend) {
     let last = range.rows().next_back().unwrap().to_vec();
     assert_eq!(last[0].to_string(), "合计");
     assert_eq!(last[9].to_string(), "3504.32");
+    let by_tax = wb.worksheet_range("按税种").unwrap();
+    let last = by_tax.rows().next_back().unwrap().to_vec();
+    assert_eq!((last[0].to_string(), last[4].to_string()), ("合计".to_string(), "3504.32".to_string()));
+    assert_eq!(by_tax.rows().count(), 1 + 2 + 1, "header, two tax types, total");
+    let page = xujiahu.get("/revenue/statements?period=2022-01").await.text().await.unwrap();
+    assert!(page.contains("data-testid=\"statement-tax-types\"") && page.contains("data-tax-type=\"城镇土地使用税\""));
     let mazhan = app.login("mazhan").await;
     let st = json_ok(&mazhan, "/api/v1/revenue/statements?period=2022-01").await;
     assert_eq!(st["total_fen"].as_i64(), Some(7_000), "the host before the move keeps its share");

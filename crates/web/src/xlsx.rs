@@ -19,17 +19,41 @@ pub enum Cell {
 }
 
 /// Builds a one-sheet workbook.
-pub fn workbook(
-    sheet: &str,
-    headers: &[(&str, f64)],
-    rows: impl Iterator<Item = Vec<Cell>>,
+pub fn workbook<'a>(
+    sheet: &'a str,
+    headers: &'a [(&'a str, f64)],
+    rows: impl Iterator<Item = Vec<Cell>> + 'a,
 ) -> Result<Vec<u8>, AppError> {
+    workbook_sheets(vec![Sheet { name: sheet, headers, rows: Box::new(rows) }])
+}
+
+/// One sheet of a workbook, its rows produced as they are written.
+pub struct Sheet<'a> {
+    pub name: &'a str,
+    pub headers: &'a [(&'a str, f64)],
+    pub rows: Box<dyn Iterator<Item = Vec<Cell>> + 'a>,
+}
+
+/// Builds a workbook of several sheets, in order.
+pub fn workbook_sheets(sheets: Vec<Sheet<'_>>) -> Result<Vec<u8>, AppError> {
     let xe = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
     let mut wb = Workbook::new();
-    // Rows stream to a temporary file with strings written inline: a 10⁵-row export needs neither
-    // the whole sheet in memory nor a shared-strings table.
-    let ws = wb.add_worksheet_with_constant_memory().map_err(xe)?;
-    ws.set_name(sheet).map_err(xe)?;
+    for sheet in sheets {
+        // Rows stream to a temporary file with strings written inline: a 10⁵-row export needs neither
+        // the whole sheet in memory nor a shared-strings table.
+        let ws = wb.add_worksheet_with_constant_memory().map_err(xe)?;
+        ws.set_name(sheet.name).map_err(xe)?;
+        write_sheet(ws, sheet.headers, sheet.rows)?;
+    }
+    wb.save_to_buffer().map_err(xe)
+}
+
+fn write_sheet(
+    ws: &mut rust_xlsxwriter::Worksheet,
+    headers: &[(&str, f64)],
+    rows: impl Iterator<Item = Vec<Cell>>,
+) -> Result<(), AppError> {
+    let xe = |e: rust_xlsxwriter::XlsxError| AppError::Internal(format!("xlsx: {e}"));
     let head = Format::new().set_bold().set_background_color("#E8EEF7");
     let when = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
     let day = Format::new().set_num_format("yyyy-mm-dd");
@@ -59,7 +83,7 @@ pub fn workbook(
             .map_err(xe)?;
         }
     }
-    wb.save_to_buffer().map_err(xe)
+    Ok(())
 }
 
 /// The HTTP response of a download.

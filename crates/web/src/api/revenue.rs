@@ -18,7 +18,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use dianxiaoer_core::revenue::assessment::ScoringRule;
-use dianxiaoer_store::{AgreementRow, LedgerRow, Page, PeriodTotal, ProjectRow, TaxImportRow};
+use dianxiaoer_store::{AgreementRow, LedgerRow, Page, PeriodTotal, ProjectRow, TaxImportRow, WithdrawnImport};
 use serde::Serialize;
 use serde_json::json;
 
@@ -128,6 +128,17 @@ pub async fn imports(
     Extension(me): Extension<CurrentUser>,
 ) -> ApiResult<Vec<TaxImportRow>> {
     Ok(Json(state.store.tax_imports(&me.scope, 50).await?))
+}
+
+/// Withdraws a whole import (the page's button): 200 with what was taken out and the unconfirmed
+/// settlements discarded; 409 when one of its months is confirmed, 404 for an unknown import (nothing
+/// changed).
+pub async fn withdraw_import(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> ApiResult<WithdrawnImport> {
+    Ok(Json(state.store.withdraw_tax_import(&me.actor(), &me.scope, id, state.now()).await?))
 }
 
 /// The same import as the page: 201 when imported, 200 when the file was imported before (nothing

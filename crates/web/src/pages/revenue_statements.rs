@@ -7,14 +7,14 @@ use crate::AppState;
 use crate::auth::CurrentUser;
 use crate::error::{AppError, PageError};
 use crate::view::Chrome;
-use crate::xlsx::{Cell, download, workbook};
+use crate::xlsx::{Cell, Sheet, download, workbook_sheets};
 use askama::Template;
 use axum::Extension;
 use axum::extract::{Query, State};
 use axum::response::Response;
 use dianxiaoer_core::revenue::party::{DepartmentId, TownCode, Unit};
 use dianxiaoer_core::revenue::period::Period;
-use dianxiaoer_store::{AuditEntry, SettlementRow, Statement, StatementLine, UnitTotal, own_unit};
+use dianxiaoer_store::{AuditEntry, SettlementRow, Statement, StatementLine, TaxTypeLine, UnitTotal, own_unit};
 use serde::Deserialize;
 use std::borrow::Borrow;
 
@@ -163,7 +163,40 @@ pub fn statement_rows(s: &Statement) -> Vec<Vec<Cell>> {
     rows
 }
 
-/// The statement as Excel; audited like every export.
+const TAX_TYPE_HEADERS: [(&str, f64); 6] = [
+    ("税种", 18.0),
+    ("台账笔数", 10.0),
+    ("实缴税款（元）", 16.0),
+    ("可分成金额（元）", 16.0),
+    ("本单位分成（元）", 16.0),
+    ("其中调整（元）", 16.0),
+];
+
+/// The second sheet: the statement by tax type, with the total.
+pub fn tax_type_rows(s: &Statement) -> Vec<Vec<Cell>> {
+    let row = |t: &TaxTypeLine| {
+        vec![
+            Cell::Text(t.tax_type.clone()),
+            Cell::Int(t.rows),
+            Cell::Decimal(yuan_text(t.tax_fen)),
+            Cell::Decimal(yuan_text(t.shareable_fen)),
+            Cell::Decimal(yuan_text(t.amount_fen)),
+            Cell::Decimal(yuan_text(t.adjustments_fen)),
+        ]
+    };
+    let mut rows: Vec<Vec<Cell>> = s.by_tax_type.iter().map(row).collect();
+    rows.push(vec![
+        Cell::Text("合计".into()),
+        Cell::Int(s.by_tax_type.iter().map(|t| t.rows).sum()),
+        Cell::Decimal(yuan_text(s.tax_fen)),
+        Cell::Decimal(yuan_text(s.shareable_fen)),
+        Cell::Decimal(yuan_text(s.total_fen)),
+        Cell::Decimal(yuan_text(s.adjustments_fen)),
+    ]);
+    rows
+}
+
+/// The statement as Excel (by project, and by tax type on a second sheet); audited like every export.
 pub async fn xlsx(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
@@ -174,10 +207,16 @@ pub async fn xlsx(
     let unit = r.unit.ok_or_else(|| AppError::BadRequest("请选择单位".into()))?;
     let s = state.store.statement(&me.scope, p, &unit).await?;
     let rows = statement_rows(&s);
+    let by_tax = tax_type_rows(&s);
     let n = rows.len();
-    let bytes = tokio::task::spawn_blocking(move || workbook("对账单", &HEADERS, rows.into_iter()))
-        .await
-        .map_err(|e| AppError::Internal(format!("export task: {e}")))??;
+    let bytes = tokio::task::spawn_blocking(move || {
+        workbook_sheets(vec![
+            Sheet { name: "对账单", headers: &HEADERS, rows: Box::new(rows.into_iter()) },
+            Sheet { name: "按税种", headers: &TAX_TYPE_HEADERS, rows: Box::new(by_tax.into_iter()) },
+        ])
+    })
+    .await
+    .map_err(|e| AppError::Internal(format!("export task: {e}")))??;
     let entry = AuditEntry::ok("export", "statement", format!("{p}:{}", s.key))
         .detail(serde_json::json!({"rows": n, "unit": s.key, "period": p.to_string(), "total_fen": s.total_fen}));
     state.store.audit_alone(&me.actor(), entry, state.now()).await?;

@@ -11,7 +11,7 @@ use crate::view::{Chrome, Pager, query_string};
 use askama::Template;
 use axum::Extension;
 use axum::extract::multipart::MultipartRejection;
-use axum::extract::{Multipart, Query, State};
+use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::Response;
 use dianxiaoer_core::access::{Permission, permits};
@@ -20,7 +20,8 @@ use dianxiaoer_core::revenue::period::Period;
 use dianxiaoer_core::revenue::sheet_text::{DeclaredEncoding, TextEncoding};
 use dianxiaoer_core::revenue::tax::RetainedShare;
 use dianxiaoer_store::{
-    LedgerFilter, LedgerRow, Page, PeriodTotal, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,
+    Error as StoreError, LedgerFilter, LedgerRow, Page, PeriodTotal, RowProblemKind, TaxImportOutcome, TaxImportRow,
+    WithdrawnImport, sha256_hex,
 };
 use serde::{Deserialize, Serialize};
 
@@ -195,9 +196,17 @@ struct ImportPage {
     total_errors: usize,
     imports: Vec<TaxImportRow>,
     max_rows: usize,
+    withdrawn: Option<WithdrawnImport>,
+    /// Why a withdrawal was refused.
+    withdraw_error: Option<String>,
 }
 
-async fn import_page(state: &AppState, me: &CurrentUser, outcome: Option<TaxOutcome>) -> Result<Response, PageError> {
+async fn import_page(
+    state: &AppState,
+    me: &CurrentUser,
+    outcome: Option<TaxOutcome>,
+    withdrawal: Option<Result<WithdrawnImport, String>>,
+) -> Result<Response, PageError> {
     let mut page = ImportPage {
         chrome: Chrome::new(me, "/revenue/tax", "导入税收台账"),
         done: None,
@@ -207,7 +216,14 @@ async fn import_page(state: &AppState, me: &CurrentUser, outcome: Option<TaxOutc
         total_errors: 0,
         imports: state.store.tax_imports(&me.scope, 20).await?,
         max_rows: MAX_ROWS,
+        withdrawn: None,
+        withdraw_error: None,
     };
+    match withdrawal {
+        Some(Ok(w)) => page.withdrawn = Some(w),
+        Some(Err(m)) => page.withdraw_error = Some(m),
+        None => {}
+    }
     let bad = matches!(outcome, Some(TaxOutcome::Refused { .. }));
     match outcome {
         None => {}
@@ -229,18 +245,37 @@ async fn import_page(state: &AppState, me: &CurrentUser, outcome: Option<TaxOutc
             page.cells = cells.into_iter().take(1000).collect();
         }
     }
+    let refused_withdrawal = page.withdraw_error.is_some();
     let mut resp = render(&page)?;
     if bad {
         *resp.status_mut() = StatusCode::BAD_REQUEST;
     }
+    if refused_withdrawal {
+        *resp.status_mut() = StatusCode::CONFLICT;
+    }
     Ok(resp)
+}
+
+/// Withdraws a whole import (button with confirmation on the import page); the page then says what
+/// was taken out and which unconfirmed settlements must be drafted again, or why nothing changed.
+pub async fn withdraw(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(id): Path<i64>,
+) -> Result<Response, PageError> {
+    let withdrawal = match state.store.withdraw_tax_import(&me.actor(), &me.scope, id, state.now()).await {
+        Ok(w) => Ok(w),
+        Err(StoreError::Conflict(m)) => Err(m),
+        Err(e) => return Err(AppError::from(e).into()),
+    };
+    import_page(&state, &me, None, Some(withdrawal)).await
 }
 
 pub async fn import_form(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,
 ) -> Result<Response, PageError> {
-    import_page(&state, &me, None).await
+    import_page(&state, &me, None, None).await
 }
 
 pub async fn upload(
@@ -252,10 +287,10 @@ pub async fn upload(
     let Some((bytes, name)) = file else {
         let refused =
             TaxOutcome::Refused { sheet_error: Some("请选择要导入的文件".into()), cells: Vec::new() };
-        return import_page(&state, &me, Some(refused)).await;
+        return import_page(&state, &me, Some(refused), None).await;
     };
     let outcome = run(&state, &me, bytes, &name, encoding).await?;
-    import_page(&state, &me, Some(outcome)).await
+    import_page(&state, &me, Some(outcome), None).await
 }
 
 #[derive(Deserialize, Default, Clone)]

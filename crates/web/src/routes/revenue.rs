@@ -69,6 +69,13 @@ pub(super) fn pages() -> Vec<Route> {
             "导入税收台账",
             post(pages::revenue_tax::upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
         ),
+        r(
+            "POST",
+            "/revenue/tax/imports/{id}/withdraw",
+            Some(P::ImportTaxLedger),
+            "撤销整批税收台账导入",
+            post(pages::revenue_tax::withdraw),
+        ),
         r("GET", "/revenue/settlements", Some(P::ReadRevenue), "税收分成结算", get(pages::revenue_settlements::list)),
         r("POST", "/revenue/settlements", Some(P::SettleRevenue), "起草结算", post(pages::revenue_settlements::draft)),
         r(
@@ -230,6 +237,13 @@ pub(super) fn api() -> Vec<Route> {
             Some(P::ImportTaxLedger),
             "导入税收台账（multipart，字段 file，可选 encoding = auto/utf8/gbk）",
             post(api::revenue::import).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+        ),
+        r(
+            "POST",
+            "/api/v1/revenue/tax/imports/{id}/withdraw",
+            Some(P::ImportTaxLedger),
+            "撤销整批税收台账导入（所属月份均未确认结算时；未确认的结算随之作废）",
+            post(api::revenue::withdraw_import),
         ),
         r(
             "POST",
