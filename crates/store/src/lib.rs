@@ -91,8 +91,8 @@ pub use revenue_statement::{
 pub use revenue_tax::{
     LedgerFilter, LedgerRow, PeriodTotal, RowProblem, RowProblemKind, TaxImportOutcome, TaxImportRow, sha256_hex,
 };
-pub use seal::SealKeyRow;
 pub use revenue_withdraw::WithdrawnImport;
+pub use seal::SealKeyRow;
 pub use sessions::SessionRow;
 pub use sql::Page;
 pub use url::{Backend, DatabaseUrl};
