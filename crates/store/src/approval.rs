@@ -70,7 +70,7 @@ fn to_json<T: Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| corrupt(format!("encode: {e}")))
 }
 
-fn item_row(r: &AnyRow) -> Result<ItemRow> {
+pub(crate) fn item_row(r: &AnyRow) -> Result<ItemRow> {
     let raw: String = r.try_get("item_json")?;
     Ok(ItemRow {
         item: parse_item(&raw)?,
@@ -80,7 +80,7 @@ fn item_row(r: &AnyRow) -> Result<ItemRow> {
     })
 }
 
-const SELECT: &str = "SELECT item_json, active, created_at, created_by FROM approval_items";
+pub(crate) const SELECT: &str = "SELECT item_json, active, created_at, created_by FROM approval_items";
 
 const INSERT_ITEM: &str = "INSERT INTO approval_items \
     (code, version, name, category, item_json, active, created_at, created_by) VALUES ($1, $2, $3, $4, $5, 1, $6, $7)";
@@ -89,10 +89,11 @@ const INSERT_FLOW: &str =
 /// Seeding tolerates another instance seeding at the same moment.
 const SEED_SUFFIX: &str = " ON CONFLICT DO NOTHING";
 
-/// Inserts a version and its default workflow; `seed` skips a version that exists already.
-async fn insert_version(
+/// Inserts a version and its workflow; `seed` skips a version that exists already.
+pub(crate) async fn insert_version(
     tx: &mut sqlx::Transaction<'static, sqlx::Any>,
     item: &ApprovalItem,
+    flow: &Workflow,
     by: &str,
     now: i64,
     seed: bool,
@@ -112,11 +113,22 @@ async fn insert_version(
     sqlx::query(&format!("{INSERT_FLOW}{suffix}"))
         .bind(item.code.as_str().to_string())
         .bind(i64::from(item.version))
-        .bind(to_json(&Workflow::default_for(item))?)
+        .bind(to_json(flow)?)
         .bind(now)
         .execute(&mut **tx)
         .await?;
     Ok(())
+}
+
+/// The workflow of `item`'s version, read inside a transaction.
+pub(crate) async fn current_flow(tx: &mut crate::Tx<'_>, item: &ApprovalItem) -> Result<Workflow> {
+    let raw: Option<String> =
+        sqlx::query_scalar("SELECT flow_json FROM approval_workflows WHERE item_code = $1 AND item_version = $2")
+            .bind(item.code.as_str().to_string())
+            .bind(i64::from(item.version))
+            .fetch_optional(&mut *tx.tx)
+            .await?;
+    parse_flow(&raw.ok_or(Error::NotFound)?)
 }
 
 /// A concise summary of what changed between two versions, for the audit record.
@@ -149,7 +161,7 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         for item in &missing {
-            insert_version(&mut tx.tx, item, BUILTIN_AUTHOR, now, true).await?;
+            insert_version(&mut tx.tx, item, &Workflow::default_for(item), BUILTIN_AUTHOR, now, true).await?;
         }
         tx.commit().await?;
         Ok(missing.len())
@@ -221,9 +233,10 @@ impl Store {
         parse_flow(&raw.ok_or(Error::NotFound)?)
     }
 
-    /// Publishes an edit of the item as its next version, with the default workflow for it; the edit
-    /// must be based on the current version (`base_version`), or it is refused as a conflict, and it
-    /// must pass `ApprovalItem::revise`. Audited with the fields that changed.
+    /// Publishes an edit of the item as its next version; the edit must be based on the current
+    /// version (`base_version`), or it is refused as a conflict, and it must pass
+    /// `ApprovalItem::revise`. The new version's workflow is its default one, or the current version's
+    /// configuration carried onto it (`Workflow::carry_onto`). Audited with the fields that changed.
     pub async fn revise_approval_item(
         &self,
         actor: &Actor,
@@ -260,7 +273,10 @@ impl Store {
         if n != 1 {
             return Err(Error::Conflict("该事项正在被他人修改，请刷新后重新编辑".into()));
         }
-        insert_version(&mut tx.tx, &next, &actor.username, now, false).await?;
+        let flow = current_flow(&mut tx, &current).await?;
+        let next_flow =
+            if flow.is_configured(&current) { flow.carry_onto(&next) } else { Workflow::default_for(&next) };
+        insert_version(&mut tx.tx, &next, &next_flow, &actor.username, now, false).await?;
         let entry = AuditEntry::ok("revise_approval_item", "approval_item", next.code.as_str())
             .detail(json!({"version": next.version, "changes": changes(&current, &next)}));
         self.audit(&mut tx, actor, entry, now).await?;

@@ -15,6 +15,7 @@ mod approval_history;
 mod approval_rating;
 mod approval_rating_stats;
 mod approval_stats;
+mod approval_workflow;
 mod audit;
 mod calendar;
 mod certificates;

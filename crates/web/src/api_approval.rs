@@ -79,6 +79,25 @@ pub async fn revise_item(
     Ok((StatusCode::CREATED, Json(item)).into_response())
 }
 
+#[derive(Deserialize)]
+pub struct WorkflowBody {
+    base_version: u32,
+    workflow: Workflow,
+}
+
+/// Publishes a configured workflow with the item's next version (201 with the item and its flow).
+pub async fn configure_workflow(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    Path(code): Path<String>,
+    ApiJson(b): ApiJson<WorkflowBody>,
+) -> Result<Response, ApiError> {
+    let (item, workflow) =
+        crate::pages::approval_workflow::publish(&state, &me, code.trim(), b.base_version, b.workflow).await?;
+    let versions = state.store.approval_item_versions(item.code.as_str()).await?;
+    Ok((StatusCode::CREATED, Json(ItemAnswer { item, active: true, workflow, versions })).into_response())
+}
+
 /// Cases in scope: `box=inbox` (default, waiting for the caller) or `all`; `state`, `item`, `q`,
 /// `enterprise`, paging.
 pub async fn cases(

@@ -246,6 +246,20 @@ fn table() -> Vec<Route> {
             "发布办事指南新版本",
             post(pages::approval_items::save),
         ),
+        r(
+            "GET",
+            "/approval/items/{code}/workflow",
+            Some(P::EditCatalogue),
+            "流程配置页",
+            get(pages::approval_workflow::form),
+        ),
+        r(
+            "POST",
+            "/approval/items/{code}/workflow",
+            Some(P::EditCatalogue),
+            "发布流程配置（随事项发布新版本）",
+            post(pages::approval_workflow::save),
+        ),
         r("GET", "/approval/cases", Some(P::ReadApprovals), "审批办件（待办与查询）", get(pages::approval_cases::list)),
         r(
             "GET",
@@ -371,6 +385,13 @@ fn table() -> Vec<Route> {
             Some(P::EditCatalogue),
             "发布事项新版本（请求体为编辑后的事项，version 为所依据的版本）",
             post(api_approval::revise_item),
+        ),
+        r(
+            "PUT",
+            "/api/v1/approval/items/{code}/workflow",
+            Some(P::EditCatalogue),
+            "发布流程配置（请求体 base_version 与 workflow；随事项发布新版本）",
+            put(api_approval::configure_workflow),
         ),
         r(
             "GET",

@@ -98,6 +98,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "rated" => "评价已提交，感谢您的反馈。",
         "handled" => "已登记。",
         "revised" => "已发布新版本；此前申请的办件仍按原版本办理。",
+        "flow" => "已发布新版本的办理流程；此前申请的办件仍按原流程办理。",
         "drafted" => "结算已起草，请交由另一位工作人员复核。",
         "reviewed" => "结算已复核，待领导确认。",
         "confirmed" => "结算已确认，此后不再改动。",

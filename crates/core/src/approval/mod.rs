@@ -29,6 +29,7 @@ mod json;
 pub mod pause;
 pub mod rating;
 pub mod workflow;
+pub mod workflow_config;
 pub mod working_days;
 
 pub use acceptance::{Acceptance, AcceptanceError, check_acceptance};

@@ -8,6 +8,7 @@ pub mod approval_filing;
 pub mod approval_items;
 pub mod approval_service;
 pub mod approval_stats;
+pub mod approval_workflow;
 pub mod audit;
 pub mod calendar;
 pub mod calendar_view;
