@@ -13,12 +13,12 @@
 //! then a rotation brings the key in use today, which signs the open cases' decisions.
 
 use crate::demo_data::{DemoEnterprise, Rng};
-use dianxiaoer_core::access::{Attachment, Role};
+use dianxiaoer_core::access::{Attachment, Role, Scope};
 use dianxiaoer_core::approval::Actor as FlowActor;
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_store::{
-    Actor as AuditActor, HistoricalAftercare, HistoricalBy, HistoricalCase, HistoricalCommitment, HistoricalEvent,
-    HistoricalRating, HistoricalStep, NewUser, Store,
+    Actor as AuditActor, Caller, DocumentUpload, HistoricalAftercare, HistoricalBy, HistoricalCase,
+    HistoricalCommitment, HistoricalEvent, HistoricalRating, HistoricalStep, NewUser, Store,
 };
 use std::collections::HashMap;
 
@@ -482,7 +482,55 @@ pub async fn load(
         aftercare.push(HistoricalAftercare { case_id, commitment, ratings });
     }
     store.insert_historical_aftercare(actor, &aftercare, now).await.map_err(e)?;
+    // Staff carried scans of the application form for the open cases (帮代办); each waits for the
+    // case's next step.
+    let clerk = AuditActor {
+        user_id: Some(staff.0),
+        username: staff.1.clone(),
+        role: "department_staff".into(),
+        ip: String::new(),
+    };
+    let caller = Caller { actor: &clerk, role: Role::DepartmentStaff, scope: &Scope::Zone };
+    for id in ids.iter().skip(of_2021) {
+        let case = store.case(&Scope::Zone, *id).await.map_err(e)?;
+        let up = DocumentUpload {
+            material: String::new(),
+            file_name: "申请表扫描件.pdf".into(),
+            bytes: demo_pdf(&case.case_no),
+        };
+        match store.add_case_document(&caller, *id, &up, now).await {
+            Ok(_) | Err(dianxiaoer_store::Error::Refused(_)) => {}
+            Err(x) => return Err(e(x)),
+        }
+    }
     Ok(())
+}
+
+/// A small, valid one-page PDF naming the case (ASCII only: the demo needs no font).
+fn demo_pdf(case_no: &str) -> Vec<u8> {
+    let text = format!("BT /F1 14 Tf 72 760 Td (Application form - {case_no} - demo scan) Tj ET");
+    let objects = [
+        "<< /Type /Catalog /Pages 2 0 R >>".to_owned(),
+        "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_owned(),
+        "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_owned(),
+        format!("<< /Length {} >>\nstream\n{text}\nendstream", text.len()),
+        "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>".to_owned(),
+    ];
+    let mut out = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, o) in objects.iter().enumerate() {
+        offsets.push(out.len());
+        out.extend_from_slice(format!("{} 0 obj\n{o}\nendobj\n", i + 1).as_bytes());
+    }
+    let xref = out.len();
+    out.extend_from_slice(format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes());
+    for off in offsets {
+        out.extend_from_slice(format!("{off:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n", objects.len() + 1).as_bytes(),
+    );
+    out
 }
 
 #[cfg(test)]

@@ -81,6 +81,7 @@ impl CaseRow {
 /// One transition (or the filing) of a case.
 #[derive(Debug, Clone, Serialize)]
 pub struct CaseEvent {
+    pub id: i64,
     pub at: i64,
     pub actor_id: Option<i64>,
     pub actor_name: String,
@@ -179,6 +180,7 @@ pub(crate) fn case_row(r: &AnyRow) -> Result<CaseRow> {
 
 pub(crate) fn event_row(r: &AnyRow) -> Result<CaseEvent> {
     Ok(CaseEvent {
+        id: r.try_get("id")?,
         at: r.try_get("at")?,
         actor_id: r.try_get("actor_id")?,
         actor_name: r.try_get("actor_name")?,
@@ -271,6 +273,14 @@ pub(crate) async fn insert_event(
     .bind(to.to_string())
     .bind(comment.to_string())
     .bind(sla_left)
+    .execute(&mut *tx.tx)
+    .await?;
+    // Documents uploaded since the last transition came with this one.
+    sqlx::query(
+        "UPDATE approval_documents SET event_id = (SELECT MAX(id) FROM approval_case_events WHERE case_id = $1) \
+         WHERE case_id = $1 AND event_id IS NULL",
+    )
+    .bind(case_id)
     .execute(&mut *tx.tx)
     .await?;
     Ok(())
@@ -369,7 +379,7 @@ impl Store {
     pub async fn case_events(&self, scope_: &Scope, id: i64) -> Result<Vec<CaseEvent>> {
         self.case(scope_, id).await?;
         let rows = sqlx::query(
-            "SELECT at, actor_id, actor_name, actor_role, action, action_name, from_state, to_state, comment, \
+            "SELECT id, at, actor_id, actor_name, actor_role, action, action_name, from_state, to_state, comment, \
              sla_left_days FROM approval_case_events WHERE case_id = $1 ORDER BY id",
         )
         .bind(id)

@@ -10,6 +10,7 @@ mod approval_aftercare;
 mod approval_aftercare_history;
 mod approval_cases;
 mod approval_commitment;
+mod approval_documents;
 mod approval_escalation;
 mod approval_history;
 mod approval_rating;
@@ -60,6 +61,7 @@ pub use approval_aftercare_history::{
 };
 pub use approval_cases::{Caller, CaseEvent, CaseFilter, CaseRow, NewCase, clean_names};
 pub use approval_commitment::{CheckRow, CheckStatus, CommitmentRow};
+pub use approval_documents::{DocumentRow, DocumentUpload, MAX_DOCUMENTS_PER_CASE};
 pub use approval_escalation::{EscalationReport, UNACCEPTED_DAYS, escalation_actor};
 pub use approval_history::{HistoricalCase, HistoricalEvent};
 pub use approval_rating::{RatingRow, RatingTaskRow, TaskStatus};

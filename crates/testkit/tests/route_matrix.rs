@@ -32,6 +32,7 @@ fn concrete(app: &TestApp, path: &str) -> String {
         .replace("{file}", "app.css")
         .replace("{date}", "2027-02-06")
         .replace("{contact}", "999999")
+        .replace("{doc}", "999999")
         .replace("{code}", "371323-GS-001")
         .replace("{period}", "2099-01")
 }

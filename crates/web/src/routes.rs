@@ -16,6 +16,8 @@ mod seal;
 
 /// Largest Excel upload: a 200,000-row sheet is about 20 MiB.
 const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+/// A case document and the multipart framing around it.
+const DOCUMENT_LIMIT: usize = dianxiaoer_core::approval::document::MAX_DOCUMENT_BYTES + 64 * 1024;
 
 /// Which half-finished login states may use a route.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -295,6 +297,20 @@ fn table() -> Vec<Route> {
         r("GET", "/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(pages::approval_cases::detail)),
         r(
             "POST",
+            "/approval/cases/{id}/documents",
+            Some(P::FileApplications),
+            "上传电子材料（multipart：material、file）",
+            post(pages::approval_documents::upload).layer(DefaultBodyLimit::max(DOCUMENT_LIMIT)),
+        ),
+        r(
+            "GET",
+            "/approval/cases/{id}/documents/{doc}",
+            Some(P::ReadApprovals),
+            "下载电子材料",
+            get(pages::approval_documents::download),
+        ),
+        r(
+            "POST",
             "/approval/cases/{id}/actions",
             Some(P::ProcessApprovals),
             "办理办件（按流程与角色）",
@@ -415,6 +431,20 @@ fn table() -> Vec<Route> {
             get(api_approval::stats),
         ),
         r("GET", "/api/v1/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(api_approval::case)),
+        r(
+            "POST",
+            "/api/v1/approval/cases/{id}/documents",
+            Some(P::FileApplications),
+            "上传电子材料（multipart：material、file；PDF、OFD、JPEG、PNG，≤10 MB）",
+            post(pages::approval_documents::api_upload).layer(DefaultBodyLimit::max(DOCUMENT_LIMIT)),
+        ),
+        r(
+            "GET",
+            "/api/v1/approval/cases/{id}/documents/{doc}",
+            Some(P::ReadApprovals),
+            "下载电子材料",
+            get(pages::approval_documents::download),
+        ),
         r(
             "POST",
             "/api/v1/approval/cases/{id}/actions",

@@ -25,6 +25,7 @@ pub mod certificate;
 pub mod commitment;
 pub mod date;
 pub mod default_flow;
+pub mod document;
 mod json;
 pub mod pause;
 pub mod rating;

@@ -19,8 +19,8 @@ use dianxiaoer_core::access::{Permission, permits};
 use dianxiaoer_core::approval::case::days_left;
 use dianxiaoer_core::approval::{ApprovalItem, Catalogue, Date, Workflow, WorkingDays, check_acceptance};
 use dianxiaoer_store::{
-    ActionInput, AuditEntry, AvailableAction, CaseEvent, CaseFilter, CaseRow, CommitmentRow, ItemFilter, Page,
-    RatingRow,
+    ActionInput, AuditEntry, AvailableAction, CaseEvent, CaseFilter, CaseRow, CommitmentRow, DocumentRow, ItemFilter,
+    Page, RatingRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -198,6 +198,10 @@ pub struct CaseDetail {
     pub may_rate: bool,
     /// The verification code (grouped) of the certificate a decision of 准予 sealed, if any.
     pub certificate: Option<String>,
+    /// The electronic documents, oldest first, each with the transition it came with.
+    pub documents: Vec<DocumentRow>,
+    /// Whether the caller may upload a document now (the store decides again).
+    pub may_upload: bool,
     #[serde(skip)]
     pub item: Option<ApprovalItem>,
     #[serde(skip)]
@@ -232,6 +236,14 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
     let (may_commit, may_check, may_rate) =
         super::approval_aftercare::may(me, &item, &case, applicant, commitment.as_ref(), &ratings);
     let certificate = state.store.case_certificate(&me.scope, id).await?.map(|c| c.code_grouped);
+    let documents = state.store.case_documents(&me.scope, id).await?;
+    let open = flow.state(&case.state).is_some_and(|s| !s.terminal);
+    let may_upload = open
+        && (applicant
+            || matches!(
+                me.user.role,
+                dianxiaoer_core::access::Role::DepartmentStaff | dianxiaoer_core::access::Role::GridOfficer
+            ));
     Ok(CaseDetail {
         overdue: case.overdue(Date::from_ms(now)),
         case,
@@ -245,6 +257,8 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         may_check,
         may_rate,
         certificate,
+        documents,
+        may_upload,
         item: Some(item),
         flow: Some(flow),
     })

@@ -4,6 +4,7 @@ pub mod account;
 pub mod admin;
 pub mod approval_aftercare;
 pub mod approval_cases;
+pub mod approval_documents;
 pub mod approval_filing;
 pub mod approval_items;
 pub mod approval_service;
