@@ -96,6 +96,21 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Benchmark data (benches/approval.sh): about N completed approval cases over 2020–2025 and
+    /// some open ones, written into an existing demo database (default file demo.db).
+    #[command(hide = true)]
+    BenchApprovalData {
+        #[arg(long, default_value_t = 1_000_000)]
+        cases: usize,
+        #[arg(long, default_value_t = 20_000)]
+        open: usize,
+    },
+    /// Times the approval escalation job's pass over the database (benches/approval.sh).
+    #[command(hide = true)]
+    BenchEscalation {
+        #[arg(long, default_value_t = 3)]
+        runs: usize,
+    },
     /// Manage accounts (the only way to create or change the three admin accounts).
     #[command(subcommand)]
     User(UserCommand),

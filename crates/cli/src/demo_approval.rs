@@ -128,8 +128,21 @@ fn filer(rng: &mut Rng, enterprises: usize, accounts: usize, grid_of: &dyn Fn(us
 /// The 553 completed cases of 2021 (module docs) over the first `enterprises` of the population, of
 /// which the first `accounts` have their own user; `grid_of` gives an enterprise's grid index.
 pub fn year_2021(seed: u64, enterprises: usize, accounts: usize, grid_of: &dyn Fn(usize) -> usize) -> Vec<DemoCase> {
+    year_cases(seed, 2021, &COUNTS_2021, enterprises, accounts, grid_of)
+}
+
+/// The completed cases of a year, `counts` per category, spread over its working days like 2021's
+/// (also the benchmark's millions of cases, year after year).
+pub fn year_cases(
+    seed: u64,
+    year: i32,
+    counts: &[(Category, usize)],
+    enterprises: usize,
+    accounts: usize,
+    grid_of: &dyn Fn(usize) -> usize,
+) -> Vec<DemoCase> {
     let cal = Calendar::statutory();
-    let days = working_days(&cal, 2021);
+    let days = working_days(&cal, year);
     let mut cumulative = Vec::with_capacity(days.len());
     let mut total = 0u32;
     for d in &days {
@@ -137,8 +150,8 @@ pub fn year_2021(seed: u64, enterprises: usize, accounts: usize, grid_of: &dyn F
         cumulative.push(total);
     }
     let catalogue = Catalogue::builtin();
-    let mut out = Vec::with_capacity(553);
-    for (category, count) in COUNTS_2021 {
+    let mut out = Vec::with_capacity(counts.iter().map(|c| c.1).sum());
+    for &(category, count) in counts {
         let items: Vec<&ApprovalItem> = catalogue.in_category(category).collect();
         for _ in 0..count {
             let mut rng = Rng::stream(seed, TAG, out.len() as u64);

@@ -1,5 +1,6 @@
 //! The dianxiaoer binary: serve, demo, migrate, user, audit, backup.
 
+mod bench_approval;
 mod bench_revenue;
 mod config;
 mod demo;
@@ -129,6 +130,16 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
             if !no_serve {
                 serve(store, &args, true).await?;
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchApprovalData { cases, open: open_cases } => {
+            let store = open(&g, "demo.db", None).await?;
+            bench_approval::write(&store, cases, open_cases, now_ms()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchEscalation { runs } => {
+            let store = open(&g, "demo.db", None).await?;
+            bench_approval::escalate(&store, runs, now_ms()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::BenchRevenueData { year, out } => {
