@@ -12,6 +12,8 @@ mod approval_cases;
 mod approval_commitment;
 mod approval_escalation;
 mod approval_history;
+mod approval_plan_view;
+mod approval_projects;
 mod approval_rating;
 mod approval_rating_stats;
 mod approval_stats;
@@ -61,6 +63,8 @@ pub use approval_cases::{Caller, CaseEvent, CaseFilter, CaseRow, NewCase, clean_
 pub use approval_commitment::{CheckRow, CheckStatus, CommitmentRow};
 pub use approval_escalation::{EscalationReport, UNACCEPTED_DAYS, escalation_actor};
 pub use approval_history::{HistoricalCase, HistoricalEvent};
+pub use approval_plan_view::{PlanItemView, PlanView};
+pub use approval_projects::{CasePlanLink, PlanChange, PlanFilter, PlanProject, PlanProjectRow};
 pub use approval_rating::{RatingRow, RatingTaskRow, TaskStatus};
 pub use approval_rating_stats::{SatisfactionGroup, SatisfactionReport};
 pub use approval_stats::{OverdueRow, StatsFilter, StatsGroup, StatsReport, category_label};

@@ -27,6 +27,7 @@ pub mod date;
 pub mod default_flow;
 mod json;
 pub mod pause;
+pub mod project_plan;
 pub mod rating;
 pub mod workflow;
 pub mod working_days;

@@ -198,6 +198,9 @@ pub struct CaseDetail {
     pub may_rate: bool,
     /// The verification code (grouped) of the certificate a decision of 准予 sealed, if any.
     pub certificate: Option<String>,
+    /// The investment project's approval plan the case serves (压茬审批), with the prerequisites its
+    /// decision waits for.
+    pub plan: Option<dianxiaoer_store::CasePlanLink>,
     #[serde(skip)]
     pub item: Option<ApprovalItem>,
     #[serde(skip)]
@@ -232,7 +235,9 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
     let (may_commit, may_check, may_rate) =
         super::approval_aftercare::may(me, &item, &case, applicant, commitment.as_ref(), &ratings);
     let certificate = state.store.case_certificate(&me.scope, id).await?.map(|c| c.code_grouped);
+    let plan = state.store.case_plan(&me.scope, id).await?;
     Ok(CaseDetail {
+        plan,
         overdue: case.overdue(Date::from_ms(now)),
         case,
         days_left,
