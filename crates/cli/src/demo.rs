@@ -140,7 +140,10 @@ pub async fn ensure(store: &Store, scale: usize, now: i64) -> Result<(), String>
         }
     }
     crate::demo_approval::load(store, &actor, &population, &ids, &hash, now).await?;
-    revenue(store, &actor, &population, now).await
+    revenue(store, &actor, &population, now).await?;
+    let codes: Vec<String> =
+        population.iter().take(crate::demo_projects::SCENARIOS.len()).map(|d| d.credit_code.clone()).collect();
+    crate::demo_projects::load(store, &actor, &codes, &ids, now).await
 }
 
 /// The demo tag of the one detector with a device secret, and that secret: enough to try the MQTT

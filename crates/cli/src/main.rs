@@ -7,6 +7,7 @@ mod demo;
 mod demo_aftercare;
 mod demo_approval;
 mod demo_data;
+mod demo_projects;
 mod demo_revenue;
 mod gasrun;
 mod simulate;

@@ -135,6 +135,10 @@ impl Store {
         let materials = clean_names(&materials);
         let missing = check_action(&item, code, &materials).map_err(Error::Refused)?.unwrap_or(case.missing.clone());
 
+        // 压茬审批: a case serving an investment project's plan is decided only after its prerequisites
+        // are granted (approval_projects.rs); pre-review and acceptance never wait.
+        crate::approval_projects::check_decision_gate(tx, case_id, code).await?;
+
         // 准予 seals the certificate in this transaction, or the decision is refused with the seal's
         // reason (certificates.rs); a revocation marks it.
         let mut certificate = None;

@@ -104,6 +104,9 @@ pub struct NewCase {
     /// Names of the materials handed in, as in the guide.
     pub materials: Vec<String>,
     pub note: String,
+    /// The investment project whose approval plan the case serves (压茬审批), if any: the case is
+    /// linked to the plan's item of the same code.
+    pub project_id: Option<i64>,
 }
 
 /// Filters of the case list.
@@ -354,12 +357,16 @@ impl Store {
         .fetch_one(&mut *tx.tx)
         .await
         .map_err(|e| Error::from(e).unique_as("办件编号冲突，请重试"))?;
+        if let Some(project_id) = new.project_id {
+            let project = crate::approval_projects::project_in(&mut tx.tx, caller.scope, project_id).await?;
+            crate::approval_projects::link_case(&mut tx, &project, item.code.as_str(), new.enterprise_id, id).await?;
+        }
         let role = if agency { caller.role.code() } else { "applicant" };
         let name = if agency { "帮代办申请" } else { "申请" };
         insert_event(&mut tx, id, caller.actor, role, ("file", name), ("", &initial.code), "", None, now).await?;
         let entry = AuditEntry::ok("create_approval_case", "approval_case", id).detail(json!({
             "case_no": no, "item": item.version_key().to_string(), "enterprise_id": new.enterprise_id,
-            "agency": agency, "materials": materials.len(), "missing": missing,
+            "agency": agency, "materials": materials.len(), "missing": missing, "project_id": new.project_id,
         }));
         self.audit(&mut tx, caller.actor, entry, now).await?;
         let row = case_in(&mut tx, caller.scope, id).await?;

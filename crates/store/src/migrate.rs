@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "seal", include_str!("../migrations/0014_seal.sql")),
     (15, "gas_storage", include_str!("../migrations/0015_gas_storage.sql")),
     (16, "gas_devices", include_str!("../migrations/0016_gas_devices.sql")),
+    (17, "approval_projects", include_str!("../migrations/0017_approval_projects.sql")),
     (20, "approval_documents", include_str!("../migrations/0020_approval_documents.sql")),
 ];
 

@@ -117,6 +117,8 @@ pub struct NewCaseBody {
     enterprise_id: i64,
     materials: Vec<String>,
     note: String,
+    /// The investment project whose approval plan the case serves (压茬审批).
+    project_id: Option<i64>,
 }
 
 /// Files a case for an enterprise in scope (201 with the case as `GET` gives it).
@@ -129,7 +131,13 @@ pub async fn create_case(
         return Err(AppError::BadRequest("请填写审批事项编码 item_code".into()).into());
     }
     let note = text::optional("备注", &b.note, 500).map_err(AppError::BadRequest)?.unwrap_or_default();
-    let new = NewCase { item_code: b.item_code, enterprise_id: b.enterprise_id, materials: b.materials, note };
+    let new = NewCase {
+        item_code: b.item_code,
+        enterprise_id: b.enterprise_id,
+        materials: b.materials,
+        note,
+        project_id: b.project_id,
+    };
     let case = file(&state, &me, &new).await?;
     Ok((StatusCode::CREATED, Json(detail_of(&state, &me, case.id).await?)).into_response())
 }

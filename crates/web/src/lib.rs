@@ -5,6 +5,7 @@
 mod api;
 mod api_approval;
 mod api_approval_aftercare;
+mod api_approval_projects;
 mod api_seal;
 mod auth;
 mod chart;

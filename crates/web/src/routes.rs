@@ -455,6 +455,7 @@ fn table() -> Vec<Route> {
     ];
     table.extend(approval::pages());
     table.extend(approval::api());
+    table.extend(approval::plans());
     table.extend(revenue::pages());
     table.extend(revenue::api());
     table.extend(gas::pages());

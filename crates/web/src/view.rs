@@ -22,7 +22,7 @@ pub struct Chrome {
     pub notice: Option<&'static str>,
 }
 
-const NAV: [(&str, &str, Permission); 28] = [
+const NAV: [(&str, &str, Permission); 29] = [
     ("/", "首页", Permission::OwnAccount),
     ("/enterprises", "企业档案", Permission::ReadEnterprises),
     ("/revenue/projects", "招商项目", Permission::ReadRevenue),
@@ -30,6 +30,7 @@ const NAV: [(&str, &str, Permission); 28] = [
     ("/revenue/assessment", "考核加分", Permission::ReadRevenue),
     ("/revenue/coverage", "乡镇覆盖", Permission::ReadRevenue),
     ("/approval/cases", "审批办件", Permission::ReadApprovals),
+    ("/approval/projects", "项目审批", Permission::ReadApprovals),
     ("/approval/checks", "承诺核查", Permission::ReadApprovals),
     ("/approval/service", "回访评价", Permission::ReadApprovals),
     ("/approval/stats", "审批统计", Permission::ReadApprovals),

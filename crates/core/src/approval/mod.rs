@@ -28,6 +28,7 @@ pub mod default_flow;
 pub mod document;
 mod json;
 pub mod pause;
+pub mod project_plan;
 pub mod rating;
 pub mod workflow;
 pub mod workflow_config;

@@ -66,8 +66,21 @@ impl Workflow {
         }
         for a in &self.actions {
             let is_default = base.actions.iter().any(|b| b.code == a.code && b.from == a.from && b.to == a.to);
-            if !is_default && reserved_actions.contains(a.code.as_str()) {
+            if is_default {
+                continue;
+            }
+            if reserved_actions.contains(a.code.as_str()) {
                 p.push(format!("新增动作不能使用平台保留的编码“{}”，请另取编码", a.code));
+            }
+            // Decisions, pauses and closings happen only through the platform's own actions, which
+            // keep the clock, the certificate and the prerequisites of a project (压茬审批) right.
+            for (end, code) in [("起始", &a.from), ("目标", &a.to)] {
+                if base.state(code).is_some() && !WORK_STATES.contains(&code.as_str()) {
+                    p.push(format!(
+                        "新增动作“{}”的{end}状态“{code}”是平台状态：新增环节只能接在预审、审查、决定之间",
+                        a.name
+                    ));
+                }
             }
         }
         if p.is_empty() { Ok(()) } else { Err(WorkflowError { problems: p }) }
@@ -130,6 +143,10 @@ impl Workflow {
         next
     }
 }
+
+/// The default states an added step may leave from or lead into: the office's working states, where
+/// no clock change, decision or closing happens on entry or exit.
+const WORK_STATES: [&str; 3] = ["pre_review", "reviewing", "deciding"];
 
 /// The codes of every state and action a default flow may have (容缺 and 告知承诺 included): reserved
 /// for the platform's meaning, whichever of them this item's flow has.
@@ -235,6 +252,16 @@ mod tests {
         let mut flow = Workflow::default_for(&it);
         flow.actions[0].roles.push(Actor::Role(Role::EnterpriseUser));
         assert!(problems(&flow, &it).contains("企业用户和第三方监管不能作为审批角色"));
+        // An added action straight into 准予 (around the certificate and a project's prerequisites),
+        // or out of 补正 (around the paused clock): refused.
+        let mut flow = Workflow::default_for(&it);
+        joint_review(&mut flow);
+        flow.actions.last_mut().unwrap().to = "approved".into();
+        let n = flow.actions.len();
+        flow.actions[n - 2].from = "correction".into();
+        let q = problems(&flow, &it);
+        assert!(q.contains("目标状态“approved”是平台状态"), "{q}");
+        assert!(q.contains("起始状态“correction”是平台状态"), "{q}");
         assert!(p.contains("不能超过法定办结时限"), "{p}");
         assert!(p.contains("流程编码应为事项编码"), "{p}");
 

@@ -202,6 +202,9 @@ pub struct CaseDetail {
     pub documents: Vec<DocumentRow>,
     /// Whether the caller may upload a document now (the store decides again).
     pub may_upload: bool,
+    /// The investment project's approval plan the case serves (压茬审批), with the prerequisites its
+    /// decision waits for.
+    pub plan: Option<dianxiaoer_store::CasePlanLink>,
     #[serde(skip)]
     pub item: Option<ApprovalItem>,
     #[serde(skip)]
@@ -244,7 +247,9 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
                 me.user.role,
                 dianxiaoer_core::access::Role::DepartmentStaff | dianxiaoer_core::access::Role::GridOfficer
             ));
+    let plan = state.store.case_plan(&me.scope, id).await?;
     Ok(CaseDetail {
+        plan,
         overdue: case.overdue(Date::from_ms(now)),
         case,
         days_left,

@@ -32,6 +32,8 @@ pub struct NewQuery {
     enterprise: Option<i64>,
     /// Search among the enterprises in scope.
     eq: Option<String>,
+    /// The investment project whose approval plan the case serves (压茬审批).
+    project: Option<i64>,
 }
 
 /// The filing as typed, shown again with its error.
@@ -41,6 +43,8 @@ pub struct Filing {
     pub enterprise: String,
     pub materials: Vec<String>,
     pub note: String,
+    /// The investment project's id, or blank.
+    pub project: String,
 }
 
 impl Filing {
@@ -51,6 +55,7 @@ impl Filing {
             enterprise: get("enterprise_id"),
             materials: pairs.iter().filter(|(k, _)| k == "materials").map(|(_, v)| v.clone()).collect(),
             note: get("note"),
+            project: get("project_id"),
         }
     }
 
@@ -61,7 +66,17 @@ impl Filing {
         }
         let enterprise_id = self.enterprise.trim().parse::<i64>().map_err(|_| "请选择申请企业".to_owned())?;
         let note = text::optional("备注", &self.note, NOTE_MAX_CHARS)?.unwrap_or_default();
-        Ok(NewCase { item_code: self.item.trim().to_owned(), enterprise_id, materials: self.materials.clone(), note })
+        let project_id = match self.project.trim() {
+            "" => None,
+            p => Some(p.parse::<i64>().map_err(|_| "所选招商项目无效".to_owned())?),
+        };
+        Ok(NewCase {
+            item_code: self.item.trim().to_owned(),
+            enterprise_id,
+            materials: self.materials.clone(),
+            note,
+            project_id,
+        })
     }
 }
 
@@ -72,6 +87,8 @@ struct NewPage {
     items: Vec<ApprovalItem>,
     item: Option<ApprovalItem>,
     enterprises: Vec<(i64, String)>,
+    /// The enterprise's projects with an approval plan, to link the case to.
+    projects: Vec<(i64, String)>,
     own: bool,
     eq: String,
     f: Filing,
@@ -103,6 +120,10 @@ async fn new_page(
     {
         enterprises.insert(0, (e.id, e.name));
     }
+    let projects = match f.enterprise.parse::<i64>() {
+        Ok(id) => state.store.planned_projects_of(&me.scope, id).await?,
+        Err(_) => Vec::new(),
+    };
     let own = matches!(me.scope, Scope::Enterprise(_)) && me.user.role == Role::EnterpriseUser;
     let status = error.as_ref().map(|e| e.0);
     let mut resp = render(&NewPage {
@@ -110,6 +131,7 @@ async fn new_page(
         items,
         item,
         enterprises,
+        projects,
         own,
         eq,
         f,
@@ -126,7 +148,11 @@ pub async fn new_form(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<NewQuery>,
 ) -> Result<Response, PageError> {
-    let mut f = Filing { item: q.item.unwrap_or_default(), ..Default::default() };
+    let mut f = Filing {
+        item: q.item.unwrap_or_default(),
+        project: q.project.map(|p| p.to_string()).unwrap_or_default(),
+        ..Default::default()
+    };
     f.enterprise = match (q.enterprise, &me.scope) {
         (Some(id), _) => id.to_string(),
         (None, Scope::Enterprise(id)) => id.to_string(),

@@ -7,6 +7,7 @@ pub mod approval_cases;
 pub mod approval_documents;
 pub mod approval_filing;
 pub mod approval_items;
+pub mod approval_projects;
 pub mod approval_service;
 pub mod approval_stats;
 pub mod approval_workflow;

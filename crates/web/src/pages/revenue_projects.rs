@@ -217,6 +217,8 @@ struct DetailPage {
     moves: Vec<HostMoveRow>,
     towns: Vec<TownRow>,
     can_edit: bool,
+    /// The project's approval plan (压茬审批) is readable.
+    can_plan: bool,
     form: RawAgreement,
     error: Option<String>,
 }
@@ -259,6 +261,7 @@ async fn detail_page(
         moves,
         towns,
         can_edit: permits(me.user.role, Permission::EditProjects),
+        can_plan: permits(me.user.role, Permission::ReadApprovals),
         form,
         error,
     })?;
