@@ -1,5 +1,6 @@
 //! Electronic documents of a case over HTTP on both backends: the applicant and staff upload PDF,
-//! OFD, JPEG or PNG files recognised by content; wrong formats, unknown materials, oversize and
+//! OFD, JPEG or PNG files recognised by content; wrong formats, unknown materials, oversize (up to a
+//! 200 MB body) and
 //! empty files are refused with nothing written; each document joins the next transition; downloads
 //! are attachments with nosniff and the same bytes; another enterprise cannot see them; a closed
 //! case takes no more documents; the case page uploads too.
@@ -67,6 +68,11 @@ async fn documents(backend: Backend) {
         let body: Value = r.json().await.unwrap();
         assert!(body["detail"].as_str().unwrap().contains(message), "{name}: {body}");
     }
+    // A 200 MB upload is cut off at the body limit: 413 with the reason.
+    let r = upload(&ent, id, "", "huge.pdf", pdf(200 * 1024 * 1024)).await;
+    assert_eq!(r.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["detail"].as_str().unwrap().contains("超过了允许的大小"), "{body}");
     assert!(detail(&ent, id).await["documents"].as_array().unwrap().is_empty());
     // Roles: leadership files nothing (403 by the route), another enterprise does not see the case.
     assert_eq!(upload(&leader, id, "", "a.pdf", pdf(10)).await.status(), StatusCode::FORBIDDEN);
