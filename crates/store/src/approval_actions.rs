@@ -212,6 +212,15 @@ impl Store {
             _ => None,
         };
 
+        // Only the first completion counts in the daily sums (the columns below keep the first too).
+        let first_completion = completing
+            && sqlx::query_scalar::<_, i64>(
+                "SELECT CASE WHEN completed_at IS NULL THEN 1 ELSE 0 END FROM approval_cases WHERE id = $1",
+            )
+            .bind(case_id)
+            .fetch_one(&mut *tx.tx)
+            .await?
+                == 1;
         let n = sqlx::query(
             "UPDATE approval_cases SET state = $1, state_name = $2, actors = $3, materials = $4, missing = $5, \
              received_at = $6, deadline = $7, paused_ms = $8, updated_at = $9, \
@@ -237,6 +246,9 @@ impl Store {
         .rows_affected();
         if n != 1 {
             return Err(Error::Conflict("办件状态已被他人改变，请刷新后重试".into()));
+        }
+        if first_completion {
+            crate::approval_stats_days::count_completions(tx, &[case_id]).await?;
         }
         if code == action::APPROVE_ON_COMMITMENT {
             crate::approval_commitment::schedule_check(tx, case_id, cal, now).await?;

@@ -67,8 +67,13 @@ fn level_name(level: &str) -> &'static str {
     }
 }
 
+/// Escalations written per transaction: a backlog of thousands (after an import, say) commits in
+/// dozens of transactions instead of thousands.
+const ESCALATION_BATCH: usize = 500;
+
 impl Store {
-    /// One run of the job at `now` (module docs). Each case is its own transaction.
+    /// One run of the job at `now` (module docs). Escalations are written in batches, a 容缺
+    /// termination in its own transaction.
     pub async fn escalate_overdue(&self, now: i64) -> Result<EscalationReport> {
         let cal = self.calendar().await?;
         let today = Date::from_ms(now);
@@ -98,13 +103,12 @@ impl Store {
         .bind(today.to_string())
         .fetch_all(self.pool())
         .await?;
+        let mut due = Vec::with_capacity(overdue.len());
         for r in overdue {
             let (id, no): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
-            let comment = "已超过办结期限，报领导督办";
-            if self.escalate(&actor, &cal, id, "overdue", comment, now).await? {
-                report.overdue.push(no);
-            }
+            due.push((id, no, "overdue".to_owned(), "已超过办结期限，报领导督办".to_owned()));
         }
+        report.overdue = self.escalate_many(&actor, &cal, due, now).await?;
 
         // Calendar days are a cheap lower bound of working days; the calendar decides.
         let waiting = sqlx::query(
@@ -116,16 +120,16 @@ impl Store {
         .bind(now - i64::from(UNACCEPTED_DAYS) * DAY_MS)
         .fetch_all(self.pool())
         .await?;
+        let mut due = Vec::new();
         for r in waiting {
             let (id, no, since): (i64, String, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
             if cal.elapsed_working_days(since, now) <= UNACCEPTED_DAYS {
                 continue;
             }
             let comment = format!("提交后 {UNACCEPTED_DAYS} 个工作日内无人受理，报领导督办");
-            if self.escalate(&actor, &cal, id, "unaccepted", &comment, now).await? {
-                report.unaccepted.push(no);
-            }
+            due.push((id, no, "unaccepted".to_owned(), comment));
         }
+        report.unaccepted = self.escalate_many(&actor, &cal, due, now).await?;
         self.escalate_aftercare(&actor, &cal, today, now, &mut report).await?;
         if report != EscalationReport::default() {
             tracing::info!(
@@ -183,6 +187,49 @@ impl Store {
         Ok(())
     }
 
+    /// Records escalations (case id, case number, level, comment), [`ESCALATION_BATCH`] to a
+    /// transaction; a batch that fails is retried case by case, so one bad case holds up no other.
+    /// Answers the case numbers escalated.
+    async fn escalate_many(
+        &self,
+        actor: &Actor,
+        cal: &Calendar,
+        due: Vec<(i64, String, String, String)>,
+        now: i64,
+    ) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        for chunk in due.chunks(ESCALATION_BATCH) {
+            let mut tx = self.begin().await?;
+            let mut batch = Vec::new();
+            let mut failed = false;
+            for (id, no, level, comment) in chunk {
+                match self.escalate_in(&mut tx, actor, cal, *id, level, comment, now).await {
+                    Ok(true) => batch.push(no.clone()),
+                    Ok(false) => {}
+                    Err(e) => {
+                        tracing::warn!(case = %no, error = %e, "escalation batch failed; retrying case by case");
+                        failed = true;
+                        break;
+                    }
+                }
+            }
+            if !failed {
+                tx.commit().await?;
+                done.extend(batch);
+                continue;
+            }
+            drop(tx);
+            for (id, no, level, comment) in chunk {
+                let mut tx = self.begin().await?;
+                if self.escalate_in(&mut tx, actor, cal, *id, level, comment, now).await? {
+                    tx.commit().await?;
+                    done.push(no.clone());
+                }
+            }
+        }
+        Ok(done)
+    }
+
     /// Records one escalation; `false` when this case already has one of this level.
     async fn escalate(
         &self,
@@ -194,6 +241,25 @@ impl Store {
         now: i64,
     ) -> Result<bool> {
         let mut tx = self.begin().await?;
+        let done = self.escalate_in(&mut tx, actor, cal, id, level, comment, now).await?;
+        if done {
+            tx.commit().await?;
+        }
+        Ok(done)
+    }
+
+    /// [`Store::escalate`] inside a transaction.
+    #[allow(clippy::too_many_arguments)]
+    async fn escalate_in(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        cal: &Calendar,
+        id: i64,
+        level: &str,
+        comment: &str,
+        now: i64,
+    ) -> Result<bool> {
         let n = sqlx::query(
             "INSERT INTO approval_escalations (case_id, level, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
         )
@@ -215,18 +281,17 @@ impl Store {
         // The working days left of the case's own limit, while the case is open (after the decision
         // they say nothing about the check or the rating).
         let left = if matches!(level, "overdue" | "unaccepted") {
-            self.left(&mut tx, cal, id, r.try_get(2)?, r.try_get(3)?, now).await?
+            self.left(tx, cal, id, r.try_get(2)?, r.try_get(3)?, now).await?
         } else {
             None
         };
         let name = level_name(level);
-        insert_event(&mut tx, id, actor, "system", ("escalate", name), (&st, &st), comment, left, now).await?;
+        insert_event(tx, id, actor, "system", ("escalate", name), (&st, &st), comment, left, now).await?;
         let deadline: Option<String> = r.try_get(4)?;
         let entry = AuditEntry::ok("approval_escalate", "approval_case", id).detail(json!({
             "case_no": no, "level": level, "state": st, "deadline": deadline, "sla_left_days": left, "to": "leader",
         }));
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await?;
+        self.audit(tx, actor, entry, now).await?;
         Ok(true)
     }
 

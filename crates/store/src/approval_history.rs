@@ -194,6 +194,7 @@ impl Store {
                 *slot = id;
             }
         }
+        crate::approval_stats_days::count_completions(&mut tx, &ids).await?;
         let entry =
             AuditEntry::ok("bulk_insert", "approval_case", "batch").detail(serde_json::json!({"rows": cases.len()}));
         self.audit(&mut tx, actor, entry, now).await?;

@@ -18,6 +18,7 @@ mod approval_projects;
 mod approval_rating;
 mod approval_rating_stats;
 mod approval_stats;
+mod approval_stats_days;
 mod approval_workflow;
 mod audit;
 mod calendar;

@@ -25,6 +25,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (16, "gas_devices", include_str!("../migrations/0016_gas_devices.sql")),
     (17, "approval_projects", include_str!("../migrations/0017_approval_projects.sql")),
     (20, "approval_documents", include_str!("../migrations/0020_approval_documents.sql")),
+    (21, "approval_stats_days", include_str!("../migrations/0021_approval_stats_days.sql")),
 ];
 
 const PG_ONLY: &str = "-- [postgres]";

@@ -146,6 +146,7 @@ async fn stats_and_escalation(backend: Backend) {
     let march = StatsFilter { from: Date::new(2021, 3, 1).unwrap(), to: Date::new(2021, 3, 31).unwrap() };
     let r = app.store.approval_stats(&Scope::Zone, &march).await.unwrap();
     assert_eq!(r.total.count, 3);
+    same_as_cases(&app, &march).await;
     let business = r.by_category.iter().find(|g| g.label == "工商").unwrap();
     assert_eq!((business.count, business.max_elapsed, business.overdue), (2, 3, 0));
     assert!((business.avg_elapsed - 2.5).abs() < 1e-9);
@@ -256,6 +257,27 @@ async fn stats_and_escalation(backend: Backend) {
 dual!(stats_and_escalation_on_both_backends, super::stats_and_escalation);
 
 /// A case completed through the actions keeps its working days for the statistics.
+/// The whole zone's figures, read from the daily sums, equal those counted from the cases.
+async fn same_as_cases(app: &TestApp, f: &StatsFilter) {
+    let r = app.store.approval_stats(&Scope::Zone, f).await.unwrap();
+    let exact = app.store.approval_stats_from_cases(&Scope::Zone, f).await.unwrap();
+    let nonempty =
+        |g: &Vec<dianxiaoer_store::StatsGroup>| g.iter().filter(|g| g.count > 0).cloned().collect::<Vec<_>>();
+    let by_category: Vec<_> = r.by_category.iter().filter(|g| g.count > 0).cloned().collect();
+    let mut exact_categories = nonempty(&exact[1]);
+    for g in &mut exact_categories {
+        g.label = dianxiaoer_store::category_label(&g.key).to_owned();
+    }
+    assert_eq!(vec![r.total.clone()].into_iter().filter(|g| g.count > 0).collect::<Vec<_>>(), nonempty(&exact[0]));
+    assert_eq!(by_category, exact_categories);
+    // Items are labelled from the catalogue afterwards; the figures must agree.
+    let figures = |g: &dianxiaoer_store::StatsGroup| (g.key.clone(), g.count, g.max_elapsed, g.overdue, g.efficiency);
+    let items: Vec<_> = r.by_item.iter().map(figures).collect();
+    assert_eq!(items, nonempty(&exact[2]).iter().map(figures).collect::<Vec<_>>());
+    assert_eq!(r.by_department, nonempty(&exact[3]));
+    assert_eq!(r.by_month, nonempty(&exact[4]));
+}
+
 async fn completion_through_actions(backend: Backend) {
     let Some(app) = TestApp::spawn(backend).await else { return };
     let t0 = now(&app);
@@ -277,6 +299,9 @@ async fn completion_through_actions(backend: Backend) {
     let f = StatsFilter { from: today, to: today };
     let r = app.store.approval_stats(&Scope::Zone, &f).await.unwrap();
     assert_eq!(r.total.count, 1);
+    same_as_cases(&app, &f).await;
+    let year = StatsFilter { from: Date::new(2000, 1, 1).unwrap(), to: Date::new(2099, 12, 31).unwrap() };
+    same_as_cases(&app, &year).await;
     let cal = app.store.calendar().await.unwrap();
     let expected = cal.elapsed_working_days(t0, now(&app));
     assert_eq!(r.total.max_elapsed, i64::from(expected));
