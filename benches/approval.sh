@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Independent-approval benchmarks at a million cases (issue 4, Measure): the statistics page and the
-# overdue list under 32 concurrent clients (wrk, leadership's whole-zone view) next to the static
+# overdue list under 4 and 32 concurrent clients (wrk, leadership's whole-zone view) next to the static
 # route of the same binary in the same run, and the escalation job's pass over every open case.
 # Usage: benches/approval.sh [--cases 1000000] [--open 20000] [--duration 15s]
 # Needs: curl, wrk (Debian packages). Builds: cargo build --release -p dianxiaoer (BIN=path skips it).
@@ -51,19 +51,22 @@ echo "single requests (ms): stats year $(curl -s -o /dev/null -w '%{time_total}'
 stats 2020–2025 $(curl -s -o /dev/null -w '%{time_total}' -H "$COOKIE" "$BASE/approval/stats?from=2020-01-01&to=2025-12-31"), \
 overdue $(curl -s -o /dev/null -w '%{time_total}' -H "$COOKIE" "$BASE/approval/overdue") (seconds)"
 
-run() { # label, wrk args…
+run() { # label, wrk args… (CONC clients)
   local label=$1; shift
   local out rps p50 p99
-  out=$(wrk -t2 -c32 -d"$DURATION" --latency "$@")
+  out=$(wrk -t2 -c"${CONC:-32}" -d"$DURATION" --latency "$@")
   rps=$(echo "$out" | awk '/Requests\/sec/{print $2}')
   p50=$(echo "$out" | awk '$1=="50%"{print $2}')
   p99=$(echo "$out" | awk '$1=="99%"{print $2}')
   printf '%-52s %10s req/s   p50 %8s   p99 %8s\n' "$label" "$rps" "$p50" "$p99"
 }
-echo "32 concurrent clients, wrk -t2 -c32 -d$DURATION:"
-run "static /static/app.css (no auth)" "$BASE/static/app.css"
-run "/approval/stats?year=2023 (a year, ~167k cases)" -H "$COOKIE" "$BASE/approval/stats?year=2023"
-run "/approval/stats?year=2024&month=6 (a month)" -H "$COOKIE" "$BASE/approval/stats?year=2024&month=6"
-run "/api/v1/approval/stats?year=2023 (JSON)" -H "$COOKIE" "$BASE/api/v1/approval/stats?year=2023"
-run "/approval/overdue (open cases past deadline)" -H "$COOKIE" "$BASE/approval/overdue"
+for CONC in 4 32; do
+  echo "$CONC concurrent clients, wrk -t2 -c$CONC -d$DURATION:"
+  run "static /static/app.css (no auth)" "$BASE/static/app.css"
+  run "/approval/stats?year=2023 (a year, ~167k cases)" -H "$COOKIE" "$BASE/approval/stats?year=2023"
+  run "/approval/stats?from=2020-01-01&to=2025-12-31 (all)" -H "$COOKIE" "$BASE/approval/stats?from=2020-01-01&to=2025-12-31"
+  run "/approval/stats?year=2024&month=6 (a month)" -H "$COOKIE" "$BASE/approval/stats?year=2024&month=6"
+  run "/api/v1/approval/stats?year=2023 (JSON)" -H "$COOKIE" "$BASE/api/v1/approval/stats?year=2023"
+  run "/approval/overdue (open cases past deadline)" -H "$COOKIE" "$BASE/approval/overdue"
+done
 echo "load after: $(cut -d' ' -f1-3 /proc/loadavg)"

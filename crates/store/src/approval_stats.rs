@@ -234,6 +234,32 @@ impl Store {
     /// The overdue lists within scope: open cases whose clock runs past their deadline on `today`
     /// (most overdue first), and cases completed in the period later than the promised limit. At
     /// most `max` rows each.
+    /// How many cases each overdue list of [`Store::overdue_cases`] holds: (open, completed late).
+    pub async fn overdue_counts(&self, scope_: &Scope, today: Date, f: &StatsFilter) -> Result<(i64, i64)> {
+        const COUNT: &str = "SELECT COUNT(*) FROM approval_cases c JOIN enterprises e ON e.id = c.enterprise_id WHERE ";
+        let mut open = Sql::new(COUNT);
+        open.push("c.completed_at IS NULL AND c.actors <> '' AND c.paused_ms IS NULL AND c.deadline < ")
+            .text(today.to_string());
+        scope::enterprises(&mut open, scope_);
+        let mut late = Sql::new(COUNT);
+        late.push("c.completed_on >= ").text(f.from.to_string()).push(" AND c.completed_on <= ").text(f.to.to_string());
+        late.push(" AND c.elapsed_days > c.limit_days");
+        scope::enterprises(&mut late, scope_);
+        let n = |r: AnyRow| r.try_get::<i64, _>(0);
+        let open_n = n(open.query().fetch_one(self.pool()).await?)?;
+        let late_n = if whole_zone(scope_) {
+            // The daily sums count the late completions of the whole zone without reading the cases.
+            let mut s = Sql::new(
+                "SELECT CAST(COALESCE(SUM(late), 0) AS BIGINT) FROM approval_stats_days WHERE completed_on >= ",
+            );
+            s.text(f.from.to_string()).push(" AND completed_on <= ").text(f.to.to_string());
+            n(s.query().fetch_one(self.pool()).await?)?
+        } else {
+            n(late.query().fetch_one(self.pool()).await?)?
+        };
+        Ok((open_n, late_n))
+    }
+
     pub async fn overdue_cases(
         &self,
         scope_: &Scope,

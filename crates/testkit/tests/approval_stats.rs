@@ -276,6 +276,13 @@ async fn same_as_cases(app: &TestApp, f: &StatsFilter) {
     assert_eq!(items, nonempty(&exact[2]).iter().map(figures).collect::<Vec<_>>());
     assert_eq!(r.by_department, nonempty(&exact[3]));
     assert_eq!(r.by_month, nonempty(&exact[4]));
+    // The overdue page's count of late completions, from the sums and from the cases.
+    let today = Date::from_ms(now(app));
+    let (_, late) = app.store.overdue_counts(&Scope::Zone, today, f).await.unwrap();
+    let (_, late_cases) =
+        app.store.overdue_counts(&Scope::Enterprise(app.fixture.enterprise("a")), today, f).await.unwrap();
+    assert_eq!(late, exact[0].first().map_or(0, |g| g.overdue));
+    assert!(late_cases <= late);
 }
 
 async fn completion_through_actions(backend: Backend) {

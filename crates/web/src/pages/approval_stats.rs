@@ -249,10 +249,10 @@ pub async fn overdue(
     Extension(me): Extension<CurrentUser>,
     Query(q): Query<PeriodQuery>,
 ) -> Result<Response, PageError> {
-    let (period, mut open, mut late, mut aftercare) = overdue_of(&state, &me, &q, LIST_MAX).await?;
-    let (open_total, late_total) = (open.len(), late.len());
-    open.truncate(PAGE_ROWS);
-    late.truncate(PAGE_ROWS);
+    let (period, open, late, mut aftercare) = overdue_of(&state, &me, &q, PAGE_ROWS as i64).await?;
+    let today = Date::from_ms(state.now());
+    let (open_total, late_total) = state.store.overdue_counts(&me.scope, today, &period).await?;
+    let (open_total, late_total) = (usize::try_from(open_total).unwrap_or(0), usize::try_from(late_total).unwrap_or(0));
     aftercare.truncate(PAGE_ROWS);
     render(&OverduePage {
         chrome: Chrome::new(&me, "/approval/overdue", "超期办件"),
