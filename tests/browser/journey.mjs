@@ -470,6 +470,19 @@ async function journey(browser, base, secrets) {
     } catch { /* reported below */ }
     check('7 the monitor shows the new value within seconds, without reloading', valueLive, tag);
     await shot(page, '09-gas-monitor.png');
+    // The map zooms and pans; a detector's dot keeps its size on screen.
+    const before = await page.getAttribute('svg.gas-map', 'viewBox');
+    await page.click('[data-map-zoom=in]');
+    await page.click('[data-map-zoom=in]');
+    const zoomed = await page.getAttribute('svg.gas-map', 'data-zoom');
+    const mapBox = await page.locator('svg.gas-map').boundingBox();
+    await page.mouse.move(mapBox.x + 40, mapBox.y + 40);
+    await page.mouse.down();
+    await page.mouse.move(mapBox.x + 140, mapBox.y + 90, { steps: 4 });
+    await page.mouse.up();
+    const after = await page.getAttribute('svg.gas-map', 'viewBox');
+    check('7 the gas map zooms and pans', zoomed === '2.25' && after !== before, `${before} → ${after}, zoom ${zoomed}`);
+    await page.click('[data-map-zoom=reset]');
     // The detector's page charts its readings as server-drawn SVG.
     const href = await page.locator(`#monitor tr:has(code:text-is("${tag}")) a`).first().getAttribute('href');
     await page.goto(`${base}${href}?range=6h`);

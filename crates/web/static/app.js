@@ -116,3 +116,52 @@ document.addEventListener("DOMContentLoaded", () => {
     while (list.children.length > 20) list.lastElementChild.remove();
   });
 });
+
+// The gas map: zoom with the wheel or the buttons, pan by dragging, a click on a detector opens it;
+// dots keep their size on screen whatever the zoom.
+document.addEventListener("DOMContentLoaded", () => {
+  const svg = document.querySelector("svg.gas-map");
+  if (!svg) return;
+  const home = svg.viewBox.baseVal;
+  const start = { x: home.x, y: home.y, w: home.width, h: home.height };
+  let view = { ...start };
+  const apply = () => {
+    svg.setAttribute("viewBox", `${view.x} ${view.y} ${view.w} ${view.h}`);
+    const r = 7 * (view.w / start.w);
+    svg.querySelectorAll("circle.dot").forEach((c) => c.setAttribute("r", r.toFixed(2)));
+    svg.querySelectorAll("text.area-label").forEach((t) => t.style.fontSize = (14 * view.w / start.w).toFixed(2) + "px");
+    svg.dataset.zoom = (start.w / view.w).toFixed(2);
+  };
+  const point = (ev) => {
+    const box = svg.getBoundingClientRect();
+    return { x: view.x + (ev.clientX - box.left) / box.width * view.w, y: view.y + (ev.clientY - box.top) / box.height * view.h };
+  };
+  const zoom = (factor, at) => {
+    const w = Math.min(start.w, Math.max(start.w / 40, view.w / factor));
+    const f = view.w / w;
+    const c = at || { x: view.x + view.w / 2, y: view.y + view.h / 2 };
+    view = { x: c.x - (c.x - view.x) / f, y: c.y - (c.y - view.y) / f, w, h: w * start.h / start.w };
+    apply();
+  };
+  svg.addEventListener("wheel", (ev) => { ev.preventDefault(); zoom(ev.deltaY < 0 ? 1.25 : 0.8, point(ev)); }, { passive: false });
+  let drag = null;
+  svg.addEventListener("pointerdown", (ev) => { drag = { x: ev.clientX, y: ev.clientY, view: { ...view }, moved: false }; });
+  svg.addEventListener("pointermove", (ev) => {
+    if (!drag) return;
+    const box = svg.getBoundingClientRect();
+    const dx = (ev.clientX - drag.x) / box.width * view.w, dy = (ev.clientY - drag.y) / box.height * view.h;
+    if (Math.abs(ev.clientX - drag.x) + Math.abs(ev.clientY - drag.y) > 3) drag.moved = true;
+    if (drag.moved) { view = { ...view, x: drag.view.x - dx, y: drag.view.y - dy }; apply(); }
+  });
+  svg.addEventListener("pointerup", (ev) => {
+    const d = drag; drag = null;
+    const dot = ev.target.closest && ev.target.closest("circle.dot");
+    if (d && !d.moved && dot) window.location.href = "/gas/detectors/" + dot.dataset.detector;
+  });
+  svg.addEventListener("pointerleave", () => { drag = null; });
+  document.querySelectorAll("[data-map-zoom]").forEach((b) => b.addEventListener("click", () => {
+    const how = b.dataset.mapZoom;
+    if (how === "reset") { view = { ...start }; apply(); } else zoom(how === "in" ? 1.5 : 1 / 1.5);
+  }));
+  apply();
+});
