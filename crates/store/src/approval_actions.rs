@@ -112,6 +112,7 @@ impl Store {
         let code = input.action.trim();
         let actors = actors_of(caller.role, caller.is_applicant(&case));
         let actor = acting_as(&flow, &case.state, code, &actors).ok_or(Error::NotFound)?;
+        crate::approval_assign::check_assignee(&case, caller, actor)?;
         let to = match flow.apply(&case.state, code, actor) {
             Ok(to) => to.clone(),
             Err(e) if refused_for_role(&flow, &case.state, code, actor) => return Err(Error::Denied(e.to_string())),
@@ -250,6 +251,7 @@ impl Store {
         if first_completion {
             crate::approval_stats_days::count_completions(tx, &[case_id]).await?;
         }
+        crate::approval_assign::lapse(tx, case_id).await?;
         if code == action::APPROVE_ON_COMMITMENT {
             crate::approval_commitment::schedule_check(tx, case_id, cal, now).await?;
         }

@@ -67,6 +67,10 @@ pub struct CaseRow {
     pub note: String,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Who took the case or was assigned it (认领、指派), with the role they act in.
+    pub assignee_id: Option<i64>,
+    pub assignee_name: Option<String>,
+    pub assignee_role: Option<String>,
 }
 
 impl CaseRow {
@@ -114,6 +118,8 @@ pub struct NewCase {
 pub struct CaseFilter {
     /// Only the cases waiting for the caller (待办).
     pub inbox: bool,
+    /// Whom the case is assigned to.
+    pub assigned: Assigned,
     pub state: Option<String>,
     pub item: Option<String>,
     /// Part of the enterprise's name or of the case number.
@@ -121,10 +127,21 @@ pub struct CaseFilter {
     pub enterprise_id: Option<i64>,
 }
 
+/// The assignment filter of the case list.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Assigned {
+    #[default]
+    Any,
+    /// Taken by or assigned to the caller (我承办的).
+    ToMe,
+    /// Taken by nobody yet (待认领).
+    Nobody,
+}
+
 pub(crate) const SELECT: &str = "SELECT c.id, c.case_no, c.item_code, c.item_version, c.item_name, c.enterprise_id, \
     e.name AS enterprise_name, c.applicant_id, u.display_name AS applicant_name, c.agency, c.state, c.state_name, \
     c.actors, c.materials, c.missing, c.limit_days, c.received_at, c.deadline, c.paused_ms, c.note, c.created_at, \
-    c.updated_at FROM approval_cases c JOIN enterprises e ON e.id = c.enterprise_id \
+    c.updated_at, c.assignee_id, c.assignee_name, c.assignee_role FROM approval_cases c JOIN enterprises e ON e.id = c.enterprise_id \
     JOIN users u ON u.id = c.applicant_id WHERE 1 = 1";
 
 const COUNT: &str = "SELECT COUNT(*) FROM approval_cases c JOIN enterprises e ON e.id = c.enterprise_id WHERE 1 = 1";
@@ -178,6 +195,9 @@ pub(crate) fn case_row(r: &AnyRow) -> Result<CaseRow> {
         note: r.try_get("note")?,
         created_at: r.try_get("created_at")?,
         updated_at: r.try_get("updated_at")?,
+        assignee_id: r.try_get("assignee_id")?,
+        assignee_name: r.try_get("assignee_name")?,
+        assignee_role: r.try_get("assignee_role")?,
     })
 }
 
@@ -199,8 +219,20 @@ pub(crate) fn event_row(r: &AnyRow) -> Result<CaseEvent> {
 
 fn filters(s: &mut Sql, caller: &Caller<'_>, f: &CaseFilter) {
     scope::enterprises(s, caller.scope);
+    match f.assigned {
+        Assigned::Any => {}
+        Assigned::ToMe => {
+            s.push(" AND c.assignee_id = ").i64(caller.user_id());
+        }
+        Assigned::Nobody => {
+            s.push(" AND c.assignee_id IS NULL");
+        }
+    }
     if f.inbox {
-        s.push(" AND (c.actors LIKE ").text(format!("%,{},%", caller.role.code()));
+        // A case taken by someone of the caller's role is in the taker's inbox alone.
+        s.push(" AND ((c.actors LIKE ").text(format!("%,{},%", caller.role.code()));
+        s.push(" AND (c.assignee_id IS NULL OR c.assignee_role <> ").text(caller.role.code());
+        s.push(" OR c.assignee_id = ").i64(caller.user_id()).push("))");
         s.push(" OR (c.actors LIKE '%,applicant,%'");
         if caller.role != Role::EnterpriseUser {
             s.push(" AND c.agency = 1 AND c.applicant_id = ").i64(caller.user_id());
@@ -278,6 +310,9 @@ pub(crate) async fn insert_event(
     .bind(sla_left)
     .execute(&mut *tx.tx)
     .await?;
+    if from == to {
+        return Ok(());
+    }
     // Documents uploaded since the last transition came with this one.
     sqlx::query(
         "UPDATE approval_documents SET event_id = (SELECT MAX(id) FROM approval_case_events WHERE case_id = $1) \

@@ -8,6 +8,7 @@ mod approval;
 mod approval_actions;
 mod approval_aftercare;
 mod approval_aftercare_history;
+mod approval_assign;
 mod approval_cases;
 mod approval_commitment;
 mod approval_documents;
@@ -62,7 +63,8 @@ pub use approval_aftercare::{AftercareOverdueRow, FollowUpRow, kind_name};
 pub use approval_aftercare_history::{
     HistoricalAftercare, HistoricalBy, HistoricalCommitment, HistoricalRating, HistoricalStep,
 };
-pub use approval_cases::{Caller, CaseEvent, CaseFilter, CaseRow, NewCase, clean_names};
+pub use approval_assign::AssigneeOption;
+pub use approval_cases::{Assigned, Caller, CaseEvent, CaseFilter, CaseRow, NewCase, clean_names};
 pub use approval_commitment::{CheckRow, CheckStatus, CommitmentRow};
 pub use approval_documents::{DocumentRow, DocumentUpload, MAX_DOCUMENTS_PER_CASE};
 pub use approval_escalation::{EscalationReport, UNACCEPTED_DAYS, escalation_actor};

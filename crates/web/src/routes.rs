@@ -297,6 +297,13 @@ fn table() -> Vec<Route> {
         r("GET", "/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(pages::approval_cases::detail)),
         r(
             "POST",
+            "/approval/cases/{id}/assign",
+            Some(P::ProcessApprovals),
+            "认领、指派或退回待认领（to=me|chosen|release，assignee）",
+            post(pages::approval_assign::page),
+        ),
+        r(
+            "POST",
             "/approval/cases/{id}/documents",
             Some(P::FileApplications),
             "上传电子材料（multipart：material、file）",
@@ -431,6 +438,13 @@ fn table() -> Vec<Route> {
             get(api_approval::stats),
         ),
         r("GET", "/api/v1/approval/cases/{id}", Some(P::ReadApprovals), "办件详情", get(api_approval::case)),
+        r(
+            "POST",
+            "/api/v1/approval/cases/{id}/assign",
+            Some(P::ProcessApprovals),
+            "认领、指派、改派或退回待认领（请求体 to：用户 id、\"me\" 或 null）",
+            post(pages::approval_assign::api),
+        ),
         r(
             "POST",
             "/api/v1/approval/cases/{id}/documents",

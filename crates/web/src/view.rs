@@ -101,6 +101,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "revised" => "已发布新版本；此前申请的办件仍按原版本办理。",
         "flow" => "已发布新版本的办理流程；此前申请的办件仍按原流程办理。",
         "document" => "材料已上传，将随下一步办理一并提交。",
+        "assigned" => "承办人已更新。",
         "drafted" => "结算已起草，请交由另一位工作人员复核。",
         "reviewed" => "结算已复核，待领导确认。",
         "confirmed" => "结算已确认，此后不再改动。",

@@ -19,8 +19,8 @@ use dianxiaoer_core::access::{Permission, permits};
 use dianxiaoer_core::approval::case::days_left;
 use dianxiaoer_core::approval::{ApprovalItem, Catalogue, Date, Workflow, WorkingDays, check_acceptance};
 use dianxiaoer_store::{
-    ActionInput, AuditEntry, AvailableAction, CaseEvent, CaseFilter, CaseRow, CommitmentRow, DocumentRow, ItemFilter,
-    Page, RatingRow,
+    ActionInput, Assigned, AssigneeOption, AuditEntry, AvailableAction, CaseEvent, CaseFilter, CaseRow, CommitmentRow,
+    DocumentRow, ItemFilter, Page, RatingRow,
 };
 use serde::{Deserialize, Serialize};
 
@@ -61,7 +61,17 @@ pub struct CaseQuery {
 
 impl CaseQuery {
     pub fn inbox(&self) -> bool {
-        self.box_.as_deref() != Some("all")
+        !matches!(self.box_.as_deref(), Some("all" | "mine"))
+    }
+
+    /// The list asked for: `inbox` (待办, the default), `pool` (待认领), `mine` (我承办的) or `all`.
+    pub fn box_code(&self) -> &'static str {
+        match self.box_.as_deref() {
+            Some("all") => "all",
+            Some("mine") => "mine",
+            Some("pool") => "pool",
+            _ => "inbox",
+        }
     }
 
     pub fn filter(&self) -> Result<CaseFilter, AppError> {
@@ -69,14 +79,28 @@ impl CaseQuery {
         if q.as_ref().is_some_and(|q| q.chars().count() > 60) {
             return Err(AppError::BadRequest("搜索内容不能超过 60 个字符".into()));
         }
-        if !matches!(self.box_.as_deref(), None | Some("" | "inbox" | "all")) {
-            return Err(AppError::BadRequest("列表应为待办（inbox）或全部（all）".into()));
+        if !matches!(self.box_.as_deref(), None | Some("" | "inbox" | "pool" | "mine" | "all")) {
+            return Err(AppError::BadRequest(
+                "列表应为待办（inbox）、待认领（pool）、我承办的（mine）或全部（all）".into(),
+            ));
         }
         let state = nonempty(&self.state);
         if state.as_ref().is_some_and(|s| !state_options().iter().any(|(c, _)| c == s)) {
             return Err(AppError::BadRequest("办件状态无法识别".into()));
         }
-        Ok(CaseFilter { inbox: self.inbox(), state, item: nonempty(&self.item), q, enterprise_id: self.enterprise })
+        let assigned = match self.box_code() {
+            "mine" => Assigned::ToMe,
+            "pool" => Assigned::Nobody,
+            _ => Assigned::Any,
+        };
+        Ok(CaseFilter {
+            inbox: self.inbox(),
+            assigned,
+            state,
+            item: nonempty(&self.item),
+            q,
+            enterprise_id: self.enterprise,
+        })
     }
 }
 
@@ -88,6 +112,7 @@ struct ListPage {
     pager: Pager,
     q: CaseQuery,
     inbox: bool,
+    box_code: &'static str,
     states: Vec<(String, String)>,
     items: Vec<ApprovalItem>,
     export: String,
@@ -106,7 +131,7 @@ pub async fn list(
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let enterprise = q.enterprise.map(|e| e.to_string()).unwrap_or_default();
     let base = query_string(&[
-        ("box", if f.inbox { "inbox" } else { "all" }),
+        ("box", q.box_code()),
         ("state", &s(&q.state)),
         ("item", &s(&q.item)),
         ("q", &s(&q.q)),
@@ -118,6 +143,7 @@ pub async fn list(
         rows,
         pager,
         inbox: f.inbox,
+        box_code: q.box_code(),
         q,
         states: state_options(),
         items: state.store.approval_items(&ItemFilter::default()).await?,
@@ -202,6 +228,11 @@ pub struct CaseDetail {
     pub documents: Vec<DocumentRow>,
     /// Whether the caller may upload a document now (the store decides again).
     pub may_upload: bool,
+    /// 认领、指派: who may be assigned the case, and what the caller may do (the store decides again).
+    pub assignees: Vec<AssigneeOption>,
+    pub may_take: bool,
+    pub may_assign: bool,
+    pub may_release: bool,
     /// The investment project's approval plan the case serves (压茬审批), with the prerequisites its
     /// decision waits for.
     pub plan: Option<dianxiaoer_store::CasePlanLink>,
@@ -240,6 +271,14 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         super::approval_aftercare::may(me, &item, &case, applicant, commitment.as_ref(), &ratings);
     let certificate = state.store.case_certificate(&me.scope, id).await?.map(|c| c.code_grouped);
     let documents = state.store.case_documents(&me.scope, id).await?;
+    let assignees = with_caller!(me, |caller| state.store.case_assignees(&caller, id).await?);
+    let my_id = me.user.id;
+    let leader = me.user.role == dianxiaoer_core::access::Role::Leader;
+    let mine = case.assignee_id == Some(my_id);
+    let can_take = assignees.iter().any(|o| o.id == my_id);
+    let may_take = can_take && !mine && (case.assignee_id.is_none() || leader);
+    let may_release = case.assignee_id.is_some() && (mine || leader);
+    let may_assign = !assignees.is_empty() && (mine || leader || (case.assignee_id.is_none() && can_take));
     let open = flow.state(&case.state).is_some_and(|s| !s.terminal);
     let may_upload = open
         && (applicant
@@ -264,6 +303,10 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         certificate,
         documents,
         may_upload,
+        assignees,
+        may_take,
+        may_assign,
+        may_release,
         item: Some(item),
         flow: Some(flow),
     })

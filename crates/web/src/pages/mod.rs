@@ -3,6 +3,7 @@
 pub mod account;
 pub mod admin;
 pub mod approval_aftercare;
+pub mod approval_assign;
 pub mod approval_cases;
 pub mod approval_documents;
 pub mod approval_filing;
