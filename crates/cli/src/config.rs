@@ -111,6 +111,21 @@ pub enum Command {
         #[arg(long, default_value_t = 3)]
         runs: usize,
     },
+    /// Benchmark data for benches/gas.sh: N detectors `BENCH-000000`… over the chemical-park
+    /// enterprises of a demo database (default file demo.db).
+    #[command(hide = true)]
+    BenchGasData {
+        #[arg(long)]
+        detectors: usize,
+    },
+    /// The publisher of benches/gas.sh: readings of the bench detectors over MQTT, paced or as fast
+    /// as the broker takes them, optionally waiting until the application has stored them.
+    #[command(hide = true)]
+    BenchGasPublish(crate::bench_gas::PublishArgs),
+    /// The alarm latency probe of benches/gas.sh: leaks published over MQTT, their alarm events
+    /// read from the live monitor's event stream.
+    #[command(hide = true)]
+    BenchGasLatency(crate::bench_gas_latency::LatencyArgs),
     /// Manage accounts (the only way to create or change the three admin accounts).
     #[command(subcommand)]
     User(UserCommand),

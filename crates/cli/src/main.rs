@@ -1,6 +1,8 @@
 //! The dianxiaoer binary: serve, demo, migrate, user, audit, backup.
 
 mod bench_approval;
+mod bench_gas;
+mod bench_gas_latency;
 mod bench_revenue;
 mod config;
 mod demo;
@@ -146,6 +148,19 @@ async fn run(cli: Cli) -> Result<ExitCode, String> {
         Command::BenchRevenueData { year, out } => {
             let store = open(&g, "demo.db", None).await?;
             bench_revenue::write(&store, year, &out).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchGasData { detectors } => {
+            let store = open(&g, "demo.db", None).await?;
+            bench_gas::register(&store, detectors, now_ms()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchGasPublish(a) => {
+            bench_gas::publish(&a).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::BenchGasLatency(a) => {
+            bench_gas_latency::run(&a).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Migrate => {

@@ -150,9 +150,14 @@ fn demo_backup_metrics_and_graceful_shutdown() {
     assert!(page.contains("演示环境") && page.contains("Demo@2026"));
     let (status, m) = get(&format!("http://127.0.0.1:{mport}/metrics"));
     assert_eq!(status, 200);
-    assert!(m.contains("dxe_http_requests_total"), "{m}");
+    assert!(m.contains("dxe_http_requests_total") && m.contains("dxe_gas_ingest_all_total"), "{m}");
+    let (status, g) = get(&format!("http://127.0.0.1:{mport}/metrics/gas"));
+    assert_eq!(status, 200);
+    assert!(g.contains("dxe_gas_ingest_all_total{result=\"accepted\"}") && !g.contains("dxe_http"), "{g}");
     let (status, _) = get(&format!("{url}/metrics"));
     assert_eq!(status, 404, "metrics are not on the public listener");
+    let (status, _) = get(&format!("{url}/metrics/gas"));
+    assert_eq!(status, 404);
     // A consistent copy while serving.
     let copy = dir.0.join("copy.db");
     let (code, text) = out(dxe(&dir.0).args([

@@ -9,16 +9,14 @@
 
 use crate::ingest::{Batch, Counters, IngestError, IngestReport, Key, fault_code, key_of};
 use crate::live::{LiveValue, LiveValues};
-use crate::spec::{self, to_milli};
-use dianxiaoer_core::gas::{self, AlarmKind, DetectorConfig, DetectorState, Event, on_fault, on_reading, on_tick};
-use dianxiaoer_core::when::format_ms;
-use dianxiaoer_store::{
-    Actor, AlarmChange, EngineDetector, GasWrite, GasWritten, ReadingIn, StateIn, Store, event_kind,
-};
+use crate::spec::to_milli;
+use dianxiaoer_core::gas::{self, DetectorConfig, DetectorState, Event, on_fault, on_reading, on_tick};
+use dianxiaoer_store::{Actor, GasWrite, GasWritten, Store};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use step::{Detectors, Entry, Origin, Step, state_row};
 use tokio::sync::{Mutex, broadcast};
 
 /// The clock, passed in (DESIGN.md principle 3): epoch milliseconds.
@@ -65,175 +63,6 @@ pub enum ActionError {
     NotFound,
     #[error("报警暂时无法处理，请稍后重试")]
     Store,
-}
-
-struct Entry {
-    id: i64,
-    enterprise_id: i64,
-    tag: String,
-    /// `None` when the stored configuration no longer validates (logged at load).
-    cfg: Option<DetectorConfig>,
-    active: bool,
-    state: DetectorState,
-}
-
-#[derive(Default)]
-struct Detectors {
-    by_id: HashMap<i64, Entry>,
-    by_tag: HashMap<String, i64>,
-}
-
-impl Detectors {
-    /// Takes a detector's configuration from the store; a detector already running keeps its live state.
-    fn upsert(&mut self, row: EngineDetector, now: i64) {
-        let cfg = match spec::config(&row.tag, &row.spec) {
-            Ok(c) => Some(c),
-            Err(e) => {
-                tracing::error!(detector = row.id, tag = %row.tag, error = %e, "stored detector configuration is invalid");
-                None
-            }
-        };
-        if let Some(e) = self.by_id.get_mut(&row.id) {
-            if e.tag != row.tag {
-                if self.by_tag.get(&e.tag) == Some(&row.id) {
-                    self.by_tag.remove(&e.tag);
-                }
-                self.by_tag.insert(row.tag.clone(), row.id);
-            }
-            e.tag = row.tag;
-            e.cfg = cfg;
-            e.active = row.active;
-            e.enterprise_id = row.enterprise_id;
-            return;
-        }
-        let state = row
-            .state
-            .as_deref()
-            .and_then(|s| match serde_json::from_str::<DetectorState>(s) {
-                Ok(st) => Some(st),
-                Err(e) => {
-                    tracing::error!(detector = row.id, error = %e, "saved engine state unreadable; starting afresh");
-                    None
-                }
-            })
-            .unwrap_or_else(|| DetectorState::new(now));
-        self.by_tag.insert(row.tag.clone(), row.id);
-        let entry =
-            Entry { id: row.id, enterprise_id: row.enterprise_id, tag: row.tag, cfg, active: row.active, state };
-        self.by_id.insert(row.id, entry);
-    }
-}
-
-/// Where a step's events come from: when, who (the engine or a person), a person's note, and the
-/// alarm a person acted on.
-#[derive(Debug, Clone, Copy)]
-struct Origin<'a> {
-    at: i64,
-    who: &'a str,
-    note: &'a str,
-    alarm: Option<i64>,
-}
-
-impl Origin<'_> {
-    fn engine(at: i64) -> Origin<'static> {
-        Origin { at, who: ENGINE_NAME, note: "", alarm: None }
-    }
-}
-
-/// One step's work before it is written.
-#[derive(Default)]
-struct Step {
-    /// States before the step, to put back if the write fails; also the detectors to save.
-    before: HashMap<i64, DetectorState>,
-    readings: Vec<ReadingIn>,
-    seen: HashSet<(i64, i64)>,
-    changes: Vec<AlarmChange>,
-    /// Events to broadcast, with the index of their change.
-    events: Vec<(GasEvent, Option<usize>)>,
-}
-
-impl Step {
-    fn touch(&mut self, e: &Entry) {
-        self.before.entry(e.id).or_insert(e.state);
-    }
-
-    /// Turns a detector's events into alarm changes. The status events `Offline` and `Fault` come
-    /// just before the alarm event they cause and lend it their detail; `Online` is followed by the
-    /// offline alarm's clearing. `value` is the reading that caused them, if any.
-    fn record(&mut self, e: &Entry, events: &[Event], value: Option<f32>, o: Origin<'_>) {
-        let mut carry: Option<(AlarmKind, String, Event)> = None;
-        for ev in events {
-            let broadcast = GasEvent {
-                detector_id: e.id,
-                enterprise_id: e.enterprise_id,
-                tag: e.tag.clone(),
-                alarm_id: o.alarm,
-                at: o.at,
-                event: *ev,
-            };
-            let status = match *ev {
-                Event::Offline { last_seen } => {
-                    Some((AlarmKind::Offline, format!("最后一次通信：{}", format_ms(last_seen))))
-                }
-                Event::Fault { code } => Some((AlarmKind::Fault, format!("故障码 {code}"))),
-                _ => None,
-            };
-            if let Some((kind, text)) = status {
-                if let Some((_, text, ev)) = carry.replace((kind, text, *ev)) {
-                    self.change(e, ev, None, text, o);
-                }
-                self.events.push((broadcast, None));
-                continue;
-            }
-            if *ev == Event::Online {
-                self.events.push((broadcast, None));
-                continue;
-            }
-            let kind = event_kind(ev);
-            let detail = match (carry.take_if(|c| c.0 == kind), ev) {
-                (Some((_, text, _)), _) => text,
-                (None, Event::Reminder { value, .. }) => format!("当前值 {value}"),
-                (None, _) => o.note.to_owned(),
-            };
-            let value = match ev {
-                Event::Raised { .. } | Event::LevelRaised { .. } | Event::Repeated { .. } => value,
-                _ => None,
-            };
-            self.change(e, *ev, value, detail, o);
-            self.events.push((broadcast, Some(self.changes.len() - 1)));
-        }
-        if let Some((_, text, ev)) = carry {
-            self.change(e, ev, None, text, o);
-        }
-    }
-
-    fn change(&mut self, e: &Entry, event: Event, value: Option<f32>, detail: String, o: Origin<'_>) {
-        self.changes.push(AlarmChange {
-            detector_id: e.id,
-            enterprise_id: e.enterprise_id,
-            alarm_id: o.alarm,
-            event,
-            at: o.at,
-            who: o.who.to_owned(),
-            value_milli: value.map(to_milli),
-            detail,
-        });
-    }
-}
-
-fn state_row(e: &Entry) -> Result<StateIn, IngestError> {
-    let state = serde_json::to_string(&e.state).map_err(|err| {
-        tracing::error!(detector = e.id, error = %err, "engine state not serialisable");
-        IngestError::Store
-    })?;
-    Ok(StateIn {
-        detector_id: e.id,
-        last_ts: e.state.last_reading_ts(),
-        last_value_milli: e.state.last_value().map(to_milli),
-        last_seen: e.state.last_seen(),
-        offline: e.state.is_offline(),
-        state,
-    })
 }
 
 struct Inner {
@@ -382,9 +211,15 @@ impl Engine {
                 let refused = match entry {
                     None => Err("未登记的位号".to_owned()),
                     Some(e) if !e.active => Err("探测器已停用".to_owned()),
-                    Some(e) => match e.cfg.clone() {
+                    // Taken out and put back rather than cloned: a clone allocates the tag per reading.
+                    Some(e) => match e.cfg.take() {
                         None => Err("探测器配置无效，请检查设置".to_owned()),
-                        Some(cfg) => self.apply(e, &cfg, p, now, &mut step, &mut batch_faults, &mut batch_duplicates),
+                        Some(cfg) => {
+                            let applied =
+                                self.apply(e, &cfg, p, now, &mut step, &mut batch_faults, &mut batch_duplicates);
+                            e.cfg = Some(cfg);
+                            applied
+                        }
                     },
                 };
                 if let Err(reason) = refused {
@@ -409,16 +244,15 @@ impl Engine {
         for (k, n) in in_step_duplicates {
             per.entry(k).or_default().1 += n;
         }
+        let mut counts = Vec::with_capacity(per.len());
         for ((b, id), (accepted, duplicates)) in per {
             reports[b].accepted += accepted;
             reports[b].duplicates += duplicates;
             if let Some(e) = by_id.get(&id) {
-                self.inner.counters.add(&e.tag, |c| {
-                    c.accepted += accepted;
-                    c.duplicates += duplicates;
-                });
+                counts.push((e.tag.as_str(), accepted, duplicates));
             }
         }
+        self.inner.counters.add_stored(counts);
         Ok(reports)
     }
 
@@ -599,5 +433,6 @@ impl Engine {
     }
 }
 
+mod step;
 #[cfg(test)]
 mod tests;

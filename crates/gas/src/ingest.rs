@@ -128,21 +128,57 @@ pub struct DeviceCounts {
 pub const MAX_DEVICES: usize = 50_000;
 pub const OTHER_DEVICES: &str = "（其他）";
 
-/// Per-device counters, in memory (the web layer's metrics read them).
+impl DeviceCounts {
+    fn merge(&mut self, d: &DeviceCounts) {
+        self.accepted += d.accepted;
+        self.duplicates += d.duplicates;
+        self.rejected += d.rejected;
+        self.malformed += d.malformed;
+        self.throttled += d.throttled;
+    }
+}
+
+/// Per-device counters and their totals, in memory (the web layer's metrics read them).
 #[derive(Debug, Default)]
 pub struct Counters {
-    map: Mutex<HashMap<String, DeviceCounts>>,
+    map: Mutex<(HashMap<String, DeviceCounts>, DeviceCounts)>,
 }
 
 impl Counters {
     pub fn add(&self, device: &str, f: impl FnOnce(&mut DeviceCounts)) {
-        let Ok(mut map) = self.map.lock() else { return };
+        let Ok(mut guard) = self.map.lock() else { return };
+        let (map, total) = &mut *guard;
+        let mut delta = DeviceCounts::default();
+        f(&mut delta);
+        total.merge(&delta);
         if let Some(c) = map.get_mut(device) {
-            f(c);
+            c.merge(&delta);
             return;
         }
         let key = if map.len() < MAX_DEVICES { device } else { OTHER_DEVICES };
-        f(map.entry(key.to_owned()).or_default());
+        map.entry(key.to_owned()).or_default().merge(&delta);
+    }
+
+    /// Readings stored and duplicates of many devices, (device, accepted, duplicates), under one
+    /// lock: a step of thousands of detectors takes it once.
+    pub fn add_stored<'a>(&self, counts: impl IntoIterator<Item = (&'a str, u64, u64)>) {
+        let Ok(mut guard) = self.map.lock() else { return };
+        let (map, total) = &mut *guard;
+        for (device, accepted, duplicates) in counts {
+            let delta = DeviceCounts { accepted, duplicates, ..DeviceCounts::default() };
+            total.merge(&delta);
+            if let Some(c) = map.get_mut(device) {
+                c.merge(&delta);
+                continue;
+            }
+            let key = if map.len() < MAX_DEVICES { device } else { OTHER_DEVICES };
+            map.entry(key.to_owned()).or_default().merge(&delta);
+        }
+    }
+
+    /// The counts of all devices together: cheap to read at any number of devices.
+    pub fn total(&self) -> DeviceCounts {
+        self.map.lock().map(|m| m.1).unwrap_or_default()
     }
 
     /// A payload from `device` refused whole.
@@ -153,7 +189,7 @@ impl Counters {
     /// Every device's counts, by name.
     pub fn snapshot(&self) -> Vec<(String, DeviceCounts)> {
         let mut v: Vec<_> = match self.map.lock() {
-            Ok(map) => map.iter().map(|(k, c)| (k.clone(), *c)).collect(),
+            Ok(m) => m.0.iter().map(|(k, c)| (k.clone(), *c)).collect(),
             Err(_) => Vec::new(),
         };
         v.sort_by(|a, b| a.0.cmp(&b.0));
@@ -161,7 +197,7 @@ impl Counters {
     }
 
     pub fn get(&self, device: &str) -> DeviceCounts {
-        self.map.lock().ok().and_then(|m| m.get(device).copied()).unwrap_or_default()
+        self.map.lock().ok().and_then(|m| m.0.get(device).copied()).unwrap_or_default()
     }
 }
 
@@ -197,8 +233,14 @@ mod tests {
         }
         assert_eq!(c.snapshot().len(), MAX_DEVICES + 1);
         assert_eq!(c.get(OTHER_DEVICES).rejected, 10);
+        assert_eq!(c.total().rejected, MAX_DEVICES as u64 + 10);
+        c.add_stored([("T0", 2, 1), ("T1", 1, 0)]);
+        assert_eq!((c.get("T0").accepted, c.get("T0").duplicates, c.total().accepted), (2, 1, 3));
         c.malformed("T0");
-        assert_eq!(c.get("T0"), DeviceCounts { rejected: 1, malformed: 1, ..DeviceCounts::default() });
+        assert_eq!(
+            c.get("T0"),
+            DeviceCounts { accepted: 2, duplicates: 1, rejected: 1, malformed: 1, ..DeviceCounts::default() }
+        );
     }
 
     #[test]

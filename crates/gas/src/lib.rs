@@ -30,13 +30,18 @@ pub struct Options {
     /// Period of re-reading every detector's configuration (changes made on another instance);
     /// `None`: only on [`Engine::reload`].
     pub refresh_every: Option<Duration>,
-    /// Batches that may wait in the channel; senders wait beyond it (back-pressure, not loss).
+    /// Batches that may wait in the channel; senders wait beyond it (back-pressure, not loss). At
+    /// least [`STEP_MAX_BATCHES`], so that a step can take that many single-reading messages.
     pub queue: usize,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { tick_every: Some(Duration::from_secs(1)), refresh_every: Some(Duration::from_secs(60)), queue: 256 }
+        Options {
+            tick_every: Some(Duration::from_secs(1)),
+            refresh_every: Some(Duration::from_secs(60)),
+            queue: 2 * STEP_MAX_BATCHES,
+        }
     }
 }
 

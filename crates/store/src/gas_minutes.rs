@@ -70,7 +70,11 @@ pub(crate) async fn add_minutes(tx: &mut Tx<'_>, readings: &[ReadingIn]) -> Resu
              max_milli = CASE WHEN excluded.max_milli > gas_reading_minutes.max_milli \
                  THEN excluded.max_milli ELSE gas_reading_minutes.max_milli END",
         );
-        s.for_backend(tx.backend).query().execute(&mut *tx.tx).await?;
+        s.for_backend(tx.backend)
+            .query()
+            .persistent(crate::gas_write::full(chunk, MINUTE_ROWS))
+            .execute(&mut *tx.tx)
+            .await?;
     }
     Ok(())
 }

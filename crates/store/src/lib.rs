@@ -31,6 +31,7 @@ mod enterprises;
 mod error;
 mod gas;
 mod gas_alarms;
+mod gas_bulk;
 mod gas_devices;
 mod gas_minutes;
 mod gas_retention;

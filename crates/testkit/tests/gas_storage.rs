@@ -231,3 +231,51 @@ async fn migration(backend: Backend) {
     drop_database(&pg).await;
 }
 dual!(migration_0015, super::migration);
+
+/// Registration of many detectors at once (`benches/gas.sh`): several statements in one transaction
+/// with one audit record, and all or nothing when a tag is taken.
+async fn bulk(backend: Backend) {
+    use dianxiaoer_core::gas::{DetectorConfig, DetectorSettings, Gas, MeasuringRange, Tag};
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let settings = DetectorSettings::default();
+    let input = |i: usize| {
+        let tag = format!("BULK-{i:04}");
+        let range = MeasuringRange::new(0.0, 100.0).unwrap();
+        let cfg = DetectorConfig::new(
+            Tag::parse(&tag).unwrap(),
+            Gas::Combustible,
+            Gas::Combustible.default_unit(),
+            range,
+            &settings,
+        )
+        .unwrap();
+        dianxiaoer_store::DetectorInput {
+            enterprise_id: app.fixture.enterprise("a"),
+            tag,
+            name: format!("可燃气体探测器{i}"),
+            location: String::new(),
+            plant_area: String::new(),
+            position: Some((118.6, 35.8)),
+            spec: dianxiaoer_gas::spec::spec(&cfg, &settings),
+            status: "active".into(),
+            device_secret: None,
+        }
+    };
+    let actor = dianxiaoer_store::Actor::cli();
+    let rows: Vec<_> = (0..300).map(input).collect();
+    assert_eq!(app.store.insert_detectors_bulk(&actor, &rows, START_MS).await.unwrap(), 300);
+    let detectors = app.store.engine_detectors(None).await.unwrap();
+    let bulk: Vec<_> = detectors.iter().filter(|d| d.tag.starts_with("BULK-")).collect();
+    assert_eq!(bulk.len(), 300);
+    assert!(bulk.iter().all(|d| d.active && d.spec.gas == rows[0].spec.gas && d.state.is_none()));
+    let audited = "SELECT COUNT(*) FROM audit_log WHERE action = 'bulk_create_gas_detectors'";
+    assert_eq!(count(&app.db_url, audited).await, 1);
+    // One tag taken among new ones: nothing of the set is registered.
+    let again: Vec<_> = (299..450).map(input).collect();
+    let err = app.store.insert_detectors_bulk(&actor, &again, START_MS).await.unwrap_err();
+    assert!(err.to_string().contains("已登记"), "{err}");
+    assert_eq!(count(&app.db_url, "SELECT COUNT(*) FROM gas_detectors WHERE tag LIKE 'BULK-%'").await, 300);
+    assert_eq!(count(&app.db_url, audited).await, 1);
+    app.cleanup().await;
+}
+dual!(bulk_registration, super::bulk);

@@ -260,6 +260,27 @@ pub async fn close(
     answer(&state, &me, id, Action::Close).await
 }
 
+/// The ingest's counts over all devices, for polling at any number of devices (the benchmark waits
+/// on it); `/metrics` lists them per device.
+pub fn totals_text(state: &AppState) -> String {
+    let Some(gas) = state.gas.as_ref() else { return String::new() };
+    let c = gas.engine().counters().total();
+    let mut out = String::from(
+        "# HELP dxe_gas_ingest_all_total Gas readings and payloads of all devices by outcome.\n\
+         # TYPE dxe_gas_ingest_all_total counter\n",
+    );
+    for (result, n) in [
+        ("accepted", c.accepted),
+        ("duplicate", c.duplicates),
+        ("rejected", c.rejected),
+        ("malformed", c.malformed),
+        ("throttled", c.throttled),
+    ] {
+        out.push_str(&format!("dxe_gas_ingest_all_total{{result=\"{result}\"}} {n}\n"));
+    }
+    out
+}
+
 /// Per-device counts of the ingest (accepted, duplicates, refused, malformed payloads, throttled
 /// messages), for the
 /// metrics listener.

@@ -117,10 +117,16 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
 
 async fn prometheus(State(state): State<AppState>) -> Response {
     let mut text = state.metrics.render();
+    text.push_str(&crate::gas_api::totals_text(&state));
     text.push_str(&crate::gas_api::counters_text(&state));
     ([("content-type", "text/plain; version=0.0.4")], text).into_response()
 }
 
+/// Only the gas ingest's totals: small whatever the number of devices.
+async fn gas_totals(State(state): State<AppState>) -> Response {
+    ([("content-type", "text/plain; version=0.0.4")], crate::gas_api::totals_text(&state)).into_response()
+}
+
 pub fn router(state: AppState) -> Router {
-    Router::new().route("/metrics", get(prometheus)).with_state(state)
+    Router::new().route("/metrics", get(prometheus)).route("/metrics/gas", get(gas_totals)).with_state(state)
 }

@@ -2,10 +2,11 @@
 
 use super::*;
 use crate::ingest::Allowed;
+use crate::spec;
 use dianxiaoer_core::access::Scope;
 use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_core::gas::payload::{KEY_VALUE, Point};
-use dianxiaoer_core::gas::{DetectorSettings, Gas, Level, MeasuringRange, Tag, Unit};
+use dianxiaoer_core::gas::{AlarmKind, DetectorSettings, Gas, Level, MeasuringRange, Tag, Unit};
 use dianxiaoer_store::{DatabaseUrl, DetectorInput, EnterpriseInput, Keys};
 use std::sync::atomic::{AtomicI64, Ordering};
 

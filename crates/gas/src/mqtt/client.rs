@@ -114,13 +114,20 @@ async fn consume(url: &BrokerUrl, gas: &GasHandle, clock: &ClockFn) {
     let mut options = MqttOptions::new(url.client_id.clone(), url.host.clone(), url.port);
     options.set_clean_session(false);
     options.set_manual_acks(true);
-    options.set_keep_alive(Duration::from_secs(15));
+    // A minute: the broker's answer to a ping waits behind the in-flight window of messages, which
+    // a busy engine takes seconds to store; a missed answer drops the connection and the broker
+    // delivers the whole window again.
+    options.set_keep_alive(Duration::from_secs(60));
     options.set_max_packet_size(MAX_PAYLOAD_BYTES + 64 * 1024, 64 * 1024);
     if let Some(u) = &url.username {
         options.set_credentials(u.clone(), url.password.clone().unwrap_or_default());
     }
     let (client, mut events) = AsyncClient::new(options, 1024);
-    let (acks, pending) = mpsc::channel::<(Answer, Publish)>(8192);
+    // Unbounded, so that this loop never waits on the acknowledger: the acknowledger waits on the
+    // client's request channel, which only this loop drains, and a bounded queue between them
+    // deadlocks once a broker with a large in-flight window fills both. What waits here is bounded
+    // by the engine's channel (deliver waits for room there) and the broker's in-flight window.
+    let (acks, pending) = mpsc::unbounded_channel::<(Answer, Publish)>();
     let acker = AbortOnDrop(tokio::spawn(acknowledge(client.clone(), pending)));
     let sender = Sender { allowed: Allowed::All, device: None, name: format!("broker:{}", url.host) };
     let filters: Vec<SubscribeFilter> =
@@ -138,7 +145,7 @@ async fn consume(url: &BrokerUrl, gas: &GasHandle, clock: &ClockFn) {
             Ok(Event::Incoming(Packet::Publish(p))) => match deliver(gas, &sender, &p.topic, &p.payload, clock()).await
             {
                 Ok(Outcome::Queued(answer)) if p.qos != QoS::AtMostOnce => {
-                    if acks.send((answer, p)).await.is_err() {
+                    if acks.send((answer, p)).is_err() {
                         break;
                     }
                 }
@@ -174,7 +181,7 @@ impl Drop for AbortOnDrop {
 
 /// Acknowledges messages once stored, in the order received. A message the engine could not
 /// store stays unacknowledged: the broker delivers it again after the next reconnect.
-async fn acknowledge(client: AsyncClient, mut pending: mpsc::Receiver<(Answer, Publish)>) {
+async fn acknowledge(client: AsyncClient, mut pending: mpsc::UnboundedReceiver<(Answer, Publish)>) {
     while let Some((answer, p)) = pending.recv().await {
         match answer.await {
             Ok(Ok(_)) => {
