@@ -242,7 +242,7 @@ fn filters(s: &mut Sql, caller: &Caller<'_>, f: &CaseFilter) {
         if caller.role == Role::Leader {
             s.push(
                 " OR (c.actors <> '' AND c.completed_at IS NULL \
-                 AND EXISTS (SELECT 1 FROM approval_escalations x WHERE x.case_id = c.id))",
+                 AND EXISTS (SELECT 1 FROM approval_escalations x WHERE x.case_id = c.id AND x.level <> 'remind'))",
             );
         }
         s.push(")");

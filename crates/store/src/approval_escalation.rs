@@ -53,6 +53,8 @@ pub struct EscalationReport {
     pub callback: Vec<String>,
     /// Bad ratings whose rectification is past due.
     pub rectify: Vec<String>,
+    /// 容缺 cases whose applicant was reminded of the deadline (not escalated to leadership).
+    pub reminded: Vec<String>,
 }
 
 /// The event name of an escalation level.
@@ -63,6 +65,7 @@ fn level_name(level: &str) -> &'static str {
         "post_check" => "核查督办",
         "callback" => "回访核实督办",
         "rectify" => "整改督办",
+        "remind" => "容缺补正提醒",
         _ => "督办",
     }
 }
@@ -94,6 +97,34 @@ impl Store {
                 report.terminated.push(no);
             }
         }
+
+        // 容缺: remind the applicant once, on the last working day before the deadline or later.
+        let remind_from = cal.add_working_days(
+            today,
+            dianxiaoer_core::approval::WorkingDays::new(1).unwrap_or(dianxiaoer_core::approval::WorkingDays::ZERO),
+        );
+        let soon = sqlx::query(
+            "SELECT id, case_no, deadline, missing FROM approval_cases c WHERE c.state = $1 AND c.deadline IS NOT NULL \
+             AND c.deadline >= $2 AND c.deadline <= $3 AND NOT EXISTS \
+             (SELECT 1 FROM approval_escalations x WHERE x.case_id = c.id AND x.level = 'remind') ORDER BY id",
+        )
+        .bind(state::DEFICIENT)
+        .bind(today.to_string())
+        .bind(remind_from.to_string())
+        .fetch_all(self.pool())
+        .await?;
+        let mut due = Vec::with_capacity(soon.len());
+        for r in soon {
+            let (id, no, deadline, missing): (i64, String, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
+            let missing: Vec<String> = serde_json::from_str(&missing).unwrap_or_default();
+            let comment = format!(
+                "容缺受理承诺补齐的材料请于 {deadline} 前提交：{}；逾期将终止办理并记入企业档案",
+                missing.join("、")
+            );
+            due.push((id, no, "remind".to_owned(), comment));
+        }
+        report.reminded = self.escalate_many(&actor, &cal, due, now).await?;
 
         let overdue = sqlx::query(
             "SELECT id, case_no FROM approval_cases c WHERE c.completed_at IS NULL AND c.actors <> '' \
@@ -139,6 +170,7 @@ impl Store {
                 post_check = report.post_check.len(),
                 callback = report.callback.len(),
                 rectify = report.rectify.len(),
+                reminded = report.reminded.len(),
                 "approval escalation run"
             );
         }
@@ -280,7 +312,7 @@ impl Store {
         let (no, st): (String, String) = (r.try_get(0)?, r.try_get(1)?);
         // The working days left of the case's own limit, while the case is open (after the decision
         // they say nothing about the check or the rating).
-        let left = if matches!(level, "overdue" | "unaccepted") {
+        let left = if matches!(level, "overdue" | "unaccepted" | "remind") {
             self.left(tx, cal, id, r.try_get(2)?, r.try_get(3)?, now).await?
         } else {
             None
@@ -289,7 +321,8 @@ impl Store {
         insert_event(tx, id, actor, "system", ("escalate", name), (&st, &st), comment, left, now).await?;
         let deadline: Option<String> = r.try_get(4)?;
         let entry = AuditEntry::ok("approval_escalate", "approval_case", id).detail(json!({
-            "case_no": no, "level": level, "state": st, "deadline": deadline, "sla_left_days": left, "to": "leader",
+            "case_no": no, "level": level, "state": st, "deadline": deadline, "sla_left_days": left,
+            "to": if level == "remind" { "applicant" } else { "leader" },
         }));
         self.audit(tx, actor, entry, now).await?;
         Ok(true)

@@ -243,7 +243,7 @@ impl Store {
     ) -> Result<(Vec<OverdueRow>, Vec<OverdueRow>)> {
         const SELECT: &str = "SELECT c.id, c.case_no, c.item_name, c.category, c.department, e.name AS enterprise_name, \
             c.state_name, c.agency, c.received_at, c.deadline, c.limit_days, c.completed_at, c.elapsed_days, \
-            (SELECT COUNT(*) FROM approval_escalations x WHERE x.case_id = c.id) AS escalations \
+            (SELECT COUNT(*) FROM approval_escalations x WHERE x.case_id = c.id AND x.level <> 'remind') AS escalations \
             FROM approval_cases c JOIN enterprises e ON e.id = c.enterprise_id WHERE ";
         let mut open = Sql::new(SELECT);
         open.push("c.completed_at IS NULL AND c.actors <> '' AND c.paused_ms IS NULL AND c.deadline < ")

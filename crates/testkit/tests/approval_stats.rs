@@ -197,9 +197,19 @@ async fn stats_and_escalation(backend: Backend) {
     assert_eq!(page.status(), StatusCode::OK);
     assert!(page.text().await.unwrap().contains("审批统计"));
 
-    // Nothing is due yet.
+    // Nothing is due yet; the 容缺 case (a promised limit of one working day) has its applicant
+    // reminded of the deadline, once, without reporting it to leadership.
     let first = app.store.escalate_overdue(t0).await.unwrap();
-    assert_eq!(first, dianxiaoer_store::EscalationReport::default());
+    assert_eq!(first.reminded.len(), 1, "{first:?}");
+    let reminded = first.reminded[0].clone();
+    assert_eq!(
+        dianxiaoer_store::EscalationReport { reminded: Vec::new(), ..first },
+        dianxiaoer_store::EscalationReport::default()
+    );
+    assert_eq!(app.store.escalate_overdue(t0).await.unwrap(), dianxiaoer_store::EscalationReport::default());
+    let leader_s = app.login("leader").await;
+    let inbox: Value = leader_s.get("/api/v1/approval/cases?box=inbox").await.json().await.unwrap();
+    assert!(!inbox["items"].as_array().unwrap().iter().any(|c| c["case_no"] == reminded.as_str()));
 
     // Six weeks later.
     app.clock.advance_ms(42 * DAY);
@@ -214,6 +224,7 @@ async fn stats_and_escalation(backend: Backend) {
     // Loaded in filing order: the three of 2021, then the three open ones of 2026.
     assert_eq!(report.overdue, vec![nos[3].clone()]);
     assert_eq!(report.terminated, vec![nos[4].clone()]);
+    assert_eq!(reminded, nos[4]);
     assert_eq!(report.unaccepted, vec![nos[5].clone()]);
     // Idempotent.
     assert_eq!(app.store.escalate_overdue(t1).await.unwrap(), dianxiaoer_store::EscalationReport::default());
@@ -243,6 +254,13 @@ async fn stats_and_escalation(backend: Backend) {
     let terminated = app.store.case(&Scope::Zone, id(&nos[4])).await.unwrap();
     assert_eq!(terminated.state, "terminated");
     let history = app.store.enterprise_history(&Scope::Zone, app.fixture.enterprise("b"), 50).await.unwrap();
+    let reminder = app.store.case_events(&Scope::Zone, id(&nos[4])).await.unwrap();
+    let reminder = reminder.iter().find(|e| e.action_name == "容缺补正提醒").expect("the reminder is on the case");
+    assert!(
+        reminder.comment.contains("住所使用证明") && reminder.comment.contains("逾期将终止办理"),
+        "{}",
+        reminder.comment
+    );
     let entry = history.iter().find(|h| h.action == "approval_auto_terminate").expect("on the enterprise's file");
     assert!(entry.detail.contains("住所使用证明") && entry.detail.contains(&nos[4]));
 
