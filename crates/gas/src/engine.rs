@@ -15,7 +15,7 @@ use dianxiaoer_store::{Actor, GasWrite, GasWritten, Store};
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 use step::{Detectors, Entry, Origin, Step, state_row};
 use tokio::sync::{Mutex, broadcast};
 
@@ -74,7 +74,12 @@ struct Inner {
     /// This instance holds the leadership (crate docs): only then does it take readings and actions.
     leading: AtomicBool,
     live: LiveValues,
+    /// When the detectors were last read from the store (epoch ms; 0: never).
+    refreshed_at: AtomicI64,
 }
+
+/// How far back a refresh looks before the previous one.
+pub const REFRESH_OVERLAP_MS: i64 = 5 * 60_000;
 
 /// The engine. Cheap to clone; all clones share one state.
 #[derive(Clone)]
@@ -94,6 +99,7 @@ impl Engine {
             counters: Counters::default(),
             leading: AtomicBool::new(false),
             live: LiveValues::new(),
+            refreshed_at: AtomicI64::new(0),
         };
         Engine { inner: Arc::new(inner) }
     }
@@ -141,13 +147,32 @@ impl Engine {
     /// Loads every detector (configuration, and saved state for those not yet running). Detectors
     /// already running keep their live state.
     pub async fn reload_all(&self) -> dianxiaoer_store::Result<usize> {
-        let rows = self.inner.store.engine_detectors(None).await?;
         let now = self.now();
+        let rows = self.inner.store.engine_detectors(None).await?;
         let n = rows.len();
         let mut det = self.inner.detectors.lock().await;
         for row in rows {
             det.upsert(row, now);
         }
+        self.inner.refreshed_at.store(now, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    /// The periodic refresh: takes the detectors saved since the last load or refresh (less
+    /// [`REFRESH_OVERLAP_MS`], for clocks of other instances running behind), so that a registry of
+    /// 100,000 detectors is not re-read and re-validated every minute while readings wait.
+    pub async fn refresh(&self) -> dianxiaoer_store::Result<usize> {
+        let now = self.now();
+        let since = self.inner.refreshed_at.load(Ordering::Relaxed).saturating_sub(REFRESH_OVERLAP_MS);
+        let rows = self.inner.store.engine_detectors_since(since).await?;
+        let n = rows.len();
+        if n > 0 {
+            let mut det = self.inner.detectors.lock().await;
+            for row in rows {
+                det.upsert(row, now);
+            }
+        }
+        self.inner.refreshed_at.store(now, Ordering::Relaxed);
         Ok(n)
     }
 

@@ -248,7 +248,7 @@ async fn run(
                 engine.flush_values(std::time::Instant::now());
             }
             () = next(&mut refresh) => {
-                if let Err(e) = engine.reload_all().await {
+                if let Err(e) = engine.refresh().await {
                     tracing::warn!(error = %e, "gas engine refresh failed");
                 }
             }

@@ -292,11 +292,24 @@ impl Store {
     /// Every detector (or only `only`) with its saved engine state, for the alarm engine. Unscoped:
     /// the engine is the system, not a user.
     pub async fn engine_detectors(&self, only: Option<i64>) -> Result<Vec<EngineDetector>> {
+        self.engine_detectors_where(only, None).await
+    }
+
+    /// The detectors saved at or after `since` (epoch ms), for the engine's periodic refresh: edits
+    /// made through another instance reach the leader without re-reading the whole registry.
+    pub async fn engine_detectors_since(&self, since: i64) -> Result<Vec<EngineDetector>> {
+        self.engine_detectors_where(None, Some(since)).await
+    }
+
+    async fn engine_detectors_where(&self, only: Option<i64>, since: Option<i64>) -> Result<Vec<EngineDetector>> {
         let mut s = Sql::new("SELECT d.id, d.enterprise_id, d.tag, d.status, s.state, ");
         s.push(SPEC_COLUMNS);
         s.push(" FROM gas_detectors d LEFT JOIN gas_detector_state s ON s.detector_id = d.id WHERE 1 = 1");
         if let Some(id) = only {
             s.push(" AND d.id = ").i64(id);
+        }
+        if let Some(t) = since {
+            s.push(" AND d.updated_at >= ").i64(t);
         }
         let rows = s.fetch_all(self.pool()).await?;
         rows.iter()

@@ -139,3 +139,43 @@ async fn a_failed_write_leaves_memory_as_it_was() {
     assert_eq!(engine.state(id).await, Some(before));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn the_refresh_takes_only_what_changed_since_the_last_read() {
+    let dir = std::env::temp_dir().join(format!("dxe-gas-refresh-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (store, id) = store_with_detector(&dir).await;
+    let now = Arc::new(AtomicI64::new(T0));
+    let clock = now.clone();
+    let engine = Engine::new(store.clone(), Arc::new(move || clock.load(Ordering::SeqCst)));
+    engine.set_leading(true);
+    assert_eq!(engine.reload_all().await.unwrap(), 1);
+    // Nothing saved since the load (beyond the overlap): nothing read.
+    now.store(T0 + 3_600_000, Ordering::SeqCst);
+    assert_eq!(engine.refresh().await.unwrap(), 1, "saved at T0, within the overlap of the load at T0");
+    now.store(T0 + 7_200_000, Ordering::SeqCst);
+    assert_eq!(engine.refresh().await.unwrap(), 0);
+
+    // Renamed through the store (as another instance would): the next refresh takes it.
+    let row = store.detector(&Scope::Zone, id).await.unwrap();
+    let input = DetectorInput {
+        enterprise_id: row.enterprise_id,
+        tag: "GT-2".into(),
+        name: row.name,
+        location: row.location,
+        plant_area: row.plant_area,
+        position: None,
+        spec: row.spec,
+        status: row.status,
+        device_secret: None,
+    };
+    store.update_detector(&Actor::cli(), &Scope::Zone, id, &input, T0 + 7_300_000).await.unwrap();
+    now.store(T0 + 7_260_000, Ordering::SeqCst);
+    assert_eq!(engine.refresh().await.unwrap(), 1);
+    let report = engine.ingest(&batch(vec![point("GT-2", T0 + 7_300_000, 1.0)])).await.unwrap();
+    assert_eq!(report.accepted, 1);
+    let report = engine.ingest(&batch(vec![point("GT-1", T0 + 7_301_000, 1.0)])).await.unwrap();
+    assert_eq!((report.accepted, report.rejected_total), (0, 1));
+    let _ = std::fs::remove_dir_all(&dir);
+}
