@@ -23,6 +23,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (14, "seal", include_str!("../migrations/0014_seal.sql")),
     (15, "gas_storage", include_str!("../migrations/0015_gas_storage.sql")),
     (16, "gas_devices", include_str!("../migrations/0016_gas_devices.sql")),
+    (18, "settlement_lines", include_str!("../migrations/0018_settlement_lines.sql")),
 ];
 
 const PG_ONLY: &str = "-- [postgres]";
