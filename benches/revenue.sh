@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Enclave-economy benchmarks at 100,000 enterprises (issue 5, Measure): one year of the tax bureau's
 # monthly sheets, 4 tax types for every enterprise (12 files of 400,000 rows, 4.8 million in all),
-# imported through the API one file at a time; the settlement drafted for each month; statements
-# (page, Excel, API) of a town and of the zone; each import withdrawn again between runs. DuckDB
+# imported through the API one file at a time; the settlement drafted for each month (where a draft's
+# time goes is logged by the server at debug level and printed for 2022-06); statements (page, Excel,
+# API) of a town and of the zone; each import withdrawn again between runs. DuckDB
 # aggregates the same CSV files to the same per-unit year totals in the same run: the baseline, and a
 # check that the settlement's totals agree to the fen.
 # Usage: benches/revenue.sh [--scale 100000] [--year 2022] [--runs 3] [--postgres postgres://user@host:port]
@@ -56,7 +57,8 @@ t0=$(date +%s%N)
 "$BIN" "${DB_ARGS[@]}" bench-revenue-data --year "$YEAR" --out "$A/sheets"
 echo "sheets written: $(ms "$t0") ms; $(du -ch "$A"/sheets/tax-*.csv | tail -1 | cut -f1) in 12 files"
 
-"$BIN" "${DB_ARGS[@]}" demo --listen "127.0.0.1:$PORT" >/dev/null 2>&1 & PID=$!
+DXE_LOG=warn,dianxiaoer_store::revenue_settlement=debug "$BIN" "${DB_ARGS[@]}" demo --listen "127.0.0.1:$PORT" \
+  >"$A/server.log" 2>&1 & PID=$!
 until curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null; do sleep 0.1; done
 JAR=$A/cookies
 csrf=$(curl -s -c "$JAR" "http://127.0.0.1:$PORT/login" | sed -n 's/.*name="_csrf" value="\([0-9a-f]*\)".*/\1/p' | head -1)
@@ -69,7 +71,8 @@ api() { # method path [curl args…] → prints seconds; body to $A/out.json; fa
 }
 secs_to_ms() { awk '{printf "%d\n", $1 * 1000}'; }
 
-declare -a IMPORT_TOTAL SETTLE_TOTAL SETTLE_ONE WITHDRAW_TOTAL TOWN_PAGE TOWN_XLSX ZONE_XLSX ZONE_JSON
+declare -a IMPORT_TOTAL SETTLE_TOTAL SETTLE_ONE TOWN_PAGE TOWN_XLSX ZONE_XLSX ZONE_JSON
+WITHDRAW_TOTAL=() # stays empty with --runs 1
 declare -A FILE_MS
 for run in $(seq 1 "$RUNS"); do
   ids=(); sum=0
@@ -108,6 +111,8 @@ for run in $(seq 1 "$RUNS"); do
   fi
 done
 echo "load after the application runs: $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "where the drafts of $YEAR-06 went (elapsed since the start of the draft at the end of each step):"
+sed 's/\x1b\[[0-9;]*m//g' "$A/server.log" | grep "settlement drafted period=$YEAR-06" | sed 's/.*settlement drafted /  /' || true
 kill "$PID"; wait "$PID" 2>/dev/null || true; PID=""
 
 "$VENV/bin/python" - "$A" "$RUNS" <<'PY'

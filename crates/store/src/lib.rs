@@ -46,6 +46,7 @@ mod revenue_assessment;
 mod revenue_projects;
 mod revenue_retained;
 mod revenue_settle_input;
+mod revenue_settle_write;
 mod revenue_settlement;
 mod revenue_statement;
 mod revenue_tax;

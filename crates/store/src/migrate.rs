@@ -24,6 +24,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (15, "gas_storage", include_str!("../migrations/0015_gas_storage.sql")),
     (16, "gas_devices", include_str!("../migrations/0016_gas_devices.sql")),
     (17, "approval_projects", include_str!("../migrations/0017_approval_projects.sql")),
+    (18, "settlement_lines", include_str!("../migrations/0018_settlement_lines.sql")),
     (20, "approval_documents", include_str!("../migrations/0020_approval_documents.sql")),
     (21, "approval_stats_days", include_str!("../migrations/0021_approval_stats_days.sql")),
     (22, "approval_assignment", include_str!("../migrations/0022_approval_assignment.sql")),

@@ -262,7 +262,7 @@ impl Store {
         )
         .await?;
         let rows = sqlx::query(
-            "SELECT x.unit_code, SUM(x.amount_fen) FROM settlement_entries x JOIN settlements s ON s.id = x.settlement_id \
+            "SELECT x.unit_code, SUM(x.amount_fen) FROM settlement_tax_types x JOIN settlements s ON s.id = x.settlement_id \
              WHERE s.status = 'confirmed' AND x.unit_kind = 'town' AND s.period LIKE $1 GROUP BY x.unit_code",
         )
         .bind(format!("{year:04}-%"))

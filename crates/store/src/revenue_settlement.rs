@@ -8,13 +8,13 @@
 //! scoped advisory lock on PostgreSQL), so a draft never interleaves with the confirmation of its month.
 
 use crate::audit::{Actor, AuditEntry};
-use crate::enterprise_import::import_chunk;
 use crate::error::{Error, Result};
-use crate::revenue_settle_input::{self as input, LedgerInput, unit_key};
+use crate::revenue_settle_input::{self as input, unit_key};
+use crate::revenue_settle_write as write;
 use crate::sql::{Arg, Sql};
 use crate::{Backend, Store, Tx};
 use dianxiaoer_core::access::Scope;
-use dianxiaoer_core::revenue::party::{Project, ProjectId, Unit};
+use dianxiaoer_core::revenue::party::Unit;
 use dianxiaoer_core::revenue::period::Period;
 use dianxiaoer_core::revenue::settlement::{Settlement, SettlementInput, settle};
 use serde::Serialize;
@@ -74,7 +74,8 @@ pub struct SettlementRow {
     pub confirmed_by_name: Option<String>,
     /// The shareable tax shared: the debits of all entries, equal to the credits to all units.
     pub total_fen: i64,
-    /// Balanced entries (one per ledger row and project).
+    /// Balanced entries as the core computed them (one per ledger row and project); stored summed per
+    /// project and month (`settlement_lines`).
     pub entry_count: i64,
     /// Ledger rows considered, adjustments included.
     pub row_count: i64,
@@ -194,90 +195,6 @@ fn counts(s: &Settlement, considered: usize) -> Result<Counts> {
     })
 }
 
-/// One credit line to write: the columns of `settlement_entries` after `settlement_id`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Line {
-    entry_no: i64,
-    ledger_id: i64,
-    project_id: i64,
-    enterprise_id: i64,
-    tax_type: String,
-    ratio: String,
-    unit_kind: &'static str,
-    unit_code: String,
-    weight: i64,
-    debit_fen: i64,
-    amount_fen: i64,
-    adjusts: Option<String>,
-}
-
-/// The credit lines of a settlement: each entry's credits, with the ratio and weights in force for
-/// the row's own month.
-pub(crate) fn lines(s: &Settlement, projects: &[Project], ledger: &[LedgerInput]) -> Result<Vec<Line>> {
-    let by_id: BTreeMap<ProjectId, &Project> = projects.iter().map(|p| (p.id(), p)).collect();
-    let mut out = Vec::with_capacity(s.entries.len() * 3);
-    for (n, e) in s.entries.iter().enumerate() {
-        let l = ledger.get(e.row).ok_or_else(|| Error::Invalid("结算分录对应的台账行不存在".into()))?;
-        let project = by_id.get(&e.project).ok_or_else(|| Error::Invalid("结算分录对应的项目不存在".into()))?;
-        let b = project.beneficiaries(e.adjusts.unwrap_or(e.period)).map_err(input::bad)?;
-        for (unit, amount) in &e.credits {
-            let weight = b.shares().iter().find(|(u, _)| u == unit).map_or(0, |(_, w)| i64::from(*w));
-            let (unit_kind, unit_code) = unit_key(unit);
-            out.push(Line {
-                entry_no: n as i64 + 1,
-                ledger_id: l.id,
-                project_id: e.project.get(),
-                enterprise_id: l.enterprise_id,
-                tax_type: e.tax_type.name().to_string(),
-                ratio: b.ratio().to_string(),
-                unit_kind,
-                unit_code,
-                weight,
-                debit_fen: e.debit.fen(),
-                amount_fen: amount.fen(),
-                adjusts: e.adjusts.map(|p| p.to_string()),
-            });
-        }
-    }
-    Ok(out)
-}
-
-async fn write_lines(tx: &mut Tx<'_>, settlement_id: i64, lines: &[Line]) -> Result<()> {
-    for part in lines.chunks(import_chunk(tx.backend)) {
-        let mut s = Sql::new(
-            "INSERT INTO settlement_entries (settlement_id, entry_no, ledger_id, project_id, enterprise_id, tax_type, \
-             ratio, unit_kind, unit_code, weight, debit_fen, amount_fen, adjusts_period) VALUES ",
-        );
-        for (i, l) in part.iter().enumerate() {
-            s.push(if i == 0 { "(" } else { ", (" });
-            s.i64(settlement_id).push(", ").i64(l.entry_no).push(", ").i64(l.ledger_id).push(", ");
-            s.i64(l.project_id).push(", ").i64(l.enterprise_id).push(", ").text(l.tax_type.clone()).push(", ");
-            s.text(l.ratio.clone()).push(", ").text(l.unit_kind).push(", ").text(l.unit_code.clone()).push(", ");
-            s.i64(l.weight).push(", ").i64(l.debit_fen).push(", ").i64(l.amount_fen).push(", ");
-            s.bind(Arg::OptText(l.adjusts.clone())).push(")");
-        }
-        s.for_backend(tx.backend).query().execute(&mut *tx.tx).await?;
-    }
-    Ok(())
-}
-
-async fn write_unshared(tx: &mut Tx<'_>, settlement_id: i64, s: &Settlement, ledger: &[LedgerInput]) -> Result<()> {
-    for part in s.unshared.chunks(import_chunk(tx.backend)) {
-        let mut q = Sql::new(
-            "INSERT INTO settlement_unshared (settlement_id, ledger_id, shareable_fen, reason, adjusts_period) VALUES ",
-        );
-        for (i, u) in part.iter().enumerate() {
-            let l = ledger.get(u.row).ok_or_else(|| Error::Invalid("未分成记录对应的台账行不存在".into()))?;
-            q.push(if i == 0 { "(" } else { ", (" });
-            q.i64(settlement_id).push(", ").i64(l.id).push(", ");
-            q.bind(Arg::OptI64(u.shareable.map(|f| f.fen()))).push(", ").text(u.reason.clone()).push(", ");
-            q.bind(Arg::OptText((u.period != s.period).then(|| u.period.to_string()))).push(")");
-        }
-        q.for_backend(tx.backend).query().execute(&mut *tx.tx).await?;
-    }
-    Ok(())
-}
-
 impl Store {
     /// Drafts (or re-drafts) the settlement of `p`; see the module docs. Refused, with nothing written,
     /// when `p` is confirmed. Whole-zone or zone-department scope only.
@@ -285,6 +202,9 @@ impl Store {
         if !zone_wide(scope) {
             return Err(Error::Invalid("结算需全区或部门数据范围".into()));
         }
+        // Where a draft's time goes, logged at debug level (benches/revenue.sh prints it): the time
+        // elapsed at the end of each step.
+        let t0 = std::time::Instant::now();
         let mut tx = self.begin().await?;
         lock(&mut tx).await?;
         let existing = current(&mut tx, p).await?;
@@ -292,9 +212,11 @@ impl Store {
             return Err(confirmed_refusal(p));
         }
         let confirmed = input::confirmed_periods(&mut tx).await?;
-        let (ledger, rows) = input::ledger_rows(&mut tx, p).await?;
-        let (projects, links) = input::projects(&mut tx).await?;
+        let (projects, links, codes) = input::projects(&mut tx).await?;
         let retained = input::retained_shares(&mut tx).await?;
+        let projects_read = t0.elapsed();
+        let (ledger, rows) = input::ledger_rows(&mut tx, p, &codes).await?;
+        let rows_read = t0.elapsed();
         let settled = settle(&SettlementInput {
             period: p,
             confirmed: &confirmed,
@@ -304,28 +226,24 @@ impl Store {
             rows: &rows,
         })
         .map_err(input::bad)?;
+        let settled_at = t0.elapsed();
         if !settled.is_balanced() {
             return Err(Error::Invalid("结算分录不平衡，已放弃本次起草".into()));
         }
         let c = counts(&settled, rows.len() - settled.other_periods.len())?;
-        let lines = lines(&settled, &projects, &ledger)?;
+        let written = write::written(&settled, &projects, &ledger, &rows)?;
+        let through = input::ledger_through(&mut tx).await?;
+        let summed = t0.elapsed();
         let id = match existing {
             Some((id, ..)) => {
-                for table in [
-                    "DELETE FROM settlement_entries WHERE settlement_id = $1 AND settlement_id IN \
-                     (SELECT id FROM settlements WHERE status <> 'confirmed')",
-                    "DELETE FROM settlement_unshared WHERE settlement_id = $1 AND settlement_id IN \
-                     (SELECT id FROM settlements WHERE status <> 'confirmed')",
-                ] {
-                    sqlx::query(table).bind(id).execute(&mut *tx.tx).await?;
-                }
+                write::discard(&mut tx, id).await?;
                 let mut s = Sql::new("UPDATE settlements SET status = 'draft', drafted_at = ");
                 s.i64(now).push(", drafted_by = ").bind(Arg::OptI64(actor.user_id));
                 s.push(", drafted_by_name = ").text(actor.username.clone());
                 s.push(", reviewed_at = NULL, reviewed_by = NULL, reviewed_by_name = NULL, total_fen = ").i64(c.total);
                 s.push(", entry_count = ").i64(c.entries).push(", row_count = ").i64(c.rows);
                 s.push(", adjustment_count = ").i64(c.adjustments).push(", unshared_count = ").i64(c.unshared);
-                s.push(", unshared_fen = ").i64(c.unshared_fen);
+                s.push(", unshared_fen = ").i64(c.unshared_fen).push(", ledger_through = ").i64(through);
                 s.push(" WHERE id = ").i64(id).push(" AND status <> 'confirmed'");
                 if s.query().execute(&mut *tx.tx).await?.rows_affected() == 0 {
                     return Err(confirmed_refusal(p));
@@ -335,12 +253,12 @@ impl Store {
             None => {
                 let mut s = Sql::new(
                     "INSERT INTO settlements (period, status, drafted_at, drafted_by, drafted_by_name, total_fen, \
-                     entry_count, row_count, adjustment_count, unshared_count, unshared_fen) VALUES (",
+                     entry_count, row_count, adjustment_count, unshared_count, unshared_fen, ledger_through) VALUES (",
                 );
                 s.text(p.to_string()).push(", 'draft', ").i64(now).push(", ").bind(Arg::OptI64(actor.user_id));
                 s.push(", ").text(actor.username.clone()).push(", ").i64(c.total).push(", ").i64(c.entries);
                 s.push(", ").i64(c.rows).push(", ").i64(c.adjustments).push(", ").i64(c.unshared);
-                s.push(", ").i64(c.unshared_fen).push(") RETURNING id");
+                s.push(", ").i64(c.unshared_fen).push(", ").i64(through).push(") RETURNING id");
                 s.query()
                     .fetch_one(&mut *tx.tx)
                     .await
@@ -348,15 +266,23 @@ impl Store {
                     .try_get(0)?
             }
         };
-        write_lines(&mut tx, id, &lines).await?;
-        write_unshared(&mut tx, id, &settled, &ledger).await?;
+        let cleared = t0.elapsed();
+        write::write(&mut tx, id, &written, &settled, &ledger).await?;
+        let written_at = t0.elapsed();
         let entry = AuditEntry::ok("draft_settlement", "settlement", p).detail(serde_json::json!({
             "settlement_id": id, "redraft": existing.is_some(), "total_fen": c.total, "entries": c.entries,
             "rows": c.rows, "adjustments": c.adjustments, "unshared": c.unshared, "unshared_fen": c.unshared_fen,
         }));
         self.audit(&mut tx, actor, entry, now).await?;
         tx.commit().await?;
-        self.settlement(scope, p).await
+        let committed = t0.elapsed();
+        let out = self.settlement(scope, p).await;
+        tracing::debug!(
+            period = %p, rows = rows.len(), lines = written.lines.len(), ?projects_read, ?rows_read,
+            settled = ?settled_at, ?summed, ?cleared, written = ?written_at, ?committed, total = ?t0.elapsed(),
+            "settlement drafted"
+        );
+        out
     }
 
     /// Marks a draft reviewed. The reviewer must not be the drafter (four eyes).
@@ -434,7 +360,7 @@ impl Store {
         if let Some(u) = own {
             let (kind, code) = unit_key(&u);
             let mut q = Sql::new(
-                "SELECT settlement_id, CAST(SUM(amount_fen) AS BIGINT) FROM settlement_entries WHERE unit_kind = ",
+                "SELECT settlement_id, CAST(SUM(amount_fen) AS BIGINT) FROM settlement_tax_types WHERE unit_kind = ",
             );
             q.text(kind).push(" AND unit_code = ").text(code).push(" GROUP BY settlement_id");
             let sums: BTreeMap<i64, i64> = q
@@ -464,72 +390,5 @@ impl Store {
             return Err(Error::NotFound);
         }
         Ok(found)
-    }
-}
-
-#[cfg(test)]
-#[allow(clippy::unwrap_used)]
-mod tests {
-    use super::*;
-    use dianxiaoer_core::revenue::agreement::Agreements;
-    use dianxiaoer_core::revenue::party::{DepartmentId, HostHistory, TownCode};
-    use dianxiaoer_core::revenue::settlement::EnterpriseProjects;
-    use dianxiaoer_core::revenue::tax::{RetainedShareTable, TaxRow};
-    use std::collections::BTreeSet;
-
-    #[test]
-    fn lines_carry_each_credit_with_its_ratio_and_weight() {
-        let m = |s: &str| Period::parse(s).unwrap();
-        let town = TownCode::parse("371323103").unwrap();
-        let code = dianxiaoer_core::credit_code::CreditCode::parse("9137132352601815X3").unwrap();
-        let project = Project::new(
-            ProjectId::new(5),
-            Some(Unit::Department(DepartmentId::new(3))),
-            HostHistory::since(town.clone(), m("2020-01")),
-            Agreements::default(),
-        );
-        let links = EnterpriseProjects::new(vec![(code.clone(), ProjectId::new(5), 1)]).unwrap();
-        let row = |i: usize, fen: i64| TaxRow {
-            row: i,
-            credit_code: code.clone(),
-            taxpayer_name: None,
-            tax_type: dianxiaoer_core::revenue::tax::TaxType::ValueAdded,
-            tax_item: None,
-            tax_period: dianxiaoer_core::revenue::period::TaxPeriod::months(m("2022-01"), m("2022-01")).unwrap(),
-            period: m("2022-01"),
-            amount: dianxiaoer_core::money::Fen::from_fen(fen),
-            retained_share: dianxiaoer_core::revenue::tax::RetainedShare::from_basis_points(10_000).ok(),
-            voucher_kind: dianxiaoer_core::revenue::tax::VoucherKind::Receipt,
-            received_on: None,
-            ticket: None,
-        };
-        let rows = [row(0, 1001), row(1, -5)];
-        let s = settle(&SettlementInput {
-            period: m("2022-01"),
-            confirmed: &BTreeSet::new(),
-            projects: std::slice::from_ref(&project),
-            links: &links,
-            retained: &RetainedShareTable::default(),
-            rows: &rows,
-        })
-        .unwrap();
-        let ledger = [LedgerInput { id: 70, enterprise_id: 9 }, LedgerInput { id: 71, enterprise_id: 9 }];
-        let out = lines(&s, &[project], &ledger).unwrap();
-        let got: Vec<(i64, i64, &str, i64, i64, i64)> =
-            out.iter().map(|l| (l.entry_no, l.ledger_id, l.unit_kind, l.weight, l.debit_fen, l.amount_fen)).collect();
-        assert_eq!(
-            got,
-            [
-                (1, 70, "department", 5, 1001, 501),
-                (1, 70, "town", 3, 1001, 300),
-                (1, 70, "zone", 2, 1001, 200),
-                (2, 71, "department", 5, -5, -3),
-                (2, 71, "town", 3, -5, -1),
-                (2, 71, "zone", 2, -5, -1),
-            ]
-        );
-        assert!(out.iter().all(|l| l.ratio == "5:3:2" && l.adjusts.is_none() && l.enterprise_id == 9));
-        let c = counts(&s, 2).unwrap();
-        assert_eq!((c.total, c.entries, c.rows, c.adjustments, c.unshared), (996, 2, 2, 0, 0));
     }
 }

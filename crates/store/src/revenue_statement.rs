@@ -144,7 +144,7 @@ impl Store {
         let mut s = Sql::new(
             "SELECT unit_kind, unit_code, CAST(SUM(amount_fen) AS BIGINT), \
              CAST(SUM(CASE WHEN adjusts_period IS NULL THEN 0 ELSE amount_fen END) AS BIGINT), \
-             COUNT(DISTINCT project_id), COUNT(*) FROM settlement_entries WHERE settlement_id = ",
+             COUNT(DISTINCT project_id), CAST(SUM(row_count) AS BIGINT) FROM settlement_lines WHERE settlement_id = ",
         );
         s.i64(settlement.id).push(" GROUP BY unit_kind, unit_code");
         let mut units = Vec::new();
@@ -200,11 +200,11 @@ impl Store {
         let (kind, code) = unit_key(unit);
         let mut s = Sql::new(
             "SELECT se.project_id, p.name AS project_name, se.enterprise_id, e.name AS enterprise_name, e.credit_code, \
-             se.ratio, se.weight, se.adjusts_period, COUNT(*) AS n, CAST(SUM(l.amount_fen) AS BIGINT) AS tax_fen, \
-             CAST(SUM(se.debit_fen) AS BIGINT) AS shareable_fen, CAST(SUM(se.amount_fen) AS BIGINT) AS amount_fen \
-             FROM settlement_entries se JOIN tax_ledger l ON l.id = se.ledger_id \
-             JOIN investment_projects p ON p.id = se.project_id JOIN enterprises e ON e.id = se.enterprise_id \
-             WHERE se.settlement_id = ",
+             se.ratio, se.weight, se.adjusts_period, CAST(SUM(se.row_count) AS BIGINT) AS n, \
+             CAST(SUM(se.tax_fen) AS BIGINT) AS tax_fen, CAST(SUM(se.debit_fen) AS BIGINT) AS shareable_fen, \
+             CAST(SUM(se.amount_fen) AS BIGINT) AS amount_fen \
+             FROM settlement_lines se JOIN investment_projects p ON p.id = se.project_id \
+             JOIN enterprises e ON e.id = se.enterprise_id WHERE se.settlement_id = ",
         );
         s.i64(settlement.id).push(" AND se.unit_kind = ").text(kind).push(" AND se.unit_code = ").text(code.clone());
         s.push(
@@ -265,13 +265,11 @@ impl Store {
         code: &str,
     ) -> Result<Vec<TaxTypeLine>> {
         let mut s = Sql::new(
-            "SELECT se.tax_type, COUNT(*), CAST(SUM(l.amount_fen) AS BIGINT), CAST(SUM(se.debit_fen) AS BIGINT), \
-             CAST(SUM(se.amount_fen) AS BIGINT), \
-             CAST(SUM(CASE WHEN se.adjusts_period IS NULL THEN 0 ELSE se.amount_fen END) AS BIGINT) \
-             FROM settlement_entries se JOIN tax_ledger l ON l.id = se.ledger_id WHERE se.settlement_id = ",
+            "SELECT tax_type, row_count, tax_fen, debit_fen, amount_fen, adjustments_fen \
+             FROM settlement_tax_types WHERE settlement_id = ",
         );
-        s.i64(settlement_id).push(" AND se.unit_kind = ").text(kind).push(" AND se.unit_code = ").text(code);
-        s.push(" GROUP BY se.tax_type ORDER BY 5 DESC, se.tax_type");
+        s.i64(settlement_id).push(" AND unit_kind = ").text(kind).push(" AND unit_code = ").text(code);
+        s.push(" ORDER BY amount_fen DESC, tax_type");
         s.fetch_all(self.pool())
             .await?
             .iter()

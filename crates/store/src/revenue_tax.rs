@@ -168,7 +168,7 @@ fn filters(s: &mut Sql, scope_: &Scope, f: &LedgerFilter, with_period: bool) {
 
 /// Values bound per `IN (…)` lookup: SQLite binds numbered parameters by a linear name lookup, so its
 /// statements stay small (see `enterprise_write::chunk`).
-fn lookup_chunk(backend: Backend) -> usize {
+pub(crate) fn lookup_chunk(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 250,
         Backend::Postgres => 2_000,
@@ -221,6 +221,9 @@ impl Store {
             return Err(Error::Invalid("表格中没有数据行".into()));
         }
         let mut tx = self.begin().await?;
+        // On the settlement lock: a draft records the highest ledger id it saw as the rows it holds,
+        // so no import may commit lower ids after it (revenue_settle_input::ledger_through).
+        crate::revenue_settlement::lock(&mut tx).await?;
         let mut same = Sql::new(IMPORTS);
         same.push(" WHERE file_sha256 = ").text(file_sha256);
         if let Some(import) = same.query().fetch_optional(&mut *tx.tx).await?.as_ref().map(import_row).transpose()? {

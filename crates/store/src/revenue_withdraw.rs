@@ -106,15 +106,11 @@ impl Store {
         let periods = import_periods(&mut tx, import_id).await?;
         let drafts = settlements_of(&mut tx, import_id, false).await?;
         for (id, _) in &drafts {
-            for sql in [
-                "DELETE FROM settlement_entries WHERE settlement_id = $1 AND settlement_id IN \
-                 (SELECT id FROM settlements WHERE status <> 'confirmed')",
-                "DELETE FROM settlement_unshared WHERE settlement_id = $1 AND settlement_id IN \
-                 (SELECT id FROM settlements WHERE status <> 'confirmed')",
-                "DELETE FROM settlements WHERE id = $1 AND status <> 'confirmed'",
-            ] {
-                sqlx::query(sql).bind(*id).execute(&mut *tx.tx).await?;
-            }
+            crate::revenue_settle_write::discard(&mut tx, *id).await?;
+            sqlx::query("DELETE FROM settlements WHERE id = $1 AND status <> 'confirmed'")
+                .bind(*id)
+                .execute(&mut *tx.tx)
+                .await?;
         }
         let deleted =
             sqlx::query("DELETE FROM tax_ledger WHERE import_id = $1").bind(import_id).execute(&mut *tx.tx).await?;

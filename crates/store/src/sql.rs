@@ -32,9 +32,10 @@ impl Sql {
     }
 
     pub fn bind(&mut self, arg: Arg) -> &mut Sql {
+        use std::fmt::Write;
         self.args.push(arg);
-        self.text.push('$');
-        self.text.push_str(&self.args.len().to_string());
+        // Writing into a String cannot fail.
+        let _ = write!(self.text, "${}", self.args.len());
         self
     }
 
@@ -67,8 +68,8 @@ impl Sql {
             q = match a {
                 Arg::I64(v) => q.bind(*v),
                 Arg::OptI64(v) => q.bind(*v),
-                Arg::Text(v) => q.bind(v.clone()),
-                Arg::OptText(v) => q.bind(v.clone()),
+                Arg::Text(v) => q.bind(v.as_str()),
+                Arg::OptText(v) => q.bind(v.as_deref()),
             };
         }
         q
@@ -79,8 +80,13 @@ impl Sql {
     /// quadratic time, while anonymous ones bind by position. The builder numbers parameters in the
     /// order they appear and uses each once, so the two forms bind the same values.
     pub fn for_backend(&self, backend: crate::Backend) -> Sql {
+        self.clone().into_backend(backend)
+    }
+
+    /// [`Sql::for_backend`] without copying the values: for bulk statements.
+    pub fn into_backend(self, backend: crate::Backend) -> Sql {
         match backend {
-            crate::Backend::Postgres => self.clone(),
+            crate::Backend::Postgres => self,
             crate::Backend::Sqlite => {
                 let mut text = String::with_capacity(self.text.len());
                 let mut chars = self.text.chars().peekable();
@@ -94,7 +100,7 @@ impl Sql {
                         text.push(c);
                     }
                 }
-                Sql { text, args: self.args.clone() }
+                Sql { text, args: self.args }
             }
         }
     }

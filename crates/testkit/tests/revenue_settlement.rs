@@ -48,12 +48,20 @@ async fn snapshot(url: &DatabaseUrl, period: &str) -> Vec<String> {
     let queries = [
         "SELECT CAST(id AS TEXT), status, CAST(drafted_at AS TEXT), drafted_by_name, CAST(reviewed_at AS TEXT), \
          reviewed_by_name, CAST(confirmed_at AS TEXT), confirmed_by_name, CAST(total_fen AS TEXT), \
-         CAST(entry_count AS TEXT), CAST(row_count AS TEXT), CAST(unshared_count AS TEXT), CAST(unshared_fen AS TEXT) \
-         FROM settlements WHERE period = $1",
-        "SELECT CAST(se.id AS TEXT), CAST(se.entry_no AS TEXT), CAST(se.ledger_id AS TEXT), CAST(se.project_id AS TEXT), \
-         CAST(se.enterprise_id AS TEXT), se.tax_type, se.ratio, se.unit_kind, se.unit_code, CAST(se.weight AS TEXT), \
+         CAST(entry_count AS TEXT), CAST(row_count AS TEXT), CAST(unshared_count AS TEXT), \
+         CAST(unshared_fen AS TEXT) || '/' || CAST(ledger_through AS TEXT) FROM settlements WHERE period = $1",
+        "SELECT CAST(se.id AS TEXT), CAST(se.entry_no AS TEXT), CAST(se.project_id AS TEXT), \
+         CAST(se.enterprise_id AS TEXT), se.ratio, CAST(se.entry_debit_fen AS TEXT), se.unit_kind, se.unit_code, \
+         CAST(se.weight AS TEXT), CAST(se.row_count AS TEXT), CAST(se.tax_fen AS TEXT) || '/' || \
          CAST(se.debit_fen AS TEXT), CAST(se.amount_fen AS TEXT), se.adjusts_period \
-         FROM settlement_entries se JOIN settlements s ON s.id = se.settlement_id WHERE s.period = $1 ORDER BY se.id",
+         FROM settlement_lines se JOIN settlements s ON s.id = se.settlement_id WHERE s.period = $1 ORDER BY se.id",
+        "SELECT CAST(t.id AS TEXT), t.unit_kind, t.unit_code, t.tax_type, CAST(t.row_count AS TEXT), \
+         CAST(t.tax_fen AS TEXT), CAST(t.debit_fen AS TEXT), CAST(t.amount_fen AS TEXT), \
+         CAST(t.adjustments_fen AS TEXT), '', '', '', '' \
+         FROM settlement_tax_types t JOIN settlements s ON s.id = t.settlement_id WHERE s.period = $1 ORDER BY t.id",
+        "SELECT 'late', CAST(x.ledger_id AS TEXT), '', '', '', '', '', '', '', '', '', '', '' \
+         FROM settlement_late_rows x JOIN settlements s ON s.id = x.settlement_id WHERE s.period = $1 \
+         ORDER BY x.ledger_id",
         "SELECT CAST(su.id AS TEXT), CAST(su.ledger_id AS TEXT), CAST(su.shareable_fen AS TEXT), su.reason, \
          su.adjusts_period, '', '', '', '', '', '', '', '' \
          FROM settlement_unshared su JOIN settlements s ON s.id = su.settlement_id WHERE s.period = $1 ORDER BY su.id",
@@ -67,6 +75,17 @@ async fn snapshot(url: &DatabaseUrl, period: &str) -> Vec<String> {
     }
     c.close().await.unwrap();
     out
+}
+
+async fn sql_count(url: &DatabaseUrl, sql: &str) -> i64 {
+    let s = match url {
+        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let mut c = sqlx::AnyConnection::connect(&s).await.unwrap();
+    let n: i64 = sqlx::query_scalar(sql).fetch_one(&mut c).await.unwrap();
+    c.close().await.unwrap();
+    n
 }
 
 async fn settlement_audits(app: &TestApp) -> i64 {
@@ -256,7 +275,8 @@ async fn story(backend: Backend) {
     let page = leader.get("/revenue/settlements/2022-01?ok=confirmed").await.text().await.unwrap();
     assert!(page.contains("已确认") && page.contains("6,771.23元"), "{page}");
     let confirmed = snapshot(&app.db_url, "2022-01").await;
-    assert_eq!(confirmed.len(), 1 + 15 + 1, "{confirmed:?}");
+    // One credit line per project and unit (10), a unit's amounts per tax type (9), the unshared row.
+    assert_eq!(confirmed.len(), 1 + 10 + 9 + 1, "{confirmed:?}");
 
     // A town official sees only its own statement, on the page, in Excel and in the API.
     let st = json_ok(&xujiahu, "/api/v1/revenue/statements?period=2022-01").await;
@@ -358,10 +378,62 @@ async fn story(backend: Backend) {
     let again: Value =
         staff.post_json("/api/v1/revenue/settlements", &json!({"period": "2022-02"})).await.json().await.unwrap();
     assert_eq!((again["total_fen"].as_i64(), again["entry_count"].as_i64()), (Some(34_000), Some(4)));
-    assert_eq!(snapshot(&app.db_url, "2022-02").await.len(), 1 + 2 + 2 + 2 + 2);
+    let second_draft = snapshot(&app.db_url, "2022-02").await;
+    // 6 lines (two of them adjustments), 5 per-tax-type amounts, the corrected row held as late.
+    assert_eq!(second_draft.len(), 1 + 6 + 5 + 1, "{second_draft:?}");
 
     // The confirmed month is byte-for-byte what it was.
     assert_eq!(snapshot(&app.db_url, "2022-01").await, confirmed);
+
+    // Once 2022-02 is confirmed it holds the correction: a new draft of 2022-03 does not take it again.
+    assert_eq!(
+        victim.post_json("/api/v1/revenue/settlements/2022-02/review", &json!({})).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        leader.post_json("/api/v1/revenue/settlements/2022-02/confirm", &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let s: Value =
+        staff.post_json("/api/v1/revenue/settlements", &json!({"period": "2022-03"})).await.json().await.unwrap();
+    assert_eq!((s["total_fen"].as_i64(), s["adjustment_count"].as_i64()), (Some(27_000), Some(0)));
+    // A row of 2022-03 imported after its draft, which is then confirmed as drafted: the next month
+    // settles it as an adjustment of 2022-03.
+    app.clock.advance_ms(60_000);
+    let late = head.to_string() + &line(&c, "增值税", "2022-03", "100.00", "", "电子缴税付款凭证");
+    assert_eq!(upload(&staff, late, "2022-03-late.csv").await["confirmed"], json!([]));
+    assert_eq!(
+        victim.post_json("/api/v1/revenue/settlements/2022-03/review", &json!({})).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        leader.post_json("/api/v1/revenue/settlements/2022-03/confirm", &json!({})).await.status(),
+        StatusCode::OK
+    );
+    let s: Value =
+        staff.post_json("/api/v1/revenue/settlements", &json!({"period": "2022-04"})).await.json().await.unwrap();
+    assert_eq!((s["total_fen"].as_i64(), s["adjustment_count"].as_i64()), (Some(3_000), Some(1)));
+    let st = json_ok(&staff, &format!("/api/v1/revenue/statements?period=2022-04&unit=town:{XUJIAHU}")).await;
+    assert_eq!(
+        (st["adjustments_fen"].as_i64(), st["adjustments"][0]["adjusts_period"].as_str()),
+        (Some(1_500), Some("2022-03"))
+    );
+    assert_eq!(snapshot(&app.db_url, "2022-03").await.iter().filter(|r| r.starts_with("late|")).count(), 0);
+    assert_eq!(snapshot(&app.db_url, "2022-04").await.iter().filter(|r| r.starts_with("late|")).count(), 1);
+    // Every stored entry balances: its lines sum to its debit, and all lines to the settlement's total.
+    let unbalanced = sql_count(
+        &app.db_url,
+        "SELECT COUNT(*) FROM (SELECT settlement_id, entry_no FROM settlement_lines GROUP BY settlement_id, entry_no \
+         HAVING SUM(amount_fen) <> MIN(entry_debit_fen) OR MIN(entry_debit_fen) <> MAX(entry_debit_fen)) x",
+    )
+    .await;
+    let off_total = sql_count(
+        &app.db_url,
+        "SELECT COUNT(*) FROM settlements s WHERE s.total_fen <> (SELECT COALESCE(SUM(l.amount_fen), 0) \
+         FROM settlement_lines l WHERE l.settlement_id = s.id)",
+    )
+    .await;
+    assert_eq!((unbalanced, off_total), (0, 0));
     let page = staff.get("/revenue/settlements").await.text().await.unwrap();
     assert!(page.contains("data-period=\"2022-03\"") && page.contains("起草结算"));
     app.cleanup().await;

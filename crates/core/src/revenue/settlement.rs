@@ -17,7 +17,7 @@
 //! A row whose period is already confirmed is an adjustment: it is settled in the next open period, and
 //! its entries say which period they adjust.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use serde::Serialize;
 
@@ -39,12 +39,12 @@ pub struct ProjectLink {
 
 /// Which projects each enterprise's tax belongs to.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
-pub struct EnterpriseProjects(BTreeMap<CreditCode, Vec<ProjectLink>>);
+pub struct EnterpriseProjects(HashMap<CreditCode, Vec<ProjectLink>>);
 
 impl EnterpriseProjects {
     /// Links `(enterprise, project, weight)`; a weight must be at least 1 and a pair appear once.
     pub fn new(links: Vec<(CreditCode, ProjectId, u32)>) -> Result<EnterpriseProjects, RevenueError> {
-        let mut map: BTreeMap<CreditCode, Vec<ProjectLink>> = BTreeMap::new();
+        let mut map: HashMap<CreditCode, Vec<ProjectLink>> = HashMap::with_capacity(links.len());
         for (code, project, weight) in links {
             if weight == 0 {
                 return Err(RevenueError::new(format!(
@@ -160,7 +160,7 @@ pub fn settle(input: &SettlementInput<'_>) -> Result<Settlement, RevenueError> {
             period.label()
         )));
     }
-    let projects: BTreeMap<ProjectId, &Project> = input.projects.iter().map(|p| (p.id(), p)).collect();
+    let projects: HashMap<ProjectId, &Project> = input.projects.iter().map(|p| (p.id(), p)).collect();
     let mut out = Settlement {
         period,
         entries: Vec::new(),
@@ -228,8 +228,12 @@ pub fn settle(input: &SettlementInput<'_>) -> Result<Settlement, RevenueError> {
                 .filter(|(_, f)| *f != Fen::ZERO)
                 .collect();
             for (unit, amount) in &credits {
-                let total = out.totals.entry(unit.clone()).or_insert(Fen::ZERO);
-                *total = add(*total, *amount)?;
+                match out.totals.get_mut(unit) {
+                    Some(total) => *total = add(*total, *amount)?,
+                    None => {
+                        out.totals.insert(unit.clone(), *amount);
+                    }
+                }
             }
             out.total = add(out.total, part)?;
             out.entries.push(LedgerEntry {
