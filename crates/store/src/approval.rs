@@ -120,6 +120,41 @@ pub(crate) async fn insert_version(
     Ok(())
 }
 
+/// The active version of an item, which an edit must be based on (`base_version`), or a conflict.
+pub(crate) async fn current_version(tx: &mut crate::Tx<'_>, code: &str, base_version: u32) -> Result<ApprovalItem> {
+    let current = sqlx::query(&format!("{SELECT} WHERE code = $1 AND active = 1"))
+        .bind(code.trim().to_string())
+        .fetch_optional(&mut *tx.tx)
+        .await?
+        .as_ref()
+        .map(item_row)
+        .transpose()?
+        .ok_or(Error::NotFound)?
+        .item;
+    if current.version != base_version {
+        return Err(Error::Conflict(format!(
+            "该事项已被修改为第{}版，您编辑的是第{base_version}版；请刷新后重新编辑",
+            current.version
+        )));
+    }
+    Ok(current)
+}
+
+/// Deactivates the current version before its successor is inserted; only the current version may
+/// be, so two concurrent edits cannot both publish.
+pub(crate) async fn retire(tx: &mut crate::Tx<'_>, current: &ApprovalItem) -> Result<()> {
+    let n = sqlx::query("UPDATE approval_items SET active = 0 WHERE code = $1 AND version = $2 AND active = 1")
+        .bind(current.code.as_str().to_string())
+        .bind(i64::from(current.version))
+        .execute(&mut *tx.tx)
+        .await?
+        .rows_affected();
+    if n != 1 {
+        return Err(Error::Conflict("该事项正在被他人修改，请刷新后重新编辑".into()));
+    }
+    Ok(())
+}
+
 /// The workflow of `item`'s version, read inside a transaction.
 pub(crate) async fn current_flow(tx: &mut crate::Tx<'_>, item: &ApprovalItem) -> Result<Workflow> {
     let raw: Option<String> =
@@ -245,34 +280,11 @@ impl Store {
         now: i64,
     ) -> Result<ApprovalItem> {
         let mut tx = self.begin().await?;
-        let current = sqlx::query(&format!("{SELECT} WHERE code = $1 AND active = 1"))
-            .bind(edited.code.as_str().to_string())
-            .fetch_optional(&mut *tx.tx)
-            .await?
-            .as_ref()
-            .map(item_row)
-            .transpose()?
-            .ok_or(Error::NotFound)?
-            .item;
-        if current.version != base_version {
-            return Err(Error::Conflict(format!(
-                "该事项已被修改为第{}版，您编辑的是第{base_version}版；请刷新后重新编辑",
-                current.version
-            )));
-        }
+        let current = current_version(&mut tx, edited.code.as_str(), base_version).await?;
         let next = current.revise(edited).map_err(|errors| {
             Error::Invalid(errors.iter().map(|e| e.message.clone()).collect::<Vec<_>>().join("；"))
         })?;
-        // Only the current version may be deactivated, so two concurrent edits cannot both publish.
-        let n = sqlx::query("UPDATE approval_items SET active = 0 WHERE code = $1 AND version = $2 AND active = 1")
-            .bind(current.code.as_str().to_string())
-            .bind(i64::from(current.version))
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(Error::Conflict("该事项正在被他人修改，请刷新后重新编辑".into()));
-        }
+        retire(&mut tx, &current).await?;
         let flow = current_flow(&mut tx, &current).await?;
         let next_flow =
             if flow.is_configured(&current) { flow.carry_onto(&next) } else { Workflow::default_for(&next) };

@@ -3,7 +3,7 @@
 //! filed earlier keep running on the flow they were filed under.
 
 use crate::Store;
-use crate::approval::{SELECT, current_flow, insert_version, item_row};
+use crate::approval::{current_flow, current_version, insert_version, retire};
 use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
 use dianxiaoer_core::approval::{ApprovalItem, Workflow};
@@ -22,35 +22,13 @@ impl Store {
         now: i64,
     ) -> Result<(ApprovalItem, Workflow)> {
         let mut tx = self.begin().await?;
-        let current = sqlx::query(&format!("{SELECT} WHERE code = $1 AND active = 1"))
-            .bind(code.trim().to_string())
-            .fetch_optional(&mut *tx.tx)
-            .await?
-            .as_ref()
-            .map(item_row)
-            .transpose()?
-            .ok_or(Error::NotFound)?
-            .item;
-        if current.version != base_version {
-            return Err(Error::Conflict(format!(
-                "该事项已被修改为第{}版，您编辑的是第{base_version}版；请刷新后重新编辑",
-                current.version
-            )));
-        }
+        let current = current_version(&mut tx, code, base_version).await?;
         let before = current_flow(&mut tx, &current).await?;
         let mut next = current.clone();
         next.version = current.version.saturating_add(1);
         flow.version = next.version;
         flow.check_configuration(&next).map_err(|e| Error::Invalid(e.to_string()))?;
-        let n = sqlx::query("UPDATE approval_items SET active = 0 WHERE code = $1 AND version = $2 AND active = 1")
-            .bind(current.code.as_str().to_string())
-            .bind(i64::from(current.version))
-            .execute(&mut *tx.tx)
-            .await?
-            .rows_affected();
-        if n != 1 {
-            return Err(Error::Conflict("该事项正在被他人修改，请刷新后重新编辑".into()));
-        }
+        retire(&mut tx, &current).await?;
         insert_version(&mut tx.tx, &next, &flow, &actor.username, now, false).await?;
         let entry = AuditEntry::ok("configure_approval_workflow", "approval_item", next.code.as_str())
             .detail(json!({"version": next.version, "changes": changes(&before, &flow)}));
