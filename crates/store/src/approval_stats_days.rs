@@ -1,42 +1,68 @@
-//! The daily sums of completed cases behind the whole zone's statistics (migration 0021): added to in
-//! the transaction that completes a case, so they never drift from the cases themselves (a test
-//! compares both ways of counting). The whole zone's statistics read them (`stats_from_days`).
+//! The daily and monthly sums of completed cases behind the whole zone's statistics (migrations 0021,
+//! 0023): added to in the transaction that completes a case, so they never drift from the cases
+//! themselves (a test compares both ways of counting). The whole zone's statistics read whole months
+//! from the monthly sums and the partial first and last months from the daily ones
+//! (`stats_from_days`).
 
 use crate::error::Result;
-use crate::sql::Sql;
 use crate::{StatsFilter, StatsGroup, Store, Tx};
+use dianxiaoer_core::approval::Date;
 use sqlx::Row;
 use std::collections::BTreeMap;
 
-const INSERT: &str = "INSERT INTO approval_stats_days \
-    (completed_on, category, item_code, department, n, used, longest, promised, statutory, late) \
-    SELECT completed_on, category, item_code, department, COUNT(*), COALESCE(SUM(elapsed_days), 0), \
-    COALESCE(MAX(elapsed_days), 0), COALESCE(SUM(limit_days), 0), COALESCE(SUM(statutory_days), 0), \
-    SUM(CASE WHEN elapsed_days > limit_days THEN 1 ELSE 0 END) FROM approval_cases \
-    WHERE completed_on IS NOT NULL AND id IN (";
-const UPSERT: &str = ") GROUP BY completed_on, category, item_code, department \
-    ON CONFLICT (completed_on, category, item_code, department) DO UPDATE SET \
-    n = approval_stats_days.n + excluded.n, used = approval_stats_days.used + excluded.used, \
-    longest = CASE WHEN excluded.longest > approval_stats_days.longest THEN excluded.longest \
-        ELSE approval_stats_days.longest END, \
-    promised = approval_stats_days.promised + excluded.promised, \
-    statutory = approval_stats_days.statutory + excluded.statutory, \
-    late = approval_stats_days.late + excluded.late";
+/// (table, its date column, the expression of a case's completion in that column).
+const TABLES: [(&str, &str, &str); 2] = [
+    ("approval_stats_days", "completed_on", "completed_on"),
+    ("approval_stats_months", "month", "SUBSTR(completed_on, 1, 7)"),
+];
 
-/// Adds the given cases, just completed for the first time (or just loaded), to the daily sums.
+/// `ids`: the cases, a comma-separated list of integers of our own.
+fn upsert_text(table: &str, column: &str, expr: &str, ids: &str) -> String {
+    format!(
+        "INSERT INTO {table} ({column}, category, item_code, department, n, used, longest, promised, statutory, late) \
+         SELECT {expr}, category, item_code, department, COUNT(*), COALESCE(SUM(elapsed_days), 0), \
+         COALESCE(MAX(elapsed_days), 0), COALESCE(SUM(limit_days), 0), COALESCE(SUM(statutory_days), 0), \
+         SUM(CASE WHEN elapsed_days > limit_days THEN 1 ELSE 0 END) FROM approval_cases \
+         WHERE completed_on IS NOT NULL AND id IN ({ids}) GROUP BY {expr}, category, item_code, department \
+         ON CONFLICT ({column}, category, item_code, department) DO UPDATE SET \
+         n = {table}.n + excluded.n, used = {table}.used + excluded.used, \
+         longest = CASE WHEN excluded.longest > {table}.longest THEN excluded.longest ELSE {table}.longest END, \
+         promised = {table}.promised + excluded.promised, statutory = {table}.statutory + excluded.statutory, \
+         late = {table}.late + excluded.late"
+    )
+}
+
+/// Adds the given cases, just completed for the first time (or just loaded), to the daily and
+/// monthly sums.
 pub(crate) async fn count_completions(tx: &mut Tx<'_>, ids: &[i64]) -> Result<()> {
     for chunk in ids.chunks(1_000) {
-        let mut s = Sql::new(INSERT);
-        for (i, id) in chunk.iter().enumerate() {
-            if i > 0 {
-                s.push(", ");
-            }
-            s.i64(*id);
+        let list = chunk.iter().map(i64::to_string).collect::<Vec<_>>().join(", ");
+        for (table, column, expr) in TABLES {
+            sqlx::query(&upsert_text(table, column, expr, &list)).execute(&mut *tx.tx).await?;
         }
-        s.push(UPSERT);
-        s.for_backend(tx.backend).query().execute(&mut *tx.tx).await?;
     }
     Ok(())
+}
+
+/// The whole months within `[from, to]`, as ("YYYY-MM" of the first, of the last), if any.
+fn whole_months(from: Date, to: Date) -> Option<(Date, Date)> {
+    let first = if from.day() == 1 { from } else { month_after(from)? };
+    let after_to = to.add_days(1);
+    let last_start = if after_to.day() == 1 { Date::new(to.year(), to.month(), 1)? } else { month_start_before(to)? };
+    (first <= last_start).then_some((first, last_start))
+}
+
+fn month_after(d: Date) -> Option<Date> {
+    if d.month() == 12 { Date::new(d.year() + 1, 1, 1) } else { Date::new(d.year(), d.month() + 1, 1) }
+}
+
+/// The first day of the month before `d`'s.
+fn month_start_before(d: Date) -> Option<Date> {
+    if d.month() == 1 { Date::new(d.year() - 1, 12, 1) } else { Date::new(d.year(), d.month() - 1, 1) }
+}
+
+fn month_key(d: Date) -> String {
+    format!("{:04}-{:02}", d.year(), d.month())
 }
 
 /// The sums of one group.
@@ -81,15 +107,38 @@ impl Store {
     /// The whole zone's figures of a period (total, category, item, department, month, each in key
     /// order) from one read of the daily sums, grouped by month in SQL and folded here.
     pub(crate) async fn stats_from_days(&self, f: &StatsFilter) -> Result<[Vec<StatsGroup>; 5]> {
-        let mut s = Sql::new(
-            "SELECT SUBSTR(completed_on, 1, 7), category, item_code, department, CAST(SUM(n) AS BIGINT), \
-             CAST(SUM(used) AS BIGINT), MAX(longest), CAST(SUM(promised) AS BIGINT), CAST(SUM(statutory) AS BIGINT), \
-             CAST(SUM(late) AS BIGINT) FROM approval_stats_days WHERE completed_on >= ",
-        );
-        s.text(f.from.to_string()).push(" AND completed_on <= ").text(f.to.to_string());
-        s.push(" GROUP BY SUBSTR(completed_on, 1, 7), category, item_code, department");
+        // (table, date column, inclusive range) of each part of the period.
+        let mut parts: Vec<(&str, &str, String, String)> = Vec::new();
+        match whole_months(f.from, f.to) {
+            Some((first, last)) => {
+                if f.from < first {
+                    parts.push((
+                        "approval_stats_days",
+                        "completed_on",
+                        f.from.to_string(),
+                        first.add_days(-1).to_string(),
+                    ));
+                }
+                parts.push(("approval_stats_months", "month", month_key(first), month_key(last)));
+                let after_last = month_after(last).unwrap_or(last);
+                if after_last <= f.to {
+                    parts.push(("approval_stats_days", "completed_on", after_last.to_string(), f.to.to_string()));
+                }
+            }
+            None => parts.push(("approval_stats_days", "completed_on", f.from.to_string(), f.to.to_string())),
+        }
         let mut sets: [BTreeMap<String, Sums>; 5] = Default::default();
-        for r in s.fetch_all(self.pool()).await? {
+        let mut rows = Vec::new();
+        for (table, column, lo, hi) in parts {
+            let sql = format!(
+                "SELECT SUBSTR({column}, 1, 7), category, item_code, department, CAST(SUM(n) AS BIGINT), \
+                 CAST(SUM(used) AS BIGINT), MAX(longest), CAST(SUM(promised) AS BIGINT), CAST(SUM(statutory) AS BIGINT), \
+                 CAST(SUM(late) AS BIGINT) FROM {table} WHERE {column} >= $1 AND {column} <= $2 \
+                 GROUP BY SUBSTR({column}, 1, 7), category, item_code, department"
+            );
+            rows.extend(sqlx::query(&sql).bind(lo).bind(hi).fetch_all(self.pool()).await?);
+        }
+        for r in rows {
             let sums = Sums {
                 n: r.try_get(4)?,
                 used: r.try_get(5)?,
@@ -104,5 +153,26 @@ impl Store {
             }
         }
         Ok(sets.map(|set| set.iter().map(|(k, v)| v.group(k)).collect()))
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> Date {
+        Date::new(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn whole_months_of_a_period() {
+        assert_eq!(whole_months(d(2021, 3, 1), d(2021, 3, 31)), Some((d(2021, 3, 1), d(2021, 3, 1))));
+        assert_eq!(whole_months(d(2021, 2, 15), d(2021, 3, 20)), None);
+        assert_eq!(whole_months(d(2021, 2, 15), d(2021, 5, 20)), Some((d(2021, 3, 1), d(2021, 4, 1))));
+        assert_eq!(whole_months(d(2020, 1, 1), d(2025, 12, 31)), Some((d(2020, 1, 1), d(2025, 12, 1))));
+        assert_eq!(whole_months(d(2021, 12, 2), d(2022, 1, 31)), Some((d(2022, 1, 1), d(2022, 1, 1))));
+        assert_eq!(whole_months(d(2026, 11, 27), d(2026, 11, 27)), None);
+        assert_eq!(month_key(d(2021, 3, 9)), "2021-03");
     }
 }

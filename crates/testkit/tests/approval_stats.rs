@@ -147,6 +147,12 @@ async fn stats_and_escalation(backend: Backend) {
     let r = app.store.approval_stats(&Scope::Zone, &march).await.unwrap();
     assert_eq!(r.total.count, 3);
     same_as_cases(&app, &march).await;
+    // Partial months at both ends, whole months between, and a range within one month.
+    for (from, to) in [((2021, 2, 15), (2021, 4, 20)), ((2021, 3, 2), (2021, 3, 5)), ((2020, 12, 31), (2021, 12, 1))] {
+        let f =
+            StatsFilter { from: Date::new(from.0, from.1, from.2).unwrap(), to: Date::new(to.0, to.1, to.2).unwrap() };
+        same_as_cases(&app, &f).await;
+    }
     let business = r.by_category.iter().find(|g| g.label == "工商").unwrap();
     assert_eq!((business.count, business.max_elapsed, business.overdue), (2, 3, 0));
     assert!((business.avg_elapsed - 2.5).abs() < 1e-9);
