@@ -48,7 +48,7 @@ export DXE_LOG=warn
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "backend: ${PG:+PostgreSQL}${PG:-SQLite}; $("$VENV/bin/python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
+echo "backend: $([ -n "$PG" ] && echo PostgreSQL || echo SQLite); $("$VENV/bin/python" -c 'import duckdb; print("duckdb", duckdb.__version__)')"
 
 t0=$(date +%s%N)
 "$BIN" "${DB_ARGS[@]}" demo --scale "$SCALE" --no-serve >/dev/null
