@@ -54,32 +54,43 @@ fn role_in(case: &CaseRow, role: Role) -> bool {
     case.actors.iter().any(|a| a == role.code())
 }
 
+/// [`Store::case_assignees`] on any connection: one query for every role acting on the case.
+async fn assignees<'e, E>(db: E, case: &CaseRow) -> Result<Vec<AssigneeOption>>
+where
+    E: sqlx::Executor<'e, Database = sqlx::Any>,
+{
+    let roles: Vec<Role> = ASSIGNABLE.into_iter().filter(|r| role_in(case, *r)).collect();
+    if roles.is_empty() {
+        return Ok(Vec::new());
+    }
+    let rows = sqlx::query(
+        "SELECT u.id, u.display_name, u.role FROM users u WHERE u.disabled = 0 AND ($1 LIKE '%,' || u.role || ',%') \
+         AND (u.role <> $2 OR u.grid_id = (SELECT e.grid_id FROM enterprises e WHERE e.id = $3)) ORDER BY u.id",
+    )
+    .bind(format!(",{},", roles.iter().map(|r| r.code()).collect::<Vec<_>>().join(",")))
+    .bind(Role::GridOfficer.code())
+    .bind(case.enterprise_id)
+    .fetch_all(db)
+    .await?;
+    let mut out = Vec::with_capacity(rows.len());
+    for r in rows {
+        let Some(role) = Role::parse(&r.try_get::<String, _>(2)?) else { continue };
+        out.push(AssigneeOption {
+            id: r.try_get(0)?,
+            name: r.try_get(1)?,
+            role: role.code().to_owned(),
+            role_label: role.label().to_owned(),
+        });
+    }
+    out.sort_by_key(|o| (ASSIGNABLE.iter().position(|r| r.code() == o.role), o.id));
+    Ok(out)
+}
+
 impl Store {
-    /// Who may be assigned the case now: active accounts of a role that acts in its state (grid
-    /// officers only of the enterprise's grid).
-    pub async fn case_assignees(&self, caller: &Caller<'_>, case_id: i64) -> Result<Vec<AssigneeOption>> {
-        let case = self.case(caller.scope, case_id).await?;
-        let mut out = Vec::new();
-        for role in ASSIGNABLE.into_iter().filter(|r| role_in(&case, *r)) {
-            let rows = sqlx::query(
-                "SELECT u.id, u.display_name FROM users u WHERE u.role = $1 AND u.disabled = 0 \
-                 AND ($2 = 0 OR u.grid_id = (SELECT e.grid_id FROM enterprises e WHERE e.id = $3)) ORDER BY u.id",
-            )
-            .bind(role.code())
-            .bind(i64::from(role == Role::GridOfficer))
-            .bind(case.enterprise_id)
-            .fetch_all(self.pool())
-            .await?;
-            for r in rows {
-                out.push(AssigneeOption {
-                    id: r.try_get(0)?,
-                    name: r.try_get(1)?,
-                    role: role.code().to_owned(),
-                    role_label: role.label().to_owned(),
-                });
-            }
-        }
-        Ok(out)
+    /// Who may be assigned `case` (read within the caller's scope) now: active accounts of a role
+    /// that acts in its state (grid officers only of the enterprise's grid), by role, then id.
+    pub async fn case_assignees(&self, case: &CaseRow) -> Result<Vec<AssigneeOption>> {
+        assignees(self.pool(), case).await
     }
 
     /// Takes (`to` = the caller), assigns (`to` = someone else) or releases (`to` = `None`) a case.
@@ -88,9 +99,9 @@ impl Store {
     /// over within the role) and for leadership (改派) — a free case may be assigned by anyone of a
     /// role that acts on it. The target must be one of [`Store::case_assignees`].
     pub async fn assign_case(&self, caller: &Caller<'_>, case_id: i64, to: Option<i64>, now: i64) -> Result<CaseRow> {
-        let options = self.case_assignees(caller, case_id).await?;
         let mut tx = self.begin().await?;
         let case = case_in(&mut tx, caller.scope, case_id).await?;
+        let options = assignees(&mut *tx.tx, &case).await?;
         if case.actors.is_empty() {
             return Err(Error::Refused("办件已办结或终止，无需认领".into()));
         }

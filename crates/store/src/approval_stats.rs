@@ -214,10 +214,6 @@ impl Store {
         open.push("c.completed_at IS NULL AND c.actors <> '' AND c.paused_ms IS NULL AND c.deadline < ")
             .text(today.to_string());
         scope::enterprises(&mut open, scope_);
-        let mut late = Sql::new(COUNT);
-        late.push("c.completed_on >= ").text(f.from.to_string()).push(" AND c.completed_on <= ").text(f.to.to_string());
-        late.push(" AND c.elapsed_days > c.limit_days");
-        scope::enterprises(&mut late, scope_);
         let n = |r: AnyRow| r.try_get::<i64, _>(0);
         let open_n = n(open.query().fetch_one(self.pool()).await?)?;
         let late_n = if whole_zone(scope_) {
@@ -228,6 +224,13 @@ impl Store {
             s.text(f.from.to_string()).push(" AND completed_on <= ").text(f.to.to_string());
             n(s.query().fetch_one(self.pool()).await?)?
         } else {
+            let mut late = Sql::new(COUNT);
+            late.push("c.completed_on >= ")
+                .text(f.from.to_string())
+                .push(" AND c.completed_on <= ")
+                .text(f.to.to_string());
+            late.push(" AND c.elapsed_days > c.limit_days");
+            scope::enterprises(&mut late, scope_);
             n(late.query().fetch_one(self.pool()).await?)?
         };
         Ok((open_n, late_n))

@@ -58,14 +58,7 @@ pub async fn page(
         Ok(()) => Ok(super::see_other(&format!("/approval/cases/{id}?ok=assigned"))),
         Err(
             e @ (AppError::BadRequest(_) | AppError::Conflict(_) | AppError::Denied(_) | AppError::Unprocessable(_)),
-        ) => {
-            let status = e.status();
-            let message = match e {
-                AppError::BadRequest(m) | AppError::Conflict(m) | AppError::Denied(m) | AppError::Unprocessable(m) => m,
-                _ => String::new(),
-            };
-            case_page(&state, &me, id, None, Some((status, message)), String::new()).await
-        }
+        ) => case_page(&state, &me, id, None, Some((e.status(), e.detail())), String::new()).await,
         Err(e) => Err(e.into()),
     }
 }

@@ -271,7 +271,7 @@ pub async fn detail_of(state: &AppState, me: &CurrentUser, id: i64) -> Result<Ca
         super::approval_aftercare::may(me, &item, &case, applicant, commitment.as_ref(), &ratings);
     let certificate = state.store.case_certificate(&me.scope, id).await?.map(|c| c.code_grouped);
     let documents = state.store.case_documents(&me.scope, id).await?;
-    let assignees = with_caller!(me, |caller| state.store.case_assignees(&caller, id).await?);
+    let assignees = state.store.case_assignees(&case).await?;
     let my_id = me.user.id;
     let leader = me.user.role == dianxiaoer_core::access::Role::Leader;
     let mine = case.assignee_id == Some(my_id);

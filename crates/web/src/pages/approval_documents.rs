@@ -50,11 +50,8 @@ pub async fn upload(
     };
     match outcome {
         Ok(_) => Ok(super::see_other(&format!("/approval/cases/{id}?ok=document"))),
-        Err(AppError::BadRequest(m)) => {
-            case_page(&state, &me, id, None, Some((StatusCode::BAD_REQUEST, m)), String::new()).await
-        }
-        Err(AppError::Unprocessable(m)) => {
-            case_page(&state, &me, id, None, Some((StatusCode::UNPROCESSABLE_ENTITY, m)), String::new()).await
+        Err(e @ (AppError::BadRequest(_) | AppError::Unprocessable(_))) => {
+            case_page(&state, &me, id, None, Some((e.status(), e.detail())), String::new()).await
         }
         Err(e) => Err(e.into()),
     }
