@@ -1,14 +1,18 @@
 //! Data and timings for `benches/approval.sh` (issue 4, Measure): a million completed cases over the
 //! years 2020–2025 in the proportions of the zone's 2021 (工商 125 : 立项准入 181 : 环评 39 : 规划 61 :
 //! 工程 147), each with its whole history replayed through the store's bulk loader, plus open cases of
-//! this year stopped after filing, acceptance or a 补正 request, many past their deadline; and the
+//! this year stopped after filing, acceptance or a 补正 request, many past their deadline; about 60 % of
+//! the completed cases rated (好差评) as the demo's 2021, bad ratings called back and rectified; and the
 //! escalation job's pass over them, timed. Deterministic for a given database and clock.
 
 use crate::demo_approval::{By, COUNTS_2021, DemoCase, Filer, year_cases};
 use dianxiaoer_core::access::Role;
 use dianxiaoer_core::approval::Actor as FlowActor;
 use dianxiaoer_core::approval::default_flow::action as a;
-use dianxiaoer_store::{Actor as AuditActor, HistoricalCase, HistoricalEvent, Store};
+use dianxiaoer_store::{
+    Actor as AuditActor, HistoricalAftercare, HistoricalBy, HistoricalCase, HistoricalEvent, HistoricalRating,
+    HistoricalStep, Store,
+};
 use std::time::Instant;
 
 const SEED: u64 = 0xA99_2020;
@@ -89,6 +93,34 @@ fn historical(p: &People, c: DemoCase, keep: usize) -> HistoricalCase {
     }
 }
 
+/// The ratings of a chunk of completed cases just written (`ids` in the chunk's order), given by the
+/// enterprise's user and handled by staff, as the demo rates its 2021.
+fn ratings_of(p: &People, chunk: &[DemoCase], ids: &[i64]) -> Vec<HistoricalAftercare> {
+    let by = |who: &(i64, String), at: i64| HistoricalBy { user_id: Some(who.0), name: who.1.clone(), at };
+    let step = |(at, note): (i64, &str)| HistoricalStep {
+        by: by(&p.staff, at),
+        role: Role::DepartmentStaff,
+        note: note.to_owned(),
+    };
+    crate::demo_aftercare::ratings(SEED, chunk)
+        .into_iter()
+        .filter_map(|(n, ratings)| {
+            let case_id = *ids.get(n)?;
+            let ratings = ratings
+                .into_iter()
+                .map(|r| HistoricalRating {
+                    level: r.level,
+                    comment: r.comment.to_owned(),
+                    by: by(&p.applicant, r.at),
+                    callback: r.remedy.as_ref().map(|m| step(m.callback)),
+                    rectify: r.remedy.as_ref().map(|m| step(m.rectify)),
+                })
+                .collect();
+            Some(HistoricalAftercare { case_id, commitment: None, ratings })
+        })
+        .collect()
+}
+
 /// Writes about `cases` completed cases and `open` open ones; prints what it wrote and how long it took.
 pub async fn write(store: &Store, cases: usize, open: usize, now: i64) -> Result<(), String> {
     let e = |e: dianxiaoer_store::Error| e.to_string();
@@ -100,13 +132,19 @@ pub async fn write(store: &Store, cases: usize, open: usize, now: i64) -> Result
     let grid_of = |_: usize| 1;
     let started = Instant::now();
     let mut written = 0u64;
+    let mut rated = 0u64;
     for year in YEARS {
         let all = year_cases(SEED ^ year as u64, year, &counts, p.enterprises.len(), 1, &grid_of);
         for chunk in all.chunks(BATCH) {
             let rows: Vec<HistoricalCase> = chunk.iter().cloned().map(|c| historical(&p, c, usize::MAX)).collect();
-            written += store.insert_historical_cases(&actor, &rows, now).await.map_err(e)?;
+            let ids = store.insert_historical_case_ids(&actor, &rows, now).await.map_err(e)?;
+            written += ids.len() as u64;
+            rated += store.insert_historical_aftercare(&actor, &ratings_of(&p, chunk, &ids), now).await.map_err(e)?;
         }
-        println!("{year}: {written} completed cases so far, {:.1} s", started.elapsed().as_secs_f64());
+        println!(
+            "{year}: {written} completed cases and {rated} ratings so far, {:.1} s",
+            started.elapsed().as_secs_f64()
+        );
     }
     // Open cases: this year's, filed before now, stopped after filing, acceptance or a 补正 request.
     let this_year = dianxiaoer_core::approval::Date::from_ms(now).year();

@@ -130,6 +130,19 @@ fn commitment_of(c: &DemoCase) -> Option<DemoCommitment> {
     Some(DemoCommitment { text, at: before + 30 * MINUTE, check })
 }
 
+/// The ratings of every completed case of `cases` in any year, by index: the benchmark's years of
+/// history, rated as the demo's 2021.
+pub fn ratings(seed: u64, cases: &[DemoCase]) -> Vec<(usize, Vec<DemoRating>)> {
+    let cal = Calendar::statutory();
+    cases
+        .iter()
+        .enumerate()
+        .filter(|(_, c)| matches!(c.events.last().map(|e| e.action), Some(a::COMPLETE | a::FOLLOW_UP)))
+        .map(|(n, c)| (n, ratings_of(seed, n, c, &cal)))
+        .filter(|(_, r)| !r.is_empty())
+        .collect()
+}
+
 /// The aftercare of each case of `cases` (the 2021 year and today's open ones, as loaded) whose
 /// enterprise index is below `accounts` (only an enterprise with its own user rates), by index.
 pub fn aftercare(seed: u64, cases: &[DemoCase], accounts: usize) -> Vec<(usize, DemoAftercare)> {

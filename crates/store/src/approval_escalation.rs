@@ -13,13 +13,15 @@
 //!   `rectify:<rating>`, since a case may be rated badly again after a rectification) are reported
 //!   too; they show on the overdue list.
 //!
-//! An escalation is an event and an audit record, once per case and level (`approval_escalations`
-//! holds the key, so a second run or a second instance changes nothing). It moves no state and no
+//! An escalation is an event of the case and a line of the batch's audit record, once per case and
+//! level (`approval_escalations` holds the key, so a second run or a second instance changes nothing;
+//! written in bulk, `approval_escalation_write.rs`). It moves no state and no
 //! clock: the deadline and the overall clock keep running from acceptance. Escalated open cases show
 //! in leadership's inbox and on the overdue list.
 
 use crate::approval::{corrupt, parse_flow};
 use crate::approval_cases::{actors_text, insert_event, pauses_in};
+use crate::approval_escalation_write::Due;
 use crate::audit::{Actor, AuditEntry};
 use crate::error::Result;
 use crate::{Store, Tx};
@@ -56,23 +58,6 @@ pub struct EscalationReport {
     /// 容缺 cases whose applicant was reminded of the deadline (not escalated to leadership).
     pub reminded: Vec<String>,
 }
-
-/// The event name of an escalation level.
-fn level_name(level: &str) -> &'static str {
-    match level.split(':').next().unwrap_or_default() {
-        "overdue" => "超期督办",
-        "unaccepted" => "受理督办",
-        "post_check" => "核查督办",
-        "callback" => "回访核实督办",
-        "rectify" => "整改督办",
-        "remind" => "容缺补正提醒",
-        _ => "督办",
-    }
-}
-
-/// Escalations written per transaction: a backlog of thousands (after an import, say) commits in
-/// dozens of transactions instead of thousands.
-const ESCALATION_BATCH: usize = 500;
 
 impl Store {
     /// One run of the job at `now` (module docs). Escalations are written in batches, a 容缺
@@ -122,7 +107,7 @@ impl Store {
                 "容缺受理承诺补齐的材料请于 {deadline} 前提交：{}；逾期将终止办理并记入企业档案",
                 missing.join("、")
             );
-            due.push((id, no, "remind".to_owned(), comment));
+            due.push(Due::new(id, no, "remind", comment));
         }
         report.reminded = self.escalate_many(&actor, &cal, due, now).await?;
 
@@ -137,7 +122,7 @@ impl Store {
         let mut due = Vec::with_capacity(overdue.len());
         for r in overdue {
             let (id, no): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
-            due.push((id, no, "overdue".to_owned(), "已超过办结期限，报领导督办".to_owned()));
+            due.push(Due::new(id, no, "overdue", "已超过办结期限，报领导督办"));
         }
         report.overdue = self.escalate_many(&actor, &cal, due, now).await?;
 
@@ -158,7 +143,7 @@ impl Store {
                 continue;
             }
             let comment = format!("提交后 {UNACCEPTED_DAYS} 个工作日内无人受理，报领导督办");
-            due.push((id, no, "unaccepted".to_owned(), comment));
+            due.push(Due::new(id, no, "unaccepted", comment));
         }
         report.unaccepted = self.escalate_many(&actor, &cal, due, now).await?;
         self.escalate_aftercare(&actor, &cal, today, now, &mut report).await?;
@@ -193,13 +178,13 @@ impl Store {
         .bind(t.clone())
         .fetch_all(self.pool())
         .await?;
+        let mut due = Vec::with_capacity(checks.len());
         for r in checks {
-            let (id, no, due): (i64, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            let comment = format!("告知承诺核查已超过核查期限（{due}）仍未登记结果，报领导督办");
-            if self.escalate(actor, cal, id, "post_check", &comment, now).await? {
-                report.post_check.push(no);
-            }
+            let (id, no, by): (i64, String, String) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let comment = format!("告知承诺核查已超过核查期限（{by}）仍未登记结果，报领导督办");
+            due.push(Due::new(id, no, "post_check", comment));
         }
+        report.post_check = self.escalate_many(actor, cal, due, now).await?;
         for (step, due_col, done_col, what) in [
             ("callback", "r.callback_due", "r.callback_at", "回访核实"),
             ("rectify", "r.rectify_due", "r.rectified_at", "整改"),
@@ -207,125 +192,17 @@ impl Store {
             let sql = format!(
                 "SELECT r.id, r.case_id, c.case_no, {due_col} FROM approval_ratings r JOIN approval_cases c                  ON c.id = r.case_id WHERE r.bad = 1 AND {done_col} IS NULL AND {due_col} < $1 AND NOT EXISTS                  (SELECT 1 FROM approval_escalations x WHERE x.case_id = r.case_id                  AND x.level = '{step}:' || CAST(r.id AS TEXT)) ORDER BY r.id"
             );
+            let mut due = Vec::new();
             for r in sqlx::query(&sql).bind(t.clone()).fetch_all(self.pool()).await? {
-                let (rating, id, no, due): (i64, i64, String, String) =
+                let (rating, id, no, by): (i64, i64, String, String) =
                     (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?, r.try_get(3)?);
-                let comment = format!("差评{what}已超过期限（{due}），报领导督办");
-                if self.escalate(actor, cal, id, &format!("{step}:{rating}"), &comment, now).await? {
-                    if step == "callback" { &mut report.callback } else { &mut report.rectify }.push(no);
-                }
+                let comment = format!("差评{what}已超过期限（{by}），报领导督办");
+                due.push(Due::new(id, no, format!("{step}:{rating}"), comment));
             }
+            let done = self.escalate_many(actor, cal, due, now).await?;
+            if step == "callback" { &mut report.callback } else { &mut report.rectify }.extend(done);
         }
         Ok(())
-    }
-
-    /// Records escalations (case id, case number, level, comment), [`ESCALATION_BATCH`] to a
-    /// transaction; a batch that fails is retried case by case, so one bad case holds up no other.
-    /// Answers the case numbers escalated.
-    async fn escalate_many(
-        &self,
-        actor: &Actor,
-        cal: &Calendar,
-        due: Vec<(i64, String, String, String)>,
-        now: i64,
-    ) -> Result<Vec<String>> {
-        let mut done = Vec::new();
-        for chunk in due.chunks(ESCALATION_BATCH) {
-            let mut tx = self.begin().await?;
-            let mut batch = Vec::new();
-            let mut failed = false;
-            for (id, no, level, comment) in chunk {
-                match self.escalate_in(&mut tx, actor, cal, *id, level, comment, now).await {
-                    Ok(true) => batch.push(no.clone()),
-                    Ok(false) => {}
-                    Err(e) => {
-                        tracing::warn!(case = %no, error = %e, "escalation batch failed; retrying case by case");
-                        failed = true;
-                        break;
-                    }
-                }
-            }
-            if !failed {
-                tx.commit().await?;
-                done.extend(batch);
-                continue;
-            }
-            drop(tx);
-            for (id, no, level, comment) in chunk {
-                let mut tx = self.begin().await?;
-                if self.escalate_in(&mut tx, actor, cal, *id, level, comment, now).await? {
-                    tx.commit().await?;
-                    done.push(no.clone());
-                }
-            }
-        }
-        Ok(done)
-    }
-
-    /// Records one escalation; `false` when this case already has one of this level.
-    async fn escalate(
-        &self,
-        actor: &Actor,
-        cal: &Calendar,
-        id: i64,
-        level: &str,
-        comment: &str,
-        now: i64,
-    ) -> Result<bool> {
-        let mut tx = self.begin().await?;
-        let done = self.escalate_in(&mut tx, actor, cal, id, level, comment, now).await?;
-        if done {
-            tx.commit().await?;
-        }
-        Ok(done)
-    }
-
-    /// [`Store::escalate`] inside a transaction.
-    #[allow(clippy::too_many_arguments)]
-    async fn escalate_in(
-        &self,
-        tx: &mut Tx<'_>,
-        actor: &Actor,
-        cal: &Calendar,
-        id: i64,
-        level: &str,
-        comment: &str,
-        now: i64,
-    ) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO approval_escalations (case_id, level, at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
-        )
-        .bind(id)
-        .bind(level.to_string())
-        .bind(now)
-        .execute(&mut *tx.tx)
-        .await?
-        .rows_affected();
-        if n != 1 {
-            return Ok(false);
-        }
-        let r =
-            sqlx::query("SELECT case_no, state, received_at, limit_days, deadline FROM approval_cases WHERE id = $1")
-                .bind(id)
-                .fetch_one(&mut *tx.tx)
-                .await?;
-        let (no, st): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-        // The working days left of the case's own limit, while the case is open (after the decision
-        // they say nothing about the check or the rating).
-        let left = if matches!(level, "overdue" | "unaccepted" | "remind") {
-            self.left(tx, cal, id, r.try_get(2)?, r.try_get(3)?, now).await?
-        } else {
-            None
-        };
-        let name = level_name(level);
-        insert_event(tx, id, actor, "system", ("escalate", name), (&st, &st), comment, left, now).await?;
-        let deadline: Option<String> = r.try_get(4)?;
-        let entry = AuditEntry::ok("approval_escalate", "approval_case", id).detail(json!({
-            "case_no": no, "level": level, "state": st, "deadline": deadline, "sla_left_days": left,
-            "to": if level == "remind" { "applicant" } else { "leader" },
-        }));
-        self.audit(tx, actor, entry, now).await?;
-        Ok(true)
     }
 
     async fn left(

@@ -1,7 +1,8 @@
 //! Satisfaction figures (满意率) of the 好差评 ratings for the statistics page: the latest rating of each
 //! case completed in the period, counted per level in total, per item and per department, and how many
 //! bad ratings were called back and rectified. Each rating carries its case's item, department and
-//! completion date (migration 0013), so every figure is one grouped query within the caller's scope.
+//! completion date (migration 0013), so the figures are one grouped read of the latest ratings and a
+//! count of the bad ones, within the caller's scope.
 
 use crate::approval_stats::StatsFilter;
 use crate::error::Result;
@@ -72,26 +73,16 @@ fn from(s: &mut Sql, scope_: &Scope, f: &StatsFilter) {
 }
 
 impl Store {
-    async fn satisfaction_groups(
-        &self,
-        scope_: &Scope,
-        f: &StatsFilter,
-        key: &'static str,
-    ) -> Result<BTreeMap<String, Counts>> {
-        let mut s = Sql::new("SELECT ");
-        s.push(key).push(" AS k, r.level, COUNT(*) AS n");
+    /// The latest ratings' counts per item, department and level: one grouped read of the covering
+    /// index `approval_ratings_stats`, folded into the total and both groupings.
+    async fn satisfaction_counts(&self, scope_: &Scope, f: &StatsFilter) -> Result<Vec<(String, String, Level, i64)>> {
+        let mut s = Sql::new("SELECT r.item_code, r.department, r.level, COUNT(*) AS n");
         from(&mut s, scope_, f);
-        s.push(" AND r.latest = 1 GROUP BY ");
-        // A constant key is the total (PostgreSQL refuses a constant in GROUP BY).
-        if !key.starts_with('\'') {
-            s.push(key).push(", ");
-        }
-        s.push("r.level");
-        let mut out: BTreeMap<String, Counts> = BTreeMap::new();
+        s.push(" AND r.latest = 1 GROUP BY r.item_code, r.department, r.level");
+        let mut out = Vec::new();
         for r in s.fetch_all(self.pool()).await? {
-            let score: i64 = r.try_get(1)?;
-            if let Some(level) = Level::from_score(score) {
-                out.entry(r.try_get(0)?).or_default().add(level, r.try_get(2)?);
+            if let Some(level) = Level::from_score(r.try_get(2)?) {
+                out.push((r.try_get(0)?, r.try_get(1)?, level, r.try_get(3)?));
             }
         }
         Ok(out)
@@ -99,25 +90,25 @@ impl Store {
 
     /// The satisfaction figures of the cases in scope completed in the period (module docs).
     pub async fn satisfaction_stats(&self, scope_: &Scope, f: &StatsFilter) -> Result<SatisfactionReport> {
-        let total = self.satisfaction_groups(scope_, f, "'all'").await?.into_values().next().unwrap_or_default();
+        let mut total = Counts::default();
+        let mut items: BTreeMap<String, Counts> = BTreeMap::new();
+        let mut departments: BTreeMap<String, Counts> = BTreeMap::new();
+        for (item, department, level, n) in self.satisfaction_counts(scope_, f).await? {
+            total.add(level, n);
+            items.entry(item).or_default().add(level, n);
+            departments.entry(department).or_default().add(level, n);
+        }
         let names: HashMap<String, String> = sqlx::query("SELECT code, name FROM approval_items WHERE active = 1")
             .fetch_all(self.pool())
             .await?
             .iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<_>>()?;
-        let by_item = self
-            .satisfaction_groups(scope_, f, "r.item_code")
-            .await?
+        let by_item = items
             .into_iter()
             .map(|(k, c)| SatisfactionGroup::new(k.clone(), names.get(&k).cloned().unwrap_or(k), c))
             .collect();
-        let by_department = self
-            .satisfaction_groups(scope_, f, "r.department")
-            .await?
-            .into_iter()
-            .map(|(k, c)| SatisfactionGroup::new(k.clone(), k, c))
-            .collect();
+        let by_department = departments.into_iter().map(|(k, c)| SatisfactionGroup::new(k.clone(), k, c)).collect();
         let mut s = Sql::new(
             "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN r.callback_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
              CAST(COALESCE(SUM(CASE WHEN r.rectified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT)",

@@ -13,6 +13,7 @@ mod approval_cases;
 mod approval_commitment;
 mod approval_documents;
 mod approval_escalation;
+mod approval_escalation_write;
 mod approval_history;
 mod approval_plan_view;
 mod approval_projects;
