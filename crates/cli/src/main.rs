@@ -242,10 +242,13 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
     if demo && let Some(addr) = mqtt {
         simulate::demo(&store, addr).await?;
     }
+    let leading = gas.leading();
     let state = state.with_gas(gas);
     // Gas readings retention: PostgreSQL's daily partitions ahead, then raw readings and minute
-    // aggregates past their retention, at start and hourly (store: gas_retention).
-    dianxiaoer_gas::retention::spawn(store.clone(), state.clock_fn(), retention, dianxiaoer_gas::retention::EVERY);
+    // aggregates past their retention, when this instance starts leading and hourly while it leads
+    // (store: gas_retention).
+    let every = dianxiaoer_gas::retention::EVERY;
+    dianxiaoer_gas::retention::spawn(store.clone(), state.clock_fn(), retention, every, leading);
     let listener = match tokio::net::TcpListener::bind(&args.listen).await {
         Ok(l) => l,
         Err(e) if demo && e.kind() == std::io::ErrorKind::AddrInUse => {
