@@ -104,7 +104,7 @@ impl Engine {
         Engine { inner: Arc::new(inner) }
     }
 
-    fn now(&self) -> i64 {
+    pub(crate) fn now(&self) -> i64 {
         (self.inner.clock)()
     }
 
@@ -122,6 +122,21 @@ impl Engine {
     /// [`crate::live::FLUSH_EVERY`]. Returns how many were sent.
     pub fn flush_values(&self, at: std::time::Instant) -> usize {
         self.inner.live.flush(at)
+    }
+
+    /// Whether anyone follows the live streams (a standby relays only then, [`crate::relay`]).
+    pub(crate) fn watched(&self) -> bool {
+        self.inner.events.receiver_count() > 0
+    }
+
+    /// Broadcasts what the leading instance recorded, on a standby ([`crate::relay`]): the events
+    /// as they come, the values through the same throttle as the engine's own.
+    pub(crate) fn relay(&self, events: Vec<GasEvent>, values: Vec<LiveValue>) {
+        for e in events {
+            // Nobody watching is fine.
+            let _ = self.inner.events.send(e);
+        }
+        self.inner.live.note(values);
     }
 
     /// Per-device counts of accepted, duplicate, refused readings and malformed payloads.

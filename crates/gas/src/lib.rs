@@ -10,6 +10,7 @@ pub mod engine;
 pub mod ingest;
 pub mod live;
 pub mod mqtt;
+pub mod relay;
 pub mod retention;
 pub mod simulate;
 pub mod spec;
@@ -151,15 +152,27 @@ async fn supervise(
     tracing::info!("gas alarm engine stopped");
 }
 
-/// Waits for the leadership, refusing batches meanwhile; `None` when the channel closed.
+/// Waits for the leadership, refusing batches meanwhile and relaying what the leader records to
+/// this instance's monitors ([`relay`]); `None` when the channel closed.
 async fn standby(
     engine: &Engine,
     store: &dianxiaoer_store::Store,
     rx: &mut mpsc::Receiver<Batch>,
 ) -> Option<dianxiaoer_store::LeaderLock> {
     let mut every = tokio::time::interval(LEADERSHIP_CHECK);
+    let mut relayed = relay::Relay::default();
+    let mut read = interval(Some(relay::EVERY));
+    let mut values = interval(Some(live::FLUSH_EVERY));
     loop {
         tokio::select! {
+            () = next(&mut read) => {
+                if let Err(e) = relayed.poll(engine, store).await {
+                    tracing::warn!(error = %e, "relaying the leader's gas events failed");
+                }
+            }
+            () = next(&mut values) => {
+                engine.flush_values(std::time::Instant::now());
+            }
             batch = rx.recv() => match batch {
                 Some(b) => {
                     if let Some(reply) = b.reply {

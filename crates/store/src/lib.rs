@@ -35,6 +35,7 @@ mod gas_alarms;
 mod gas_bulk;
 mod gas_devices;
 mod gas_minutes;
+mod gas_relay;
 mod gas_retention;
 mod gas_write;
 mod leader;
@@ -88,6 +89,7 @@ pub use gas::{DetectorFilter, DetectorInput, DetectorRow, DetectorSpec, EngineDe
 pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow, AlarmSummary};
 pub use gas_devices::DeviceLogin;
 pub use gas_minutes::{MinuteBucket, Series};
+pub use gas_relay::{RelayedEvent, RelayedValue};
 pub use gas_retention::{PRUNE_BATCH, RetentionReport};
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
 pub use leader::{LEADER_LOCK, LeaderLock};

@@ -179,3 +179,39 @@ async fn the_refresh_takes_only_what_changed_since_the_last_read() {
     assert_eq!((report.accepted, report.rejected_total), (0, 1));
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test]
+async fn a_standby_relays_what_the_leader_recorded_while_someone_watches() {
+    let dir = std::env::temp_dir().join(format!("dxe-gas-relay-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let (store, id) = store_with_detector(&dir).await;
+    let clock: ClockFn = Arc::new(|| T0);
+    let leader = Engine::new(store.clone(), clock.clone());
+    leader.set_leading(true);
+    assert_eq!(leader.reload_all().await.unwrap(), 1);
+    let standby = Engine::new(store.clone(), clock);
+    let mut relay = crate::relay::Relay::default();
+
+    // Nobody watching: nothing read.
+    leader.ingest(&batch(vec![point("GT-1", T0 - 5000, 1.0)])).await.unwrap();
+    assert_eq!(relay.poll(&standby, &store).await.unwrap(), 0);
+    let mut events = standby.subscribe();
+    let mut values = standby.subscribe_values();
+    assert_eq!(relay.poll(&standby, &store).await.unwrap(), 0, "a new follower starts from now");
+
+    leader.ingest(&batch(vec![point("GT-1", T0, 1.0), point("GT-1", T0 + 1000, 9.0)])).await.unwrap();
+    assert_eq!(relay.poll(&standby, &store).await.unwrap(), 1);
+    let ev = events.try_recv().unwrap();
+    assert_eq!((ev.detector_id, ev.tag.as_str()), (id, "GT-1"));
+    assert_eq!(ev.event, Event::Raised { kind: AlarmKind::Gas, level: Level::One });
+    assert!(ev.alarm_id.is_some());
+    standby.flush_values(std::time::Instant::now());
+    let batch_of_values = values.try_recv().unwrap();
+    assert_eq!(batch_of_values.iter().map(|v| (v.detector_id, v.value_milli)).collect::<Vec<_>>(), vec![(id, 9_000)]);
+
+    // Read once: the next read brings nothing new.
+    assert_eq!(relay.poll(&standby, &store).await.unwrap(), 0);
+    assert!(events.try_recv().is_err());
+    let _ = std::fs::remove_dir_all(&dir);
+}
