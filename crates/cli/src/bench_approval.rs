@@ -174,7 +174,10 @@ pub async fn write(store: &Store, cases: usize, open: usize, now: i64) -> Result
     if !rows.is_empty() {
         opened += store.insert_historical_cases(&actor, &rows, now).await.map_err(e)?;
     }
-    println!("written: {written} completed and {opened} open cases in {:.1} s", started.elapsed().as_secs_f64());
+    println!(
+        "written: {written} completed cases ({rated} ratings) and {opened} open cases in {:.1} s",
+        started.elapsed().as_secs_f64()
+    );
     Ok(())
 }
 
