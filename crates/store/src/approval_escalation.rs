@@ -21,7 +21,7 @@
 
 use crate::approval::{corrupt, parse_flow};
 use crate::approval_cases::{actors_text, insert_event, pauses_in};
-use crate::approval_escalation_write::Due;
+use crate::approval_escalation_write::{Due, ESCALATION_BATCH};
 use crate::audit::{Actor, AuditEntry};
 use crate::error::Result;
 use crate::{Store, Tx};
@@ -76,12 +76,11 @@ impl Store {
         .bind(today.to_string())
         .fetch_all(self.pool())
         .await?;
+        let mut cases = Vec::with_capacity(deficient.len());
         for r in deficient {
-            let (id, no): (i64, String) = (r.try_get(0)?, r.try_get(1)?);
-            if self.terminate_deficient(&actor, &cal, id, today, now).await? {
-                report.terminated.push(no);
-            }
+            cases.push((r.try_get::<i64, _>(0)?, r.try_get::<String, _>(1)?));
         }
+        report.terminated = self.terminate_many(&actor, &cal, &cases, today, now).await?;
 
         // 容缺: remind the applicant once, on the last working day before the deadline or later.
         let remind_from = cal.add_working_days(
@@ -219,10 +218,67 @@ impl Store {
         Ok(Some(days_left(cal, rec, now, u32::try_from(limit).unwrap_or(0), &pauses)))
     }
 
-    /// Terminates a 容缺待补 case past its deadline by the flow's 终止办理 action; `false` when the
-    /// flow has no such action or the case moved meanwhile.
-    async fn terminate_deficient(&self, actor: &Actor, cal: &Calendar, id: i64, today: Date, now: i64) -> Result<bool> {
-        let mut tx = self.begin().await?;
+    /// Terminates the 容缺待补 cases past their deadline (id, case number), [`ESCALATION_BATCH`] to a
+    /// transaction; a batch that fails is retried case by case, and a case that fails alone is
+    /// logged and skipped until the next run. Answers the case numbers terminated.
+    async fn terminate_many(
+        &self,
+        actor: &Actor,
+        cal: &Calendar,
+        cases: &[(i64, String)],
+        today: Date,
+        now: i64,
+    ) -> Result<Vec<String>> {
+        let mut done = Vec::new();
+        for chunk in cases.chunks(ESCALATION_BATCH) {
+            let mut tx = self.begin().await?;
+            let mut batch = Vec::new();
+            let mut failed = None;
+            for (id, no) in chunk {
+                match self.terminate_deficient(&mut tx, actor, cal, *id, today, now).await {
+                    Ok(true) => batch.push(no.clone()),
+                    Ok(false) => {}
+                    Err(e) => {
+                        failed = Some(e);
+                        break;
+                    }
+                }
+            }
+            match failed {
+                None => {
+                    tx.commit().await?;
+                    done.extend(batch);
+                    continue;
+                }
+                Some(e) => tracing::warn!(error = %e, "termination batch failed; retrying case by case"),
+            }
+            drop(tx);
+            for (id, no) in chunk {
+                let mut tx = self.begin().await?;
+                match self.terminate_deficient(&mut tx, actor, cal, *id, today, now).await {
+                    Ok(true) => {
+                        tx.commit().await?;
+                        done.push(no.clone());
+                    }
+                    Ok(false) => {}
+                    Err(e) => tracing::warn!(case = %no, error = %e, "termination failed; skipped until the next run"),
+                }
+            }
+        }
+        Ok(done)
+    }
+
+    /// Terminates a 容缺待补 case past its deadline by the flow's 终止办理 action, in `tx`; `false`
+    /// when the flow has no such action or the case moved meanwhile.
+    async fn terminate_deficient(
+        &self,
+        tx: &mut Tx<'_>,
+        actor: &Actor,
+        cal: &Calendar,
+        id: i64,
+        today: Date,
+        now: i64,
+    ) -> Result<bool> {
         let r = sqlx::query(
             "SELECT c.case_no, c.item_code, c.enterprise_id, c.missing, c.deadline, c.received_at, c.limit_days, \
              w.flow_json FROM approval_cases c JOIN approval_workflows w ON w.item_code = c.item_code \
@@ -242,7 +298,7 @@ impl Store {
         let enterprise: i64 = r.try_get("enterprise_id")?;
         let missing = crate::approval_cases::names(&r.try_get::<String, _>("missing")?)?;
         let deadline: Option<String> = r.try_get("deadline")?;
-        let left = self.left(&mut tx, cal, id, r.try_get("received_at")?, r.try_get("limit_days")?, now).await?;
+        let left = self.left(tx, cal, id, r.try_get("received_at")?, r.try_get("limit_days")?, now).await?;
         let reason = format!(
             "容缺受理后未在期限（{}）内补齐材料（{}），自动终止办理",
             deadline.clone().unwrap_or_default(),
@@ -265,13 +321,12 @@ impl Store {
             return Ok(false);
         }
         let states = (state::DEFICIENT, to.code.as_str());
-        insert_event(&mut tx, id, actor, "system", (&act.code, &act.name), states, &reason, left, now).await?;
+        insert_event(tx, id, actor, "system", (&act.code, &act.name), states, &reason, left, now).await?;
         let entry = AuditEntry::ok("approval_auto_terminate", "enterprise", enterprise).detail(json!({
             "case_id": id, "case_no": no, "item": r.try_get::<String, _>("item_code")?, "reason": reason,
             "missing": missing, "deadline": deadline, "today": today.to_string(),
         }));
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await?;
+        self.audit(tx, actor, entry, now).await?;
         Ok(true)
     }
 }
