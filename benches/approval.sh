@@ -4,6 +4,7 @@
 # route of the same binary in the same run, and the escalation job's pass over every open case.
 # Usage: benches/approval.sh [--cases 1000000] [--open 20000] [--duration 15s]
 # Needs: curl, wrk (Debian packages). Builds: cargo build --release -p dianxiaoer (BIN=path skips it).
+# DB=path copies a database this script made before (kept with KEEP=path) instead of generating one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 TARGET=${CARGO_TARGET_DIR:-target}
@@ -28,12 +29,18 @@ export DXE_LOG=warn
 ms() { echo $(( ($(date +%s%N) - $1) / 1000000 )); }
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
-t0=$(date +%s%N)
-"$BIN" --data-dir "$DIR" demo --no-serve >/dev/null
-echo "demo database: $(ms "$t0") ms"
-t0=$(date +%s%N)
-"$BIN" --data-dir "$DIR" bench-approval-data --cases "$CASES" --open "$OPEN" | tail -1
-echo "bench data: $(ms "$t0") ms; database $(du -h "$DIR/demo.db" | cut -f1)"
+if [ -n "${DB:-}" ]; then
+  cp "$DB" "$DIR/demo.db"
+  echo "database copied from $DB ($(du -h "$DIR/demo.db" | cut -f1))"
+else
+  t0=$(date +%s%N)
+  "$BIN" --data-dir "$DIR" demo --no-serve >/dev/null
+  echo "demo database: $(ms "$t0") ms"
+  t0=$(date +%s%N)
+  "$BIN" --data-dir "$DIR" bench-approval-data --cases "$CASES" --open "$OPEN" | tail -1
+  echo "bench data: $(ms "$t0") ms; database $(du -h "$DIR/demo.db" | cut -f1)"
+  if [ -n "${KEEP:-}" ]; then cp "$DIR/demo.db" "$KEEP"; fi
+fi
 "$BIN" --data-dir "$DIR" bench-escalation --runs 3
 
 "$BIN" --data-dir "$DIR" demo --listen "127.0.0.1:$PORT" >/dev/null 2>&1 & PID=$!

@@ -123,6 +123,8 @@ impl Store {
                 ratings += 1;
             }
         }
+        let cases: Vec<i64> = items.iter().filter(|a| !a.ratings.is_empty()).map(|a| a.case_id).collect();
+        crate::approval_rating_sums::refresh_rating_sums(&mut tx, &cases).await?;
         let entry = AuditEntry::ok("bulk_insert", "approval_aftercare", "batch")
             .detail(json!({"cases": items.len(), "ratings": ratings}));
         self.audit(&mut tx, actor, entry, now).await?;

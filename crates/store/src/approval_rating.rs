@@ -189,6 +189,7 @@ impl Store {
             "rectify_due": remedy.map(|r| r.rectify_due.to_string()),
         }));
         self.audit(&mut tx, caller.actor, entry, now).await?;
+        crate::approval_rating_sums::refresh_rating_sums(&mut tx, &[case_id]).await?;
         let row = ratings_in(&mut tx, case_id).await?.into_iter().find(|r| r.id == id).ok_or(Error::NotFound)?;
         tx.commit().await?;
         Ok(row)
@@ -245,6 +246,7 @@ impl Store {
         let entry = AuditEntry::ok("approval_rating_handle", "approval_case", case.id)
             .detail(json!({"case_no": case.case_no, "rating_id": rating_id, "step": step.code(), "note": note}));
         self.audit(&mut tx, caller.actor, entry, now).await?;
+        crate::approval_rating_sums::refresh_rating_sums(&mut tx, &[case.id]).await?;
         let row = ratings_in(&mut tx, case.id).await?.into_iter().find(|r| r.id == rating_id).ok_or(Error::NotFound)?;
         tx.commit().await?;
         Ok(row)

@@ -1,8 +1,9 @@
 //! Satisfaction figures (满意率) of the 好差评 ratings for the statistics page: the latest rating of each
 //! case completed in the period, counted per level in total, per item and per department, and how many
 //! bad ratings were called back and rectified. Each rating carries its case's item, department and
-//! completion date (migration 0013), so the figures are one grouped read of the latest ratings and a
-//! count of the bad ones, within the caller's scope.
+//! completion date (migration 0013), so a narrower scope's figures are one grouped read of the latest
+//! ratings and a count of the bad ones; the whole zone's come from daily and monthly sums
+//! (`approval_rating_sums.rs`, migration 0025).
 
 use crate::approval_stats::StatsFilter;
 use crate::error::Result;
@@ -88,12 +89,50 @@ impl Store {
         Ok(out)
     }
 
-    /// The satisfaction figures of the cases in scope completed in the period (module docs).
+    /// The satisfaction figures of the cases in scope completed in the period (module docs); the
+    /// whole zone's from the daily and monthly sums (`approval_rating_sums.rs`).
     pub async fn satisfaction_stats(&self, scope_: &Scope, f: &StatsFilter) -> Result<SatisfactionReport> {
+        if !whole_zone(scope_) {
+            return self.satisfaction_stats_counted(scope_, f).await;
+        }
+        let mut latest = Vec::new();
+        let (mut bad_ratings, mut called_back, mut rectified) = (0, 0, 0);
+        for (item, department, score, n, rated, called, fixed) in self.rating_sums(f).await? {
+            let Some(level) = Level::from_score(score) else { continue };
+            latest.push((item, department, level, n));
+            if level.is_bad() {
+                bad_ratings += rated;
+                called_back += called;
+                rectified += fixed;
+            }
+        }
+        self.satisfaction_report(latest, (bad_ratings, called_back, rectified)).await
+    }
+
+    /// [`Store::satisfaction_stats`] counted from the ratings themselves (every narrower scope; and
+    /// the tests' check of the sums).
+    pub async fn satisfaction_stats_counted(&self, scope_: &Scope, f: &StatsFilter) -> Result<SatisfactionReport> {
+        let latest = self.satisfaction_counts(scope_, f).await?;
+        let mut s = Sql::new(
+            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN r.callback_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
+             CAST(COALESCE(SUM(CASE WHEN r.rectified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT)",
+        );
+        from(&mut s, scope_, f);
+        s.push(" AND r.bad = 1");
+        let r = s.query().fetch_one(self.pool()).await?;
+        self.satisfaction_report(latest, (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)).await
+    }
+
+    /// The report from the latest ratings' counts and the bad ratings' (all, called back, rectified).
+    async fn satisfaction_report(
+        &self,
+        latest: Vec<(String, String, Level, i64)>,
+        (bad_ratings, called_back, rectified): (i64, i64, i64),
+    ) -> Result<SatisfactionReport> {
         let mut total = Counts::default();
         let mut items: BTreeMap<String, Counts> = BTreeMap::new();
         let mut departments: BTreeMap<String, Counts> = BTreeMap::new();
-        for (item, department, level, n) in self.satisfaction_counts(scope_, f).await? {
+        for (item, department, level, n) in latest {
             total.add(level, n);
             items.entry(item).or_default().add(level, n);
             departments.entry(department).or_default().add(level, n);
@@ -109,20 +148,13 @@ impl Store {
             .map(|(k, c)| SatisfactionGroup::new(k.clone(), names.get(&k).cloned().unwrap_or(k), c))
             .collect();
         let by_department = departments.into_iter().map(|(k, c)| SatisfactionGroup::new(k.clone(), k, c)).collect();
-        let mut s = Sql::new(
-            "SELECT COUNT(*), CAST(COALESCE(SUM(CASE WHEN r.callback_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT), \
-             CAST(COALESCE(SUM(CASE WHEN r.rectified_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS BIGINT)",
-        );
-        from(&mut s, scope_, f);
-        s.push(" AND r.bad = 1");
-        let r = s.query().fetch_one(self.pool()).await?;
         Ok(SatisfactionReport {
             total: SatisfactionGroup::new("all".into(), "合计".into(), total),
             by_item,
             by_department,
-            bad_ratings: r.try_get(0)?,
-            called_back: r.try_get(1)?,
-            rectified: r.try_get(2)?,
+            bad_ratings,
+            called_back,
+            rectified,
         })
     }
 }

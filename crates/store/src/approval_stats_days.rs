@@ -65,6 +65,30 @@ fn month_key(d: Date) -> String {
     format!("{:04}-{:02}", d.year(), d.month())
 }
 
+/// (table, date column, inclusive range) of each part of the period `f`: the partial first month
+/// from the daily sums, the whole months from the monthly ones, the partial last month from the
+/// daily ones again. `tables`: (daily, monthly); their date columns are `completed_on` and `month`.
+pub(crate) fn period_parts(
+    f: &StatsFilter,
+    (days, months): (&'static str, &'static str),
+) -> Vec<(&'static str, &'static str, String, String)> {
+    let mut parts = Vec::new();
+    match whole_months(f.from, f.to) {
+        Some((first, last)) => {
+            if f.from < first {
+                parts.push((days, "completed_on", f.from.to_string(), first.add_days(-1).to_string()));
+            }
+            parts.push((months, "month", month_key(first), month_key(last)));
+            let after_last = month_after(last).unwrap_or(last);
+            if after_last <= f.to {
+                parts.push((days, "completed_on", after_last.to_string(), f.to.to_string()));
+            }
+        }
+        None => parts.push((days, "completed_on", f.from.to_string(), f.to.to_string())),
+    }
+    parts
+}
+
 /// The sums of one group.
 #[derive(Debug, Clone, Copy, Default)]
 struct Sums {
@@ -107,29 +131,9 @@ impl Store {
     /// The whole zone's figures of a period (total, category, item, department, month, each in key
     /// order) from one read of the daily sums, grouped by month in SQL and folded here.
     pub(crate) async fn stats_from_days(&self, f: &StatsFilter) -> Result<[Vec<StatsGroup>; 5]> {
-        // (table, date column, inclusive range) of each part of the period.
-        let mut parts: Vec<(&str, &str, String, String)> = Vec::new();
-        match whole_months(f.from, f.to) {
-            Some((first, last)) => {
-                if f.from < first {
-                    parts.push((
-                        "approval_stats_days",
-                        "completed_on",
-                        f.from.to_string(),
-                        first.add_days(-1).to_string(),
-                    ));
-                }
-                parts.push(("approval_stats_months", "month", month_key(first), month_key(last)));
-                let after_last = month_after(last).unwrap_or(last);
-                if after_last <= f.to {
-                    parts.push(("approval_stats_days", "completed_on", after_last.to_string(), f.to.to_string()));
-                }
-            }
-            None => parts.push(("approval_stats_days", "completed_on", f.from.to_string(), f.to.to_string())),
-        }
         let mut sets: [BTreeMap<String, Sums>; 5] = Default::default();
         let mut rows = Vec::new();
-        for (table, column, lo, hi) in parts {
+        for (table, column, lo, hi) in period_parts(f, ("approval_stats_days", "approval_stats_months")) {
             let sql = format!(
                 "SELECT SUBSTR({column}, 1, 7), category, item_code, department, CAST(SUM(n) AS BIGINT), \
                  CAST(SUM(used) AS BIGINT), MAX(longest), CAST(SUM(promised) AS BIGINT), CAST(SUM(statutory) AS BIGINT), \

@@ -19,6 +19,7 @@ mod approval_plan_view;
 mod approval_projects;
 mod approval_rating;
 mod approval_rating_stats;
+mod approval_rating_sums;
 mod approval_stats;
 mod approval_stats_days;
 mod approval_workflow;

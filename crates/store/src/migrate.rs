@@ -29,6 +29,7 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "approval_stats_days", include_str!("../migrations/0021_approval_stats_days.sql")),
     (22, "approval_assignment", include_str!("../migrations/0022_approval_assignment.sql")),
     (23, "approval_stats_months", include_str!("../migrations/0023_approval_stats_months.sql")),
+    (25, "approval_rating_sums", include_str!("../migrations/0025_approval_rating_sums.sql")),
 ];
 
 const PG_ONLY: &str = "-- [postgres]";

@@ -328,6 +328,8 @@ async fn rating(backend: Backend) {
     let sat = app.store.approval_stats(&Scope::Zone, &f).await.unwrap().satisfaction;
     assert_eq!((sat.total.total, sat.total.bad, sat.total.satisfaction), (1, 0, Some(100.0)));
     assert_eq!((sat.bad_ratings, sat.called_back, sat.rectified), (1, 1, 1));
+    // The whole zone's figures come from the daily and monthly sums: the same as counting.
+    assert_eq!(sat, app.store.satisfaction_stats_counted(&Scope::Zone, &f).await.unwrap());
     assert_eq!(sat.by_item[0].label, "食品生产许可");
     let q = format!("from={}&to={}", f.from, f.to);
     let html = staff.get(&format!("/approval/stats?{q}")).await.text().await.unwrap();
@@ -470,6 +472,12 @@ async fn historical(backend: Backend) {
     let f = StatsFilter { from: Date::from_ms(t0), to: Date::from_ms(now(&app)) };
     let sat = app.store.satisfaction_stats(&Scope::Zone, &f).await.unwrap();
     assert_eq!((sat.total.counts.very_satisfied, sat.bad_ratings, sat.rectified), (1, 1, 1));
+    // Sums and counting agree over whole, partial and single months.
+    for (from, to) in [(f.from, f.to), (f.from.add_days(-70), f.to.add_days(70)), (f.from, f.from), (f.to, f.to)] {
+        let f = StatsFilter { from, to };
+        let sums = app.store.satisfaction_stats(&Scope::Zone, &f).await.unwrap();
+        assert_eq!(sums, app.store.satisfaction_stats_counted(&Scope::Zone, &f).await.unwrap(), "{from}–{to}");
+    }
     app.cleanup().await;
 }
 dual!(historical_checks_and_ratings_follow_the_rules, super::historical);
