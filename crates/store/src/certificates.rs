@@ -5,7 +5,8 @@
 //! Verification trusts nothing stored but the seal's public keys: it rebuilds the canonical content
 //! from the stored columns, re-hashes it, checks the code, the key and the SM2 signature, and that the
 //! case the certificate hangs on still carries the same case number. A revoked decision answers
-//! 已撤销 rather than 有效.
+//! 已撤销 rather than 有效; the revoked mark, made after the seal, must agree with the case's state
+//! (a mark removed or forged on one of the two alone reads as altered).
 
 use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
@@ -99,6 +100,8 @@ impl Verification {
         Verification { reason: Some(reason.to_owned()), ..Verification::new(VerifyStatus::Altered, code) }
     }
 }
+
+const REVOKED_STATE: &str = dianxiaoer_core::approval::default_flow::state::REVOKED;
 
 const COLUMNS: &str = "a.id, a.case_id, a.code, a.title, a.case_no, a.item_code, a.item_name, a.enterprise_name, \
     a.credit_code, a.decision, a.decision_date, a.valid_from, a.valid_until, a.issuer, a.sealed_at, a.seal_key_id, \
@@ -248,7 +251,7 @@ impl Store {
     /// Verifies the certificate of a (normalised) code: public, no scope (module docs).
     pub async fn verify_certificate(&self, code: &str) -> Result<Verification> {
         let sql = format!(
-            "SELECT {COLUMNS}, c.case_no AS on_case, k.fingerprint AS k_fingerprint, k.public_key AS k_public, \
+            "SELECT {COLUMNS}, c.case_no AS on_case, c.state AS case_state, k.fingerprint AS k_fingerprint, k.public_key AS k_public, \
              k.valid_from AS k_from, k.valid_to AS k_to, k.retired_at AS k_retired FROM approval_certificates a \
              LEFT JOIN approval_cases c ON c.id = a.case_id LEFT JOIN seal_keys k ON k.id = a.seal_key_id \
              WHERE a.code = $1"
@@ -284,7 +287,14 @@ impl Store {
         if let Err(why) = check(&record, &key) {
             return Ok(Verification::altered(code, why));
         }
-        let status = if cert.revoked_at.is_some() { VerifyStatus::Revoked } else { VerifyStatus::Valid };
+        // The revoked mark is not under the seal (it comes after it), so it must agree with the case:
+        // a mark removed from a revoked decision's certificate, or put on a standing one, is a change
+        // of the record, not a state of the decision.
+        let case_revoked = r.try_get::<Option<String>, _>("case_state")?.as_deref() == Some(REVOKED_STATE);
+        if case_revoked != cert.revoked_at.is_some() {
+            return Ok(Verification::altered(code, "撤销记录与办件记录不符"));
+        }
+        let status = if case_revoked { VerifyStatus::Revoked } else { VerifyStatus::Valid };
         Ok(Verification {
             certificate: Some(cert.content),
             revoked_at: cert.revoked_at,

@@ -232,6 +232,11 @@ async fn tampering(backend: Backend) {
         raw(url, &format!("UPDATE approval_certificates SET {col} = '{was}' {row}")).await;
         assert_eq!(status(&app, &code).await, "valid", "{col} restored");
     }
+    // A revoked mark put on a standing decision.
+    raw(url, &format!("UPDATE approval_certificates SET revoked_at = 1, revoked_reason = '伪造' {row}")).await;
+    assert_eq!(status(&app, &code).await, "altered", "revoked mark");
+    raw(url, &format!("UPDATE approval_certificates SET revoked_at = NULL, revoked_reason = '' {row}")).await;
+    assert_eq!(status(&app, &code).await, "valid", "revoked mark removed");
     // The case and the key it hangs on (foreign keys would refuse these edits; a tamperer with the
     // database can switch them off).
     let restore_case = format!("case_id = {id}");
@@ -461,6 +466,17 @@ async fn revoked_and_wrapping(backend: Backend) {
     assert!(v["certificate"].is_object());
     let html = ent.get(&format!("/approval/cases/{id}/certificate")).await.text().await.unwrap();
     assert!(html.contains("data-testid=\"certificate-revoked\""));
+    // The revoked mark must agree with the case: removed, or put on a standing decision, it reads
+    // as an altered record, not as a valid or revoked one.
+    let url = &app.db_url;
+    let plain = code.replace('-', "");
+    let row = format!("WHERE code = '{plain}'");
+    let mark = scalar(url, &format!("SELECT CAST(revoked_at AS TEXT) FROM approval_certificates {row}")).await;
+    raw(url, &format!("UPDATE approval_certificates SET revoked_at = NULL {row}")).await;
+    let v = verify(&app, &code).await;
+    assert_eq!((v["status"].as_str(), v["reason"].as_str()), (Some("altered"), Some("撤销记录与办件记录不符")));
+    raw(url, &format!("UPDATE approval_certificates SET revoked_at = {mark} {row}")).await;
+    assert_eq!(status(&app, &code).await, "revoked");
 
     // The private key opens only with the secret it was wrapped under.
     let actor = Actor::cli();
