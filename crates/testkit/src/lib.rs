@@ -63,6 +63,23 @@ impl Drop for TempDir {
 
 static COUNTER: AtomicU32 = AtomicU32::new(0);
 
+/// An event of a case loaded with its history (`Store::insert_historical_cases`), by "测试".
+pub fn history_event(
+    action: &str,
+    at: i64,
+    actor: dianxiaoer_core::approval::Actor,
+    comment: &str,
+) -> dianxiaoer_store::HistoricalEvent {
+    dianxiaoer_store::HistoricalEvent {
+        action: action.into(),
+        at,
+        actor_id: None,
+        actor_name: "测试".into(),
+        actor,
+        comment: comment.into(),
+    }
+}
+
 pub fn temp_dir() -> TempDir {
     let n = COUNTER.fetch_add(1, Ordering::SeqCst);
     let p = std::env::temp_dir().join(format!("dxe-test-{}-{n}", std::process::id()));

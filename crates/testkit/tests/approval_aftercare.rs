@@ -386,14 +386,7 @@ async fn policy(backend: Backend) {
 dual!(the_periods_are_configurable, super::policy);
 
 fn ev(action: &str, at: i64, actor: FlowActor, comment: &str) -> HistoricalEvent {
-    HistoricalEvent {
-        action: action.into(),
-        at,
-        actor_id: None,
-        actor_name: "测试".into(),
-        actor,
-        comment: comment.into(),
-    }
+    dianxiaoer_testkit::history_event(action, at, actor, comment)
 }
 
 async fn historical(backend: Backend) {

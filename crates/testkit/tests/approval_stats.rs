@@ -36,14 +36,7 @@ fn staff() -> FlowActor {
 
 fn ev(action: &str, at: i64, actor: FlowActor) -> HistoricalEvent {
     let comment = if action == a::REQUEST_CORRECTION { "请补正" } else { "" };
-    HistoricalEvent {
-        action: action.into(),
-        at,
-        actor_id: None,
-        actor_name: "测试".into(),
-        actor,
-        comment: comment.into(),
-    }
+    dianxiaoer_testkit::history_event(action, at, actor, comment)
 }
 
 fn case(app: &TestApp, item: &str, enterprise: &str, events: Vec<HistoricalEvent>, missing: &[&str]) -> HistoricalCase {
