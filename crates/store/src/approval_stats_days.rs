@@ -129,31 +129,42 @@ impl Sums {
 
 impl Store {
     /// The whole zone's figures of a period (total, category, item, department, month, each in key
-    /// order) from one read of the daily sums, grouped by month in SQL and folded here.
+    /// order) from the sums, two grouped reads per part of the period: by category, item and
+    /// department (total, category, item and department fold from it), and by month. Grouping by
+    /// month and item at once would hand thousands of rows through the driver for six years.
     pub(crate) async fn stats_from_days(&self, f: &StatsFilter) -> Result<[Vec<StatsGroup>; 5]> {
+        const SUMS: &str = "CAST(SUM(n) AS BIGINT), CAST(SUM(used) AS BIGINT), MAX(longest), \
+             CAST(SUM(promised) AS BIGINT), CAST(SUM(statutory) AS BIGINT), CAST(SUM(late) AS BIGINT)";
         let mut sets: [BTreeMap<String, Sums>; 5] = Default::default();
-        let mut rows = Vec::new();
+        let sums = |r: &sqlx::any::AnyRow, at: usize| -> Result<Sums> {
+            Ok(Sums {
+                n: r.try_get(at)?,
+                used: r.try_get(at + 1)?,
+                longest: r.try_get(at + 2)?,
+                promised: r.try_get(at + 3)?,
+                statutory: r.try_get(at + 4)?,
+                late: r.try_get(at + 5)?,
+            })
+        };
         for (table, column, lo, hi) in period_parts(f, ("approval_stats_days", "approval_stats_months")) {
-            let sql = format!(
-                "SELECT SUBSTR({column}, 1, 7), category, item_code, department, CAST(SUM(n) AS BIGINT), \
-                 CAST(SUM(used) AS BIGINT), MAX(longest), CAST(SUM(promised) AS BIGINT), CAST(SUM(statutory) AS BIGINT), \
-                 CAST(SUM(late) AS BIGINT) FROM {table} WHERE {column} >= $1 AND {column} <= $2 \
-                 GROUP BY SUBSTR({column}, 1, 7), category, item_code, department"
+            let groups = format!(
+                "SELECT category, item_code, department, {SUMS} FROM {table} WHERE {column} >= $1 AND {column} <= $2 \
+                 GROUP BY category, item_code, department"
             );
-            rows.extend(sqlx::query(&sql).bind(lo).bind(hi).fetch_all(self.pool()).await?);
-        }
-        for r in rows {
-            let sums = Sums {
-                n: r.try_get(4)?,
-                used: r.try_get(5)?,
-                longest: r.try_get(6)?,
-                promised: r.try_get(7)?,
-                statutory: r.try_get(8)?,
-                late: r.try_get(9)?,
-            };
-            let keys: [String; 5] = ["合计".to_owned(), r.try_get(1)?, r.try_get(2)?, r.try_get(3)?, r.try_get(0)?];
-            for (set, key) in sets.iter_mut().zip(keys) {
-                set.entry(key).or_default().add(&sums);
+            for r in sqlx::query(&groups).bind(lo.clone()).bind(hi.clone()).fetch_all(self.pool()).await? {
+                let s = sums(&r, 3)?;
+                let keys: [String; 4] = ["合计".to_owned(), r.try_get(0)?, r.try_get(1)?, r.try_get(2)?];
+                for (set, key) in sets.iter_mut().zip(keys) {
+                    set.entry(key).or_default().add(&s);
+                }
+            }
+            let months = format!(
+                "SELECT SUBSTR({column}, 1, 7), {SUMS} FROM {table} WHERE {column} >= $1 AND {column} <= $2 \
+                 GROUP BY SUBSTR({column}, 1, 7)"
+            );
+            for r in sqlx::query(&months).bind(lo).bind(hi).fetch_all(self.pool()).await? {
+                let s = sums(&r, 1)?;
+                sets[4].entry(r.try_get(0)?).or_default().add(&s);
             }
         }
         Ok(sets.map(|set| set.iter().map(|(k, v)| v.group(k)).collect()))
