@@ -306,7 +306,15 @@ async fn serve(store: Store, args: &ServeArgs, demo: bool) -> Result<(), String>
     });
     println!("店小二已启动：http://{addr}/");
     tracing::info!(%addr, "listening");
+    let gas = state.gas.clone();
     dianxiaoer_web::serve(listener, state, shutdown_signal()).await.map_err(|e| e.to_string())?;
+    // States the engine saves only every so often (dianxiaoer_gas::SAVE_EVERY_MS), saved now.
+    if let Some(gas) = gas {
+        match gas.engine().save_pending().await {
+            Ok(n) => tracing::info!(states = n, "gas engine states saved"),
+            Err(e) => tracing::warn!(error = %e, "saving the gas engine's states at shutdown failed"),
+        }
+    }
     store.close().await;
     tracing::info!("stopped");
     Ok(())

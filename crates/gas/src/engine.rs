@@ -6,17 +6,29 @@
 //! each one's state from before; if the write fails, those are put back, so memory never runs
 //! ahead of the database (and a failing store does not lose later readings either: the next batch
 //! starts from the last committed state).
+//!
+//! What a step writes besides its readings and alarm changes: the state of each detector whose
+//! alarm-relevant part moved (`core::gas::durable_eq`); a state that moved otherwise — last
+//! reading, last seen — once [`SAVE_EVERY_MS`] passed since its last save (by the tick when the
+//! detector fell silent), and all at shutdown ([`Engine::save_pending`]); the minute aggregates
+//! once their minute closed (`minutes`).
+//! A crash loses only what a restart recovers from the stored readings ([`Engine::take_over`]):
+//! each detector's last reading, and the open minutes' aggregates. Not recovered: a last-seen time
+//! moved by a message that stored no reading (a fault code) after the detector's last save.
 
 use crate::ingest::{Batch, Counters, IngestError, IngestReport, Key, fault_code, key_of};
-use crate::live::{LiveValue, LiveValues};
-use crate::spec::to_milli;
+use crate::live::{LiveValue, LiveValues, Shown, ShownStates};
+use crate::spec::{from_milli, to_milli};
+use dianxiaoer_core::gas::retention::minute_of;
 use dianxiaoer_core::gas::{self, DetectorConfig, DetectorState, Event, on_fault, on_reading, on_tick};
 use dianxiaoer_store::{Actor, GasWrite, GasWritten, Store};
+use minutes::Minutes;
 use serde::Serialize;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
-use step::{Detectors, Entry, Origin, Step, state_row};
+pub use step::SAVE_EVERY_MS;
+use step::{Detectors, Entry, Origin, SAVES_PER_TICK, Step, state_row};
 use tokio::sync::{Mutex, broadcast};
 
 /// The clock, passed in (DESIGN.md principle 3): epoch milliseconds.
@@ -74,6 +86,7 @@ struct Inner {
     /// This instance holds the leadership (crate docs): only then does it take readings and actions.
     leading: AtomicBool,
     live: LiveValues,
+    shown: ShownStates,
     /// When the detectors were last read from the store (epoch ms; 0: never).
     refreshed_at: AtomicI64,
 }
@@ -99,6 +112,7 @@ impl Engine {
             counters: Counters::default(),
             leading: AtomicBool::new(false),
             live: LiveValues::new(),
+            shown: ShownStates::default(),
             refreshed_at: AtomicI64::new(0),
         };
         Engine { inner: Arc::new(inner) }
@@ -157,6 +171,13 @@ impl Engine {
     /// states on, and this one must read them afresh from the store when it leads again.
     pub(crate) async fn forget_all(&self) {
         *self.inner.detectors.lock().await = Detectors::default();
+        self.inner.shown.clear();
+    }
+
+    /// A detector's last reading, last-seen time and offline flag as this instance's engine has
+    /// them (`None`: not moved since this instance began leading; the store's are current then).
+    pub fn shown(&self, detector_id: i64) -> Option<Shown> {
+        self.inner.shown.get(detector_id)
     }
 
     /// Loads every detector (configuration, and saved state for those not yet running). Detectors
@@ -164,10 +185,22 @@ impl Engine {
     pub async fn reload_all(&self) -> dianxiaoer_store::Result<usize> {
         let now = self.now();
         let rows = self.inner.store.engine_detectors(None).await?;
+        let newest = self.inner.store.engine_newest_readings().await?;
         let n = rows.len();
         let mut det = self.inner.detectors.lock().await;
         for row in rows {
             det.upsert(row, now);
+        }
+        // States saved before their last readings (see `SAVE_EVERY_MS`): the readings are stored.
+        for (id, ts, value_milli) in newest {
+            if let Some(e) = det.by_id.get_mut(&id) {
+                let before = e.state;
+                e.state.catch_up(ts, from_milli(value_milli), ts.min(now));
+                if e.state != before {
+                    e.dirty = true;
+                    self.inner.shown.note([(id, shown(&e.state))]);
+                }
+            }
         }
         self.inner.refreshed_at.store(now, Ordering::Relaxed);
         Ok(n)
@@ -227,7 +260,7 @@ impl Engine {
         let now = self.now();
         let mut reports = vec![IngestReport::default(); batches.len()];
         let mut guard = self.inner.detectors.lock().await;
-        let Detectors { by_id, by_tag } = &mut *guard;
+        let Detectors { by_id, by_tag, minutes } = &mut *guard;
         let mut step = Step::default();
         // Per batch: (detector, ts) of its readings, and per detector its faults and duplicates.
         let mut keys: Vec<(usize, i64, i64)> = Vec::new();
@@ -235,7 +268,7 @@ impl Engine {
         let mut in_step_duplicates: HashMap<(usize, i64), u64> = HashMap::new();
         for (b, batch) in batches.iter().enumerate() {
             let report = &mut reports[b];
-            let first = step.readings.len();
+            let (first, first_fresh) = (step.readings.len(), step.fresh.len());
             let mut batch_faults: HashMap<i64, u64> = HashMap::new();
             let mut batch_duplicates: HashMap<i64, u64> = HashMap::new();
             for p in &batch.points {
@@ -267,12 +300,12 @@ impl Engine {
                     self.inner.counters.add(device, |c| c.rejected += 1);
                 }
             }
-            keys.extend(step.readings[first..].iter().map(|(d, ts, _)| (b, *d, *ts)));
+            keys.extend(step.readings[first..].iter().chain(&step.fresh[first_fresh..]).map(|(d, ts, _)| (b, *d, *ts)));
             faults.extend(batch_faults.into_iter().map(|(d, n)| ((b, d), n)));
             in_step_duplicates.extend(batch_duplicates.into_iter().map(|(d, n)| ((b, d), n)));
         }
-        let written = self.commit(by_id, step, &engine_actor()).await?;
-        let inserted: HashSet<(i64, i64)> = written.inserted.into_iter().collect();
+        let written = self.commit(by_id, minutes, step, &engine_actor()).await?;
+        let inserted: HashSet<(i64, i64)> = written.inserted.iter().map(|(d, ts, _)| (*d, *ts)).collect();
         let mut per: HashMap<(usize, i64), (u64, u64)> = HashMap::new();
         for (b, d, ts) in keys {
             let c = per.entry((b, d)).or_default();
@@ -317,7 +350,12 @@ impl Engine {
                     *duplicates.entry(e.id).or_default() += 1;
                     return Ok(());
                 }
-                step.readings.push((e.id, p.ts, to_milli(accepted.value)));
+                let reading = (e.id, p.ts, to_milli(accepted.value));
+                if accepted.applied {
+                    step.fresh.push(reading)
+                } else {
+                    step.readings.push(reading)
+                }
                 step.record(e, accepted.events.as_slice(), Some(accepted.value), Origin::engine(now));
                 Ok(())
             }
@@ -333,12 +371,53 @@ impl Engine {
         }
     }
 
-    /// The time-based rules for every active detector: offline, escalation, reminders.
+    /// Saves every state not saved since it last moved and writes every open minute's aggregate,
+    /// a chunk per transaction: at shutdown, so that a restart finds them as they were. Returns
+    /// how many states were saved. Later readings' minutes go straight to the table.
+    pub async fn save_pending(&self) -> Result<usize, IngestError> {
+        let mut n = 0;
+        loop {
+            let mut guard = self.inner.detectors.lock().await;
+            let Detectors { by_id, minutes, .. } = &mut *guard;
+            let mut step = Step { closing: minutes.closing(i64::MAX), ..Step::default() };
+            for e in by_id.values().filter(|e| e.dirty).take(SAVES_PER_TICK) {
+                step.touch(e);
+                step.save.insert(e.id);
+            }
+            if step.save.is_empty() && step.closing.is_none() {
+                return Ok(n);
+            }
+            n += step.save.len();
+            self.commit(by_id, minutes, step, &engine_actor()).await?;
+        }
+    }
+
+    /// Loads every detector and rebuilds the minute aggregates a previous engine may have held in
+    /// memory when it stopped, then keeps the open minutes' aggregates from the previous minute on:
+    /// what an instance does when it begins to lead.
+    pub async fn take_over(&self) -> dianxiaoer_store::Result<usize> {
+        let n = self.reload_all().await?;
+        let now = self.now();
+        let from = minute_of(now) - 60_000;
+        let mut det = self.inner.detectors.lock().await;
+        let rebuilt = self.inner.store.recover_minutes(from, now).await?;
+        det.minutes.open(from);
+        tracing::info!(minutes = rebuilt, "gas minute aggregates rebuilt from the raw readings");
+        Ok(n)
+    }
+
+    /// The time-based rules for every active detector: offline, escalation, reminders; and the
+    /// saves of states that moved and were not saved for twice [`SAVE_EVERY_MS`] (silent since).
     pub async fn tick(&self) -> Result<usize, IngestError> {
         let now = self.now();
         let mut guard = self.inner.detectors.lock().await;
         let mut step = Step::default();
         for e in guard.by_id.values_mut() {
+            // Twice the period: a detector still reporting is saved by its own next step.
+            if e.dirty && now.saturating_sub(e.saved_at) >= 2 * SAVE_EVERY_MS && step.save.len() < SAVES_PER_TICK {
+                step.touch(e);
+                step.save.insert(e.id);
+            }
             let Some(cfg) = e.cfg.as_ref().filter(|_| e.active) else { continue };
             let before = e.state;
             let events = on_tick(cfg, &mut e.state, now);
@@ -348,7 +427,8 @@ impl Engine {
             }
         }
         let n = step.events.len();
-        self.commit(&mut guard.by_id, step, &engine_actor()).await?;
+        let Detectors { by_id, minutes, .. } = &mut *guard;
+        self.commit(by_id, minutes, step, &engine_actor()).await?;
         Ok(n)
     }
 
@@ -396,7 +476,8 @@ impl Engine {
         let mut step = Step::default();
         step.before.insert(e.id, before);
         step.record(e, &[event], None, Origin { at: now, who, note, alarm: Some(alarm_id) });
-        self.commit(&mut guard.by_id, step, actor).await.map_err(|_| ActionError::Store)?;
+        let Detectors { by_id, minutes, .. } = &mut *guard;
+        self.commit(by_id, minutes, step, actor).await.map_err(|_| ActionError::Store)?;
         Ok(())
     }
 
@@ -404,17 +485,34 @@ impl Engine {
     async fn commit(
         &self,
         by_id: &mut HashMap<i64, Entry>,
+        minutes: &mut Minutes,
         step: Step,
         actor: &Actor,
     ) -> Result<GasWritten, IngestError> {
-        let Step { before, readings, changes, events, .. } = step;
-        if before.is_empty() && readings.is_empty() && changes.is_empty() {
+        let Step { before, readings, fresh, changes, events, save, closing, .. } = step;
+        let now = self.now();
+        let closing = closing.or_else(|| minutes.due(now));
+        if before.is_empty() && readings.is_empty() && fresh.is_empty() && changes.is_empty() && closing.is_none() {
             return Ok(GasWritten::default());
         }
-        let states = before.keys().filter_map(|id| by_id.get(id)).map(state_row).collect::<Result<Vec<_>, _>>();
+        let saved: HashSet<i64> = before
+            .iter()
+            .filter(|(id, old)| save.contains(*id) || by_id.get(*id).is_some_and(|e| e.must_save(old, now)))
+            .map(|(id, _)| *id)
+            .collect();
+        let states = saved.iter().filter_map(|id| by_id.get(id)).map(state_row).collect::<Result<Vec<_>, _>>();
         let result = match states {
             Ok(states) => {
-                let w = GasWrite { readings, states, changes };
+                let kept_from = closing.as_ref().map_or(minutes.from, |c| c.from);
+                let w = GasWrite {
+                    readings,
+                    new_readings: fresh,
+                    states,
+                    changes,
+                    minutes_kept_from: (minutes.from != i64::MAX).then_some(kept_from),
+                    minutes: closing.as_ref().map(|c| c.rows.clone()).unwrap_or_default(),
+                    open_from: closing.as_ref().filter(|c| c.from != minutes.from).map(|c| (c.from, now)),
+                };
                 self.inner.store.write_gas(actor, &w).await.map_err(|e| {
                     tracing::error!(error = %e, "writing gas readings and alarms failed");
                     IngestError::Store
@@ -424,6 +522,17 @@ impl Engine {
         };
         match result {
             Ok(written) => {
+                minutes.committed(closing, &written.inserted);
+                for id in before.keys() {
+                    if let Some(e) = by_id.get_mut(id) {
+                        if saved.contains(id) {
+                            (e.dirty, e.saved_at) = (false, now);
+                        } else {
+                            e.dirty = true;
+                        }
+                    }
+                }
+                self.inner.shown.note(before.keys().filter_map(|id| Some((*id, shown(&by_id.get(id)?.state)))));
                 // A detector's shown value moves only when a newer reading was applied.
                 self.inner.live.note(before.iter().filter_map(|(id, old)| {
                     let e = by_id.get(id)?;
@@ -473,6 +582,16 @@ impl Engine {
     }
 }
 
+fn shown(st: &DetectorState) -> Shown {
+    Shown {
+        last_ts: st.last_reading_ts(),
+        last_value_milli: st.last_value().map(to_milli),
+        last_seen: st.last_seen(),
+        offline: st.is_offline(),
+    }
+}
+
+mod minutes;
 mod step;
 #[cfg(test)]
 mod tests;

@@ -15,9 +15,9 @@ pub mod retention;
 pub mod simulate;
 pub mod spec;
 
-pub use engine::{Action, ActionError, ClockFn, ENGINE_NAME, Engine, GasEvent};
+pub use engine::{Action, ActionError, ClockFn, ENGINE_NAME, Engine, GasEvent, SAVE_EVERY_MS};
 pub use ingest::{Allowed, Batch, Counters, DeviceCounts, IngestError, IngestReport, Rejected};
-pub use live::LiveValue;
+pub use live::{LiveValue, Shown};
 
 use dianxiaoer_core::gas::payload::Point;
 use std::time::Duration;
@@ -106,7 +106,7 @@ pub async fn start(
     let engine = Engine::new(store.clone(), clock);
     let lock = store.try_lead().await?;
     if lock.is_some() {
-        let n = engine.reload_all().await?;
+        let n = engine.take_over().await?;
         engine.set_leading(true);
         tracing::info!(detectors = n, "gas alarm engine started (leader)");
     } else {
@@ -182,7 +182,7 @@ async fn standby(
                 None => return None,
             },
             _ = every.tick() => match store.try_lead().await {
-                Ok(Some(l)) => match engine.reload_all().await {
+                Ok(Some(l)) => match engine.take_over().await {
                     Ok(n) => {
                         tracing::info!(detectors = n, "gas alarm engine took over the leadership");
                         return Some(l);

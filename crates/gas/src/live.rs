@@ -29,6 +29,34 @@ pub struct LiveValue {
     pub value_milli: i64,
 }
 
+/// What pages show of a detector's state, as the engine has it: the store has it only as of the
+/// detector's last save (see [`crate::engine::SAVE_EVERY_MS`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Shown {
+    pub last_ts: Option<i64>,
+    pub last_value_milli: Option<i64>,
+    pub last_seen: i64,
+    pub offline: bool,
+}
+
+/// Every moved detector's [`Shown`], kept while this instance leads.
+#[derive(Debug, Default)]
+pub(crate) struct ShownStates(Mutex<HashMap<i64, Shown>>);
+
+impl ShownStates {
+    pub(crate) fn note(&self, states: impl IntoIterator<Item = (i64, Shown)>) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).extend(states);
+    }
+
+    pub(crate) fn get(&self, id: i64) -> Option<Shown> {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).get(&id).copied()
+    }
+
+    pub(crate) fn clear(&self) {
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner).clear();
+    }
+}
+
 /// Values waiting and when each detector last had one sent.
 #[derive(Debug, Default)]
 struct Throttle {

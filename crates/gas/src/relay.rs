@@ -2,7 +2,9 @@
 //! runs the alarm engine, so while this one stands by it reads back, every [`EVERY`], the alarm
 //! events and the detectors' values the leader recorded since the previous read
 //! ([`Store::alarm_events_after`], [`Store::detector_values_since`]) and broadcasts them on its own
-//! channels. A monitor open on any instance is then updated within a second, as on the leader.
+//! channels. A monitor open on any instance then shows every alarm and status change within a second,
+//! as on the leader; values arrive as the leader saves detector states (when their alarm-relevant
+//! part moves, else at most every 30 s: `engine.rs`), so a standby's values may be that much older.
 //! Nothing is read while nobody follows the streams; a new follower starts from that moment.
 
 use crate::engine::{Engine, GasEvent};

@@ -1,6 +1,7 @@
 //! The engine's memory per detector at 100,000 detectors (issue 6, Measure: goal ≤ 1 KiB), counted
-//! by a global allocator around the engine alone: what `reload_all` keeps (configurations, states,
-//! the tag index), then what one reading of every detector adds (per-device counters, live values).
+//! by a global allocator around the engine alone: what `take_over` keeps (configurations, states,
+//! the tag index), then what one reading of every detector adds (per-device counters, the values
+//! pages show, the open minute's aggregate).
 //! SQLite's page cache does not go through Rust's allocator and is not counted. A measurement, not a
 //! test; run with `cargo test --release -p dianxiaoer-gas --test engine_memory -- --ignored --nocapture`.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -110,7 +111,7 @@ async fn memory_per_detector() {
 
     let before = live();
     let engine = Engine::new(store.clone(), Arc::new(|| T0 + 1_000));
-    assert_eq!(engine.reload_all().await.unwrap(), N);
+    assert_eq!(engine.take_over().await.unwrap(), N);
     let loaded = live() - before;
 
     for chunk in (0..N).collect::<Vec<_>>().chunks(10_000) {

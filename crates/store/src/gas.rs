@@ -326,6 +326,22 @@ impl Store {
             .collect()
     }
 
+    /// The newest stored reading of each detector whose saved engine state is older than it, as
+    /// (detector id, ts, value in thousandths): the engine saves the last reading's time and value
+    /// only every so often, and catches up on them from here when it loads the saved states.
+    pub async fn engine_newest_readings(&self) -> Result<Vec<(i64, i64, i64)>> {
+        let rows = sqlx::query(
+            "SELECT d.id, r.ts, r.value_milli FROM gas_detectors d \
+             LEFT JOIN gas_detector_state s ON s.detector_id = d.id \
+             JOIN gas_readings r ON r.detector_id = d.id \
+             AND r.ts = (SELECT MAX(m.ts) FROM gas_readings m WHERE m.detector_id = d.id) \
+             WHERE s.last_ts IS NULL OR r.ts > s.last_ts",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect()
+    }
+
     /// The open alarms, as (detector id, kind code, alarm id), for the alarm engine.
     pub async fn engine_open_alarms(&self, only: Option<i64>) -> Result<Vec<(i64, String, i64)>> {
         let mut s = Sql::new("SELECT detector_id, kind, id FROM gas_alarms WHERE closed_at IS NULL");

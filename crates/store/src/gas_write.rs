@@ -5,9 +5,11 @@ use crate::audit::{Actor, AuditEntry};
 use crate::enterprises::to_e6;
 use crate::error::{Error, Result};
 use crate::gas::{DetectorInput, DetectorRow, DetectorSpec};
+use crate::gas_minutes::MinuteIn;
 use crate::sql::{Arg, Sql};
 use crate::{Store, Tx, scope};
 use dianxiaoer_core::access::Scope;
+use dianxiaoer_core::gas::retention::minute_of;
 use dianxiaoer_core::gas::{AlarmKind, Event};
 use serde_json::json;
 use sqlx::Row;
@@ -48,16 +50,28 @@ pub struct AlarmChange {
 /// Everything one engine step writes.
 #[derive(Debug, Clone, Default)]
 pub struct GasWrite {
+    /// Readings that may be stored already (late ones): each is inserted unless it is.
     pub readings: Vec<ReadingIn>,
+    /// Readings newer than any stored reading of their detector, as the engine knows: inserted
+    /// without asking the database which rows are new. Should one be stored after all (another
+    /// writer), the step is written again with every reading checked.
+    pub new_readings: Vec<ReadingIn>,
     pub states: Vec<StateIn>,
     pub changes: Vec<AlarmChange>,
+    /// New readings of minutes at or after this are left to the caller, who keeps the open
+    /// minutes' aggregates (`gas_minutes`); `None`: every new reading is added to its minute here.
+    pub minutes_kept_from: Option<i64>,
+    /// Aggregates of closed minutes the caller kept, to add to their rows.
+    pub minutes: Vec<MinuteIn>,
+    /// A new value of the setting [`crate::gas_minutes::OPEN_FROM`], and the time now.
+    pub open_from: Option<(i64, i64)>,
 }
 
 /// What was written: the readings that were new (the rest were duplicates) and, per change, the
 /// alarm it applied to (the new alarm's id for a raise; `None` when there was no open alarm).
 #[derive(Debug, Clone, Default)]
 pub struct GasWritten {
-    pub inserted: Vec<(i64, i64)>,
+    pub inserted: Vec<ReadingIn>,
     pub alarm_ids: Vec<Option<i64>>,
 }
 
@@ -104,6 +118,21 @@ const STATE_ROWS: usize = 100;
 /// of kilobytes: at 100 cached statements per connection that grew the process by hundreds of MiB.
 pub(crate) fn full<T>(chunk: &[T], rows: usize) -> bool {
     chunk.len() == rows
+}
+
+/// A multi-row insert of readings, skipping any stored already; `returning`: reporting the rows
+/// that were new.
+fn readings_insert(chunk: &[ReadingIn], returning: bool) -> Sql {
+    let mut s = Sql::new("INSERT INTO gas_readings (detector_id, ts, value_milli) VALUES ");
+    for (i, (d, ts, v)) in chunk.iter().enumerate() {
+        s.push(if i == 0 { "(" } else { ", (" });
+        s.i64(*d).push(", ").i64(*ts).push(", ").i64(*v).push(")");
+    }
+    s.push(" ON CONFLICT (detector_id, ts) DO NOTHING");
+    if returning {
+        s.push(" RETURNING detector_id, ts, value_milli");
+    }
+    s
 }
 
 fn summary(d: &DetectorInput) -> serde_json::Value {
@@ -257,28 +286,57 @@ impl Store {
     }
 
     /// Writes one engine step in one transaction: new readings (duplicates of (detector, ts) are
-    /// skipped) with their one-minute aggregates, the detectors' states and the alarm transitions, each transition with an event row
-    /// and (except reminders and status notes) an audit record under `actor`.
+    /// skipped), the one-minute aggregates of those the caller does not keep and of the closed
+    /// minutes it kept, the detectors' states and the alarm transitions, each transition with an
+    /// event row and (except reminders and status notes) an audit record under `actor`.
     pub async fn write_gas(&self, actor: &Actor, w: &GasWrite) -> Result<GasWritten> {
-        let mut tx = self.begin().await?;
-        let mut out = GasWritten { inserted: Vec::with_capacity(w.readings.len()), alarm_ids: Vec::new() };
-        let mut new_readings: Vec<ReadingIn> = Vec::with_capacity(w.readings.len());
-        for chunk in w.readings.chunks(READING_ROWS) {
-            let mut s = Sql::new("INSERT INTO gas_readings (detector_id, ts, value_milli) VALUES ");
-            for (i, (d, ts, v)) in chunk.iter().enumerate() {
-                s.push(if i == 0 { "(" } else { ", (" });
-                s.i64(*d).push(", ").i64(*ts).push(", ").i64(*v).push(")");
+        if !w.new_readings.is_empty() {
+            if let Some(out) = self.write_gas_once(actor, w, true).await? {
+                return Ok(out);
             }
-            s.push(" ON CONFLICT (detector_id, ts) DO NOTHING RETURNING detector_id, ts, value_milli");
+            tracing::warn!("a gas reading taken for new was stored already; writing the step again, checking each");
+        }
+        self.write_gas_once(actor, w, false).await?.ok_or_else(|| Error::Invalid("读数写入失败".into()))
+    }
+
+    /// One attempt of [`Store::write_gas`]; `None` (nothing written) when `trust` and one of the
+    /// new readings was stored already.
+    async fn write_gas_once(&self, actor: &Actor, w: &GasWrite, trust: bool) -> Result<Option<GasWritten>> {
+        let mut tx = self.begin().await?;
+        let n = w.readings.len() + w.new_readings.len();
+        let mut out = GasWritten { inserted: Vec::with_capacity(n), alarm_ids: Vec::new() };
+        let all: Vec<ReadingIn>;
+        let checked = if trust {
+            for chunk in w.new_readings.chunks(READING_ROWS) {
+                let s = readings_insert(chunk, false).for_backend(tx.backend);
+                let q = s.query().persistent(full(chunk, READING_ROWS));
+                if q.execute(&mut *tx.tx).await?.rows_affected() != chunk.len() as u64 {
+                    return Ok(None);
+                }
+            }
+            out.inserted.extend_from_slice(&w.new_readings);
+            &w.readings
+        } else {
+            all = [w.new_readings.as_slice(), w.readings.as_slice()].concat();
+            &all
+        };
+        for chunk in checked.chunks(READING_ROWS) {
+            let s = readings_insert(chunk, true);
             for r in
                 s.for_backend(tx.backend).query().persistent(full(chunk, READING_ROWS)).fetch_all(&mut *tx.tx).await?
             {
-                let (d, ts, v): (i64, i64, i64) = (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                out.inserted.push((d, ts));
-                new_readings.push((d, ts, v));
+                out.inserted.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
             }
         }
-        crate::gas_minutes::add_minutes(&mut tx, &new_readings).await?;
+        let direct: Vec<ReadingIn> = match w.minutes_kept_from {
+            None => out.inserted.clone(),
+            Some(from) => out.inserted.iter().filter(|r| minute_of(r.1) < from).copied().collect(),
+        };
+        crate::gas_minutes::add_minutes(&mut tx, &direct).await?;
+        crate::gas_minutes::add_aggregates(&mut tx, &w.minutes).await?;
+        if let Some((from, now)) = w.open_from {
+            crate::gas_minutes::set_open_from(&mut tx, from, now).await?;
+        }
         for chunk in w.states.chunks(STATE_ROWS) {
             let mut s = Sql::new(
                 "INSERT INTO gas_detector_state (detector_id, last_ts, last_value_milli, last_seen, offline, state, \
@@ -303,7 +361,7 @@ impl Store {
             out.alarm_ids.push(id);
         }
         tx.commit().await?;
-        Ok(out)
+        Ok(Some(out))
     }
 
     /// Applies one change to the open alarm of (detector, kind) — a raise opens it — and records the

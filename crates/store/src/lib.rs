@@ -89,7 +89,7 @@ pub use error::{Error, Result};
 pub use gas::{DetectorFilter, DetectorInput, DetectorRow, DetectorSpec, EngineDetector, ReadingRow};
 pub use gas_alarms::{AlarmEventRow, AlarmFilter, AlarmRow, AlarmSummary};
 pub use gas_devices::DeviceLogin;
-pub use gas_minutes::{MinuteBucket, Series};
+pub use gas_minutes::{MinuteAgg, MinuteBucket, MinuteIn, OPEN_FROM, Series};
 pub use gas_relay::{RelayedEvent, RelayedValue};
 pub use gas_retention::{PRUNE_BATCH, RetentionReport};
 pub use gas_write::{AlarmChange, GasWrite, GasWritten, ReadingIn, StateIn, event_kind, kind_code, parse_kind};
@@ -167,6 +167,10 @@ pub struct Store {
     index: Arc<Mutex<Option<Arc<registry_index::Index>>>>,
 }
 
+/// How much of an SQLite database file is read through a memory map (address space, not memory:
+/// the pages are the operating system's file cache, shared by every connection).
+const SQLITE_MMAP: &str = "PRAGMA mmap_size = 1073741824";
+
 impl Store {
     /// Connects, creating the SQLite file when missing, and applies the compiled-in migrations.
     pub async fn open(url: &DatabaseUrl, keys: Keys) -> Result<Store> {
@@ -183,9 +187,22 @@ impl Store {
             Backend::Sqlite => 8,
             Backend::Postgres => 16,
         };
+        let sqlite = url.backend() == Backend::Sqlite;
         let pool = AnyPoolOptions::new()
             .max_connections(max)
             .min_connections(1)
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if sqlite {
+                        // Reads of the database file through a memory map instead of a copy per
+                        // page into each connection's small page cache (2 MB by default): the gas
+                        // engine's indexes at 100,000 detectors do not fit that cache, and every
+                        // miss was a pread (docs/BENCHMARKS.md, gas).
+                        sqlx::query(SQLITE_MMAP).execute(&mut *conn).await?;
+                    }
+                    Ok(())
+                })
+            })
             .connect(&url.connect_string())
             .await
             .map_err(|e| Error::Connect(e.to_string()))?;

@@ -57,7 +57,9 @@ pub async fn detectors(
 ) -> ApiResult<Page<DetectorRow>> {
     let f = q.filter()?;
     let (page, per_page) = paging(q.page, q.per_page);
-    Ok(Json(state.store.list_detectors(&me.scope, &f, page, per_page).await?))
+    let mut rows = state.store.list_detectors(&me.scope, &f, page, per_page).await?;
+    state.live_detectors(&mut rows.items);
+    Ok(Json(rows))
 }
 
 pub async fn detector(
@@ -65,7 +67,7 @@ pub async fn detector(
     Extension(me): Extension<CurrentUser>,
     Path(id): Path<i64>,
 ) -> ApiResult<DetectorRow> {
-    Ok(Json(state.store.detector(&me.scope, id).await?))
+    Ok(Json(state.live_detector(state.store.detector(&me.scope, id).await?)))
 }
 
 pub async fn create_detector(
@@ -74,7 +76,8 @@ pub async fn create_detector(
     ApiJson(raw): ApiJson<RawDetector>,
 ) -> Result<Response, ApiError> {
     match save(&state, &me, None, &raw).await? {
-        Ok(id) => Ok((StatusCode::CREATED, Json(state.store.detector(&me.scope, id).await?)).into_response()),
+        Ok(id) => Ok((StatusCode::CREATED, Json(state.live_detector(state.store.detector(&me.scope, id).await?)))
+            .into_response()),
         Err(errors) => Ok(field_problem(errors)),
     }
 }
@@ -86,7 +89,7 @@ pub async fn update_detector(
     ApiJson(raw): ApiJson<RawDetector>,
 ) -> Result<Response, ApiError> {
     match save(&state, &me, Some(id), &raw).await? {
-        Ok(id) => Ok(Json(state.store.detector(&me.scope, id).await?).into_response()),
+        Ok(id) => Ok(Json(state.live_detector(state.store.detector(&me.scope, id).await?)).into_response()),
         Err(errors) => Ok(field_problem(errors)),
     }
 }

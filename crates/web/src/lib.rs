@@ -126,6 +126,24 @@ impl AppState {
         self
     }
 
+    /// Detector rows with the gas engine's own last reading, last-seen time and offline flag: the
+    /// store has them as of each detector's last save, up to `dianxiaoer_gas::SAVE_EVERY_MS` old.
+    pub fn live_detectors(&self, rows: &mut [dianxiaoer_store::DetectorRow]) {
+        let Some(gas) = &self.gas else { return };
+        for d in rows {
+            if let Some(s) = gas.engine().shown(d.id) {
+                (d.last_ts, d.last_value_milli, d.last_seen, d.offline) =
+                    (s.last_ts, s.last_value_milli, Some(s.last_seen), s.offline);
+            }
+        }
+    }
+
+    /// One detector row with the engine's own values (see [`AppState::live_detectors`]).
+    pub fn live_detector(&self, mut d: dianxiaoer_store::DetectorRow) -> dianxiaoer_store::DetectorRow {
+        self.live_detectors(std::slice::from_mut(&mut d));
+        d
+    }
+
     /// The clock as a plain function, for the gas engine (which does not know the web layer).
     pub fn clock_fn(&self) -> dianxiaoer_gas::ClockFn {
         let clock = self.clock.clone();

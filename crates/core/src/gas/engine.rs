@@ -123,6 +123,15 @@ impl Run {
         }
     }
 
+    /// What of the run any decision depends on under `delay`: the count up to the readings the
+    /// delay needs; for a timed delay, whether the run is on and since when.
+    fn progress(&self, delay: Delay) -> (u16, i64) {
+        match delay {
+            Delay::Readings(n) => (self.count.min(n), 0),
+            Delay::DurationMs(_) => (self.count.min(1), if self.count > 0 { self.since } else { 0 }),
+        }
+    }
+
     fn satisfies(&self, delay: Delay, ts: i64) -> bool {
         self.count > 0
             && match delay {
@@ -238,6 +247,18 @@ impl DetectorState {
         self.fault_code
     }
 
+    /// Takes the newest stored reading (`ts`, `value`, seen at `seen` server time) when it is newer
+    /// than this state: after a restart, for a state saved before its last readings (the runtime
+    /// saves the part [`durable_eq`] ignores only every so often). What it restores is exactly that
+    /// part, so the state decides as it would have without the restart.
+    pub fn catch_up(&mut self, ts: i64, value: f32, seen: i64) {
+        if ts > self.last_ts {
+            self.last_ts = ts;
+            self.last_value = value;
+            self.last_seen = self.last_seen.max(seen);
+        }
+    }
+
     fn slot(&mut self, kind: AlarmKind) -> Option<&mut Slot> {
         self.alarms.get_mut(kind.index())
     }
@@ -284,6 +305,21 @@ impl DetectorState {
             self.clear(AlarmKind::Offline, events);
         }
     }
+}
+
+/// Whether two states of a detector agree on everything but what the runtime may save late: the
+/// last applied reading's time and value, when the device was last seen, and a run's progress
+/// beyond what its delay needs (see `Run::progress`). The runtime saves a state at once when this
+/// part changes — alarms, offline, fault code, a delay that started, reached or reset — and
+/// everything else in bulk later, so that a steady detector does not rewrite its state per reading.
+pub fn durable_eq(cfg: &DetectorConfig, a: &DetectorState, b: &DetectorState) -> bool {
+    // Runs 0–1 raise (on-delay), 2–3 clear (off-delay); see `evaluate` (a rising gas leaves run 3 unused).
+    let (on, off) = (cfg.on_delay(), cfg.off_delay());
+    let delays = [on, on, off, off];
+    a.alarms == b.alarms
+        && a.offline == b.offline
+        && a.fault_code == b.fault_code
+        && a.runs.iter().zip(&b.runs).zip(delays).all(|((x, y), d)| x.progress(d) == y.progress(d))
 }
 
 /// Checks and evaluates one reading of the detector, `ts` and `now` in epoch milliseconds.

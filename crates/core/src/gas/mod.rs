@@ -23,8 +23,8 @@ pub mod retention;
 
 pub use detector::{Delay, DetectorConfig, DetectorSettings, OutOfRange, Tag};
 pub use engine::{
-    Accepted, AlarmStatus, AlarmView, DetectorState, ReadingError, acknowledge, close, dispose, on_fault, on_reading,
-    on_tick,
+    Accepted, AlarmStatus, AlarmView, DetectorState, ReadingError, acknowledge, close, dispose, durable_eq, on_fault,
+    on_reading, on_tick,
 };
 pub use events::{AlarmKind, Event, Events, Level};
 pub use gas_table::{Gas, GasKind, MeasuringRange, SetPoints, Thresholds, Unit};

@@ -1,10 +1,11 @@
 //! The engine's detectors in memory and one step's work before it is written: the alarm changes and
 //! broadcast events a detector's rule events turn into, and the state rows to save.
 
+use super::minutes::{Closing, Minutes};
 use super::{ENGINE_NAME, GasEvent};
 use crate::ingest::IngestError;
 use crate::spec::{self, to_milli};
-use dianxiaoer_core::gas::{AlarmKind, DetectorConfig, DetectorState, Event};
+use dianxiaoer_core::gas::{AlarmKind, DetectorConfig, DetectorState, Event, durable_eq};
 use dianxiaoer_core::when::format_ms;
 use dianxiaoer_store::{AlarmChange, EngineDetector, ReadingIn, StateIn, event_kind};
 use std::collections::{HashMap, HashSet};
@@ -17,12 +18,36 @@ pub(super) struct Entry {
     pub(super) cfg: Option<DetectorConfig>,
     pub(super) active: bool,
     pub(super) state: DetectorState,
+    /// The state moved since it was last saved, in the part saved only every [`SAVE_EVERY_MS`]
+    /// (`core::gas::durable_eq`).
+    pub(super) dirty: bool,
+    /// Server time of the last save (or of the load).
+    pub(super) saved_at: i64,
+}
+
+/// How often a detector's state is saved at most when only its last reading and last-seen time
+/// moved; any change to its alarms, offline or fault state or delays is saved with the step.
+pub const SAVE_EVERY_MS: i64 = 30_000;
+
+/// Most states the tick saves of detectors that moved and then fell silent, so that a tick stays
+/// short (those still reporting are saved by their own steps).
+pub(super) const SAVES_PER_TICK: usize = 1_000;
+
+impl Entry {
+    /// Whether a step at `now` that moved this detector from `before` saves its state: when its
+    /// durable part moved, or when it was last saved [`SAVE_EVERY_MS`] ago — so that the saves
+    /// of busy detectors spread over the steps instead of coming due together.
+    pub(super) fn must_save(&self, before: &DetectorState, now: i64) -> bool {
+        now.saturating_sub(self.saved_at) >= SAVE_EVERY_MS
+            || self.cfg.as_ref().is_none_or(|cfg| !durable_eq(cfg, before, &self.state))
+    }
 }
 
 #[derive(Default)]
 pub(super) struct Detectors {
     pub(super) by_id: HashMap<i64, Entry>,
     pub(super) by_tag: HashMap<String, i64>,
+    pub(super) minutes: Minutes,
 }
 
 impl Detectors {
@@ -60,8 +85,16 @@ impl Detectors {
             })
             .unwrap_or_else(|| DetectorState::new(now));
         self.by_tag.insert(row.tag.clone(), row.id);
-        let entry =
-            Entry { id: row.id, enterprise_id: row.enterprise_id, tag: row.tag, cfg, active: row.active, state };
+        let entry = Entry {
+            id: row.id,
+            enterprise_id: row.enterprise_id,
+            tag: row.tag,
+            cfg,
+            active: row.active,
+            state,
+            dirty: false,
+            saved_at: now,
+        };
         self.by_id.insert(row.id, entry);
     }
 }
@@ -85,10 +118,18 @@ impl Origin<'_> {
 /// One step's work before it is written.
 #[derive(Default)]
 pub(super) struct Step {
-    /// States before the step, to put back if the write fails; also the detectors to save.
+    /// States before the step, to put back if the write fails; a state whose durable part moved
+    /// from it is saved with the step.
     pub(super) before: HashMap<i64, DetectorState>,
+    /// Late readings, which may be stored already.
     pub(super) readings: Vec<ReadingIn>,
+    /// Applied readings: newer than any stored reading of their detector (its last applied one).
+    pub(super) fresh: Vec<ReadingIn>,
     pub(super) seen: HashSet<(i64, i64)>,
+    /// Detectors whose state is saved whether or not its durable part moved (background saves).
+    pub(super) save: HashSet<i64>,
+    /// Minutes to close other than those due (at shutdown: all).
+    pub(super) closing: Option<Closing>,
     pub(super) changes: Vec<AlarmChange>,
     /// Events to broadcast, with the index of their change.
     pub(super) events: Vec<(GasEvent, Option<usize>)>,

@@ -13,7 +13,16 @@ use std::sync::atomic::{AtomicI64, Ordering};
 const T0: i64 = 1_800_000_000_000;
 
 fn entry() -> Entry {
-    Entry { id: 7, enterprise_id: 3, tag: "GT-7".into(), cfg: None, active: true, state: DetectorState::new(T0) }
+    Entry {
+        id: 7,
+        enterprise_id: 3,
+        tag: "GT-7".into(),
+        cfg: None,
+        active: true,
+        state: DetectorState::new(T0),
+        dirty: false,
+        saved_at: T0,
+    }
 }
 
 #[test]

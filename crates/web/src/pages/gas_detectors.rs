@@ -117,7 +117,8 @@ pub async fn list(
 ) -> Result<Response, PageError> {
     let f = q.filter()?;
     let (page, per_page) = paging(q.page, q.per_page);
-    let rows = state.store.list_detectors(&me.scope, &f, page, per_page).await?;
+    let mut rows = state.store.list_detectors(&me.scope, &f, page, per_page).await?;
+    state.live_detectors(&mut rows.items);
     let s = |o: &Option<String>| o.clone().unwrap_or_default();
     let base = query_string(&[
         ("q", &s(&q.q)),
@@ -148,7 +149,8 @@ pub async fn export(
     Query(q): Query<ListQuery>,
 ) -> Result<Response, PageError> {
     let f = q.filter()?;
-    let rows = state.store.export_detectors(&me.scope, &f, EXPORT_MAX).await?;
+    let mut rows = state.store.export_detectors(&me.scope, &f, EXPORT_MAX).await?;
+    state.live_detectors(&mut rows);
     let n = rows.len();
     let headers = [
         ("位号", 16.0),

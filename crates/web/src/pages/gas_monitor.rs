@@ -139,7 +139,8 @@ pub fn map(rows: &[MonitorRow]) -> Map {
 }
 
 async fn rows(state: &AppState, me: &CurrentUser) -> Result<Vec<MonitorRow>, AppError> {
-    let detectors = state.store.export_detectors(&me.scope, &DetectorFilter::default(), MAX_DETECTORS).await?;
+    let mut detectors = state.store.export_detectors(&me.scope, &DetectorFilter::default(), MAX_DETECTORS).await?;
+    state.live_detectors(&mut detectors);
     let mut active: HashMap<i64, Vec<(String, i64)>> = HashMap::new();
     for (id, kind, level) in state.store.active_gas_alarms(&me.scope).await? {
         active.entry(id).or_default().push((kind, level));

@@ -140,7 +140,7 @@ pub async fn load(
     id: i64,
     range: ChartRange,
 ) -> Result<(DetectorRow, SeriesOut), AppError> {
-    let d = state.store.detector(&me.scope, id).await?;
+    let d = state.live_detector(state.store.detector(&me.scope, id).await?);
     let now = state.now();
     let bucket = range.bucket_ms();
     let from = if range.raw() { now - range.span_ms() } else { (now - range.span_ms()).div_euclid(bucket) * bucket };

@@ -551,3 +551,61 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn steady_readings_leave_the_durable_part_alone() {
+    let cfg = methane(quiet());
+    let mut st = DetectorState::new(T0);
+    // The off-delay (3 readings) of the clearing run fills up over the first readings ...
+    let mut saved = st;
+    let mut saves = 0;
+    for k in 0..100 {
+        read(&cfg, &mut st, T0 + k * 1000, 1.0);
+        if !durable_eq(&cfg, &saved, &st) {
+            saved = st;
+            saves += 1;
+        }
+    }
+    // ... and then nothing a restart needs moves: three saves for a hundred readings.
+    assert_eq!(saves, 3);
+    assert_ne!(saved.last_reading_ts(), st.last_reading_ts());
+    // A reading over level 1 starts the on-delay: saved at once.
+    read(&cfg, &mut st, T0 + 100_000, 30.0);
+    assert!(!durable_eq(&cfg, &saved, &st));
+}
+
+proptest! {
+    /// A state saved only when its durable part changed, given the volatile part of the live one,
+    /// decides exactly like the live one: the saving rule loses nothing a decision depends on.
+    #[test]
+    fn the_durable_part_decides((oxygen, s) in settings(), ops in prop::collection::vec(op(), 1..300)) {
+        let cfg = if oxygen { config(Gas::Oxygen, Unit::PercentVol, 25.0, s) } else { methane(s) };
+        let mut st = DetectorState::new(T0);
+        let mut saved = st;
+        let mut now = T0;
+        for op in ops {
+            let mut restored = DetectorState { last_ts: st.last_ts, last_seen: st.last_seen, last_value: st.last_value, ..saved };
+            let apply = |st: &mut DetectorState, now: i64| -> Vec<Event> {
+                match op {
+                    Op::Read { late_by, value, .. } => {
+                        let v = if oxygen { value / 4.4 } else { value };
+                        on_reading(&cfg, st, now - late_by, v, now).map(|a| a.events.as_slice().to_vec()).unwrap_or_default()
+                    }
+                    Op::Tick(_) => on_tick(&cfg, st, now).as_slice().to_vec(),
+                    Op::Fault(code) => on_fault(st, code, now).as_slice().to_vec(),
+                    Op::Ack(k) => acknowledge(st, AlarmKind::ALL[k], "张三", now).into_iter().collect(),
+                    Op::Dispose(k) => dispose(st, AlarmKind::ALL[k], "张三", "处置", now).into_iter().collect(),
+                    Op::Close(k) => close(st, AlarmKind::ALL[k], "张三").into_iter().collect(),
+                }
+            };
+            now += match op { Op::Read { dt, .. } | Op::Tick(dt) => dt, _ => 0 };
+            let live = apply(&mut st, now);
+            let again = apply(&mut restored, now);
+            prop_assert_eq!(live, again);
+            prop_assert!(durable_eq(&cfg, &st, &restored));
+            if !durable_eq(&cfg, &saved, &st) {
+                saved = st;
+            }
+        }
+    }
+}
