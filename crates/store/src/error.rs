@@ -35,3 +35,10 @@ impl Error {
         }
     }
 }
+
+/// The core's refusals of revenue data (a settlement's input) are invalid input here.
+impl From<dianxiaoer_core::revenue::RevenueError> for Error {
+    fn from(e: dianxiaoer_core::revenue::RevenueError) -> Error {
+        Error::Invalid(e.message)
+    }
+}

@@ -1,7 +1,7 @@
 //! Compiled-in migrations, applied in order inside one transaction each. One SQL text serves both
-//! backends; the few words that differ are placeholders replaced here, and the one thing only
-//! PostgreSQL has (partitioned tables) sits between the lines `-- [postgres]` and `-- [end]`, which
-//! SQLite skips.
+//! backends; the few words that differ are placeholders replaced here, and what only PostgreSQL has
+//! (partitioned tables, trigger functions) sits between the lines `-- [postgres]` and `-- [end]`, which
+//! SQLite skips; what only SQLite has (its trigger syntax), between `-- [sqlite]` and `-- [end]`.
 
 use crate::error::Result;
 use crate::url::Backend;
@@ -29,10 +29,12 @@ const MIGRATIONS: &[(i64, &str, &str)] = &[
     (21, "approval_stats_days", include_str!("../migrations/0021_approval_stats_days.sql")),
     (22, "approval_assignment", include_str!("../migrations/0022_approval_assignment.sql")),
     (23, "approval_stats_months", include_str!("../migrations/0023_approval_stats_months.sql")),
+    (24, "settlement_entries", include_str!("../migrations/0024_settlement_entries.sql")),
     (25, "approval_rating_sums", include_str!("../migrations/0025_approval_rating_sums.sql")),
 ];
 
 const PG_ONLY: &str = "-- [postgres]";
+const SQLITE_ONLY: &str = "-- [sqlite]";
 const END: &str = "-- [end]";
 
 fn render(sql: &str, backend: Backend) -> String {
@@ -45,6 +47,7 @@ fn render(sql: &str, backend: Backend) -> String {
     for line in sql.lines() {
         match line.trim() {
             PG_ONLY => skipping = backend != Backend::Postgres,
+            SQLITE_ONLY => skipping = backend != Backend::Sqlite,
             END => skipping = false,
             _ if !skipping => {
                 out.push_str(line);
@@ -106,12 +109,14 @@ mod tests {
 
     #[test]
     fn postgres_only_sections_are_skipped_on_sqlite() {
-        let sql = "CREATE TABLE a (id {{ID}});\n-- [postgres]\nALTER TABLE a RENAME TO b;\n-- [end]\nSELECT 1;\n";
+        let sql = "CREATE TABLE a (id {{ID}});\n-- [postgres]\nALTER TABLE a RENAME TO b;\n-- [end]\nSELECT 1;\n\
+                   -- [sqlite]\nCREATE TRIGGER t;\n-- [end]\n";
         let lite = render(sql, Backend::Sqlite);
         assert!(!lite.contains("RENAME") && lite.contains("AUTOINCREMENT") && lite.contains("SELECT 1"));
+        assert!(lite.contains("CREATE TRIGGER t;") && !lite.contains("[sqlite]"));
         let pg = render(sql, Backend::Postgres);
         assert!(pg.contains("ALTER TABLE a RENAME TO b;") && pg.contains("IDENTITY") && pg.contains("SELECT 1"));
-        assert!(!pg.contains("[postgres]") && !pg.contains("[end]"));
+        assert!(!pg.contains("[postgres]") && !pg.contains("[end]") && !pg.contains("TRIGGER"));
     }
 
     #[test]

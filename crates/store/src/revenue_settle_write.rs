@@ -1,39 +1,50 @@
-//! What a drafted settlement writes: the core's per-row entries summed per project and month into
-//! credit lines (`settlement_lines`), a unit's amounts per tax type (`settlement_tax_types`), the rows
-//! left unshared, and the late rows of confirmed months it holds (`settlement_late_rows`).
+//! What a drafted settlement writes: the core's per-row entries summed per project and month into one
+//! balanced entry each (`settlement_entries`, the up to three units credited in columns), a unit's
+//! amounts per tax type (`settlement_tax_types`), the rows left unshared, and the late rows of
+//! confirmed months it holds (`settlement_late_rows`).
 //!
 //! The rounding stays per ledger row in the core (retained share half away from zero, largest
-//! remainder per row); only the results are summed, so every unit's total is the same to the fen as
-//! one line per row and unit would give, at a quarter of the lines (issue 5, Measure).
+//! remainder per row); only the results are summed, as the core hands them over, so every unit's total
+//! is the same to the fen as one line per row and unit would give, at a twelfth of the rows (issue 5,
+//! Measure: 100,000 entries a month at 10⁵ enterprises).
 
 use crate::enterprise_import::import_chunk;
 use crate::error::{Error, Result};
-use crate::revenue_settle_input::{self as input, LedgerInput, unit_key};
+use crate::revenue_settle_input::unit_key;
+use crate::revenue_statement::unit_param;
 use crate::sql::{Arg, Sql};
 use crate::{Backend, Tx};
-use dianxiaoer_core::revenue::party::{Project, ProjectId, Unit};
+use dianxiaoer_core::revenue::party::Unit;
 use dianxiaoer_core::revenue::period::Period;
-use dianxiaoer_core::revenue::settlement::Settlement;
-use dianxiaoer_core::revenue::tax::{TaxRow, TaxType};
+use dianxiaoer_core::revenue::settlement::{EntryRef, Settlement};
+use dianxiaoer_core::revenue::tax::TaxType;
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::future::Future;
+use std::task::Poll;
 
-/// One credit line to write: the columns of `settlement_lines` after `settlement_id`.
+/// One unit credited by an entry, with its sums over the ledger rows that credited it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Line {
-    pub entry_no: i64,
-    pub project_id: i64,
-    pub enterprise_id: i64,
-    pub adjusts: Option<String>,
-    pub ratio: String,
-    pub entry_debit_fen: i64,
-    pub unit_kind: &'static str,
-    pub unit_code: String,
+pub(crate) struct Slot {
+    /// As statements name it: "town:371323103", "dept:4", "zone".
+    pub unit: String,
     pub weight: i64,
     pub row_count: i64,
     pub tax_fen: i64,
     pub debit_fen: i64,
     pub amount_fen: i64,
+}
+
+/// One balanced entry to write: the columns of `settlement_entries` after `settlement_id`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct EntryRow {
+    pub project_id: i64,
+    pub enterprise_id: i64,
+    pub adjusts: Option<String>,
+    pub ratio: String,
+    pub debit_fen: i64,
+    /// One to three, in the split's order (introducer, host town, zone).
+    pub slots: Vec<Slot>,
 }
 
 /// One unit's amounts of one tax type: the columns of `settlement_tax_types` after `settlement_id`.
@@ -49,11 +60,27 @@ pub(crate) struct TaxTypeTotal {
 /// What a settlement writes besides its own row.
 #[derive(Debug, Default)]
 pub(crate) struct Written {
-    pub lines: Vec<Line>,
+    pub entries: Vec<EntryRow>,
     /// (unit kind, unit code, tax type) → amounts.
     pub tax_types: BTreeMap<(&'static str, String, String), TaxTypeTotal>,
     /// Ledger ids of rows of confirmed months settled here (as entries or unshared).
     pub late_rows: Vec<i64>,
+    /// The core's entries (one per ledger row and project) behind them.
+    pub core_entries: i64,
+}
+
+impl Written {
+    /// Every entry's credits sum to its debit, and the debits and the per-unit totals both to `s`'s
+    /// total (the core's split makes each row's credits sum to its debit).
+    pub fn is_balanced(&self, s: &Settlement) -> bool {
+        let each = self
+            .entries
+            .iter()
+            .all(|e| e.slots.iter().map(|x| i128::from(x.amount_fen)).sum::<i128>() == i128::from(e.debit_fen));
+        let debits: i128 = self.entries.iter().map(|e| i128::from(e.debit_fen)).sum();
+        let totals: i128 = s.totals.values().map(|f| i128::from(f.fen())).sum();
+        each && debits == i128::from(s.total.fen()) && totals == debits
+    }
 }
 
 fn add(a: &mut i64, b: i64) -> Result<()> {
@@ -61,144 +88,202 @@ fn add(a: &mut i64, b: i64) -> Result<()> {
     Ok(())
 }
 
-/// One entry being summed: the ratio in force, its debit, and per unit credited (in the split's
-/// order) the weight and the sums [rows, tax, debit, amount].
+/// One entry being summed: the ratio in force, its debit, and per share of the split (in its order)
+/// the unit's place in [`Sums::units`], its weight and the sums [rows, tax, debit, amount].
 struct Group {
+    key: (i64, i64, Option<Period>),
     ratio: String,
     debit: i64,
-    units: Vec<(Unit, i64, [i64; 4])>,
+    shares: Vec<(usize, i64, [i64; 4])>,
 }
 
-/// Sums the core's entries into one balanced entry per (project, enterprise, month adjusted), with a
-/// line per unit credited, carrying the ratio and weights in force for the rows' own month.
-pub(crate) fn written(
-    s: &Settlement,
-    projects: &[Project],
-    ledger: &[LedgerInput],
-    rows: &[TaxRow],
-) -> Result<Written> {
-    let by_id: HashMap<ProjectId, &Project> = projects.iter().map(|p| (p.id(), p)).collect();
-    let mut groups: HashMap<(i64, i64, Option<Period>), Group> = HashMap::new();
-    let mut tax_types: HashMap<(&Unit, &TaxType), TaxTypeTotal> = HashMap::new();
-    for e in &s.entries {
-        let l = ledger.get(e.row).ok_or_else(|| Error::Invalid("结算分录对应的台账行不存在".into()))?;
-        let tax = rows.get(e.row).map(|r| r.amount.fen()).unwrap_or_default();
-        let group = match groups.entry((e.project.get(), l.enterprise_id, e.adjusts)) {
-            Entry::Occupied(o) => o.into_mut(),
+/// Sums the core's entries as [`settle_with`](dianxiaoer_core::revenue::settlement::settle_with)
+/// hands them over into one balanced entry per (project, enterprise, month adjusted), carrying the
+/// ratio and weights in force for the rows' own month, and a unit's amounts per tax type.
+#[derive(Default)]
+pub(crate) struct Sums {
+    index: HashMap<(i64, i64, Option<Period>), usize>,
+    groups: Vec<Group>,
+    units: Vec<Unit>,
+    unit_index: HashMap<Unit, usize>,
+    tax_types: Vec<TaxType>,
+    /// (unit place, tax type place) → amounts.
+    by_tax_type: HashMap<(usize, usize), TaxTypeTotal>,
+    late: BTreeSet<usize>,
+    core_entries: i64,
+}
+
+impl Sums {
+    /// Adds one of the core's entries, of a ledger row of `enterprise_id`.
+    pub fn add(&mut self, e: &EntryRef<'_>, enterprise_id: i64) -> Result<()> {
+        let row = e.row.row;
+        let tax = e.row.amount.fen();
+        let debit = e.debit.fen();
+        let key = (e.project.get(), enterprise_id, e.adjusts);
+        let g = match self.index.entry(key) {
+            Entry::Occupied(o) => *o.get(),
             Entry::Vacant(v) => {
-                let project = by_id.get(&e.project).ok_or_else(|| Error::Invalid("结算分录对应的项目不存在".into()))?;
-                let b = project.beneficiaries(e.adjusts.unwrap_or(e.period)).map_err(input::bad)?;
-                let units = b.shares().iter().map(|(u, w)| (u.clone(), i64::from(*w), [0; 4])).collect();
-                v.insert(Group { ratio: b.ratio().to_string(), debit: 0, units })
+                let shares = e
+                    .beneficiaries
+                    .shares()
+                    .iter()
+                    .map(|(u, w)| {
+                        let place = *self.unit_index.entry(u.clone()).or_insert_with(|| {
+                            self.units.push(u.clone());
+                            self.units.len() - 1
+                        });
+                        (place, i64::from(*w), [0; 4])
+                    })
+                    .collect();
+                self.groups.push(Group { key, ratio: e.beneficiaries.ratio().to_string(), debit: 0, shares });
+                *v.insert(self.groups.len() - 1)
             }
         };
-        add(&mut group.debit, e.debit.fen())?;
-        for (unit, amount) in &e.credits {
-            let i = match group.units.iter().position(|(u, ..)| u == unit) {
-                Some(i) => i,
-                None => {
-                    group.units.push((unit.clone(), 0, [0; 4]));
-                    group.units.len() - 1
-                }
-            };
-            if let Some((_, _, sums)) = group.units.get_mut(i) {
-                sums[0] += 1;
-                add(&mut sums[1], tax)?;
-                add(&mut sums[2], e.debit.fen())?;
-                add(&mut sums[3], amount.fen())?;
+        let t = match self.tax_types.iter().position(|t| *t == e.row.tax_type) {
+            Some(t) => t,
+            None => {
+                self.tax_types.push(e.row.tax_type.clone());
+                self.tax_types.len() - 1
             }
-            let t = tax_types.entry((unit, &e.tax_type)).or_default();
-            t.row_count += 1;
-            add(&mut t.tax_fen, tax)?;
-            add(&mut t.debit_fen, e.debit.fen())?;
-            add(&mut t.amount_fen, amount.fen())?;
-            if e.adjusts.is_some() {
-                add(&mut t.adjustments_fen, amount.fen())?;
-            }
-        }
-    }
-    let mut out = Written::default();
-    let mut keys: Vec<(i64, i64, Option<Period>)> = groups.keys().copied().collect();
-    keys.sort_unstable();
-    // Per unit, so that the lines go in in the order of the statements' index and its pages fill
-    // one after another.
-    let mut by_unit: HashMap<Unit, Vec<Line>> = HashMap::new();
-    for (n, key) in keys.iter().enumerate() {
-        let Some(group) = groups.remove(key) else { continue };
-        let (project_id, enterprise_id, adjusts) = *key;
-        let adjusts = adjusts.map(|p| p.to_string());
-        for (unit, weight, [row_count, tax_fen, debit_fen, amount_fen]) in group.units {
-            if row_count == 0 {
+        };
+        let group = self.groups.get_mut(g).ok_or_else(|| Error::Invalid("结算分录无法汇总".into()))?;
+        add(&mut group.debit, debit)?;
+        for ((place, _, sums), part) in group.shares.iter_mut().zip(e.parts) {
+            let amount = part.fen();
+            if amount == 0 {
                 continue;
             }
-            let (unit_kind, unit_code) = unit_key(&unit);
-            by_unit.entry(unit).or_default().push(Line {
-                entry_no: n as i64 + 1,
-                project_id,
-                enterprise_id,
-                adjusts: adjusts.clone(),
-                ratio: group.ratio.clone(),
-                entry_debit_fen: group.debit,
-                unit_kind,
-                unit_code,
-                weight,
-                row_count,
-                tax_fen,
-                debit_fen,
-                amount_fen,
-            });
+            sums[0] += 1;
+            add(&mut sums[1], tax)?;
+            add(&mut sums[2], debit)?;
+            add(&mut sums[3], amount)?;
+            let total = self.by_tax_type.entry((*place, t)).or_default();
+            total.row_count += 1;
+            add(&mut total.tax_fen, tax)?;
+            add(&mut total.debit_fen, debit)?;
+            add(&mut total.amount_fen, amount)?;
+            if e.adjusts.is_some() {
+                add(&mut total.adjustments_fen, amount)?;
+            }
         }
+        if e.adjusts.is_some() {
+            self.late.insert(row);
+        }
+        self.core_entries += 1;
+        Ok(())
     }
-    let mut units: Vec<(&'static str, String, Vec<Line>)> =
-        by_unit.into_iter().map(|(u, lines)| (unit_key(&u).0, unit_key(&u).1, lines)).collect();
-    units.sort_unstable_by(|a, b| (a.0, &a.1).cmp(&(b.0, &b.1)));
-    out.lines = units.into_iter().flat_map(|(.., lines)| lines).collect();
-    out.tax_types = tax_types
-        .into_iter()
-        .map(|((unit, tax_type), t)| {
+
+    /// The entries in (project, enterprise, month adjusted) order, and the late rows: those of the
+    /// entries adjusting a confirmed month and those of `s` left unshared from one.
+    pub fn finish(mut self, s: &Settlement, ledger: &[i64]) -> Result<Written> {
+        let keys: Vec<String> = self.units.iter().map(unit_param).collect();
+        self.groups.sort_unstable_by_key(|g| g.key);
+        let mut entries = Vec::with_capacity(self.groups.len());
+        for g in self.groups {
+            let (project_id, enterprise_id, adjusts) = g.key;
+            let slots = g
+                .shares
+                .into_iter()
+                .filter(|(.., sums)| sums[0] > 0)
+                .map(|(place, weight, [row_count, tax_fen, debit_fen, amount_fen])| Slot {
+                    unit: keys.get(place).cloned().unwrap_or_default(),
+                    weight,
+                    row_count,
+                    tax_fen,
+                    debit_fen,
+                    amount_fen,
+                })
+                .collect();
+            let adjusts = adjusts.map(|p| p.to_string());
+            entries.push(EntryRow { project_id, enterprise_id, adjusts, ratio: g.ratio, debit_fen: g.debit, slots });
+        }
+        let mut tax_types = BTreeMap::new();
+        for ((place, t), total) in self.by_tax_type {
+            let (Some(unit), Some(tax_type)) = (self.units.get(place), self.tax_types.get(t)) else { continue };
             let (kind, code) = unit_key(unit);
-            ((kind, code, tax_type.name().to_string()), t)
-        })
-        .collect();
-    let late = s.entries.iter().filter(|e| e.adjusts.is_some()).map(|e| e.row);
-    let late_unshared = s.unshared.iter().filter(|u| u.period != s.period).map(|u| u.row);
-    out.late_rows = late
-        .chain(late_unshared)
-        .collect::<BTreeSet<usize>>()
-        .into_iter()
-        .map(|i| ledger.get(i).map(|l| l.id).ok_or_else(|| Error::Invalid("调整记录对应的台账行不存在".into())))
-        .collect::<Result<_>>()?;
-    Ok(out)
+            tax_types.insert((kind, code, tax_type.name().to_string()), total);
+        }
+        let late_unshared = s.unshared.iter().filter(|u| u.period != s.period).map(|u| u.row);
+        self.late.extend(late_unshared);
+        let late_rows = self
+            .late
+            .into_iter()
+            .map(|i| ledger.get(i).copied().ok_or_else(|| Error::Invalid("调整记录对应的台账行不存在".into())))
+            .collect::<Result<_>>()?;
+        Ok(Written { entries, tax_types, late_rows, core_entries: self.core_entries })
+    }
 }
 
-/// Lines per statement: positional parameters on SQLite bind in linear time (sql.rs `for_backend`), so
-/// larger statements only save round trips (512 × 14 values, under SQLite's 32,766).
-fn lines_chunk(backend: Backend) -> usize {
+/// Entries per statement: positional parameters on SQLite bind in linear time (sql.rs `for_backend`),
+/// so larger statements only save round trips (512 × 24 values, under SQLite's 32,766).
+fn entries_chunk(backend: Backend) -> usize {
     match backend {
         Backend::Sqlite => 512,
         Backend::Postgres => import_chunk(backend),
     }
 }
 
-/// Writes the lines, the per-tax-type amounts, the late rows and the unshared rows of settlement `id`.
-pub(crate) async fn write(tx: &mut Tx<'_>, id: i64, w: &Written, s: &Settlement, ledger: &[LedgerInput]) -> Result<()> {
-    for part in w.lines.chunks(lines_chunk(tx.backend)) {
-        let mut q = Sql::new(
-            "INSERT INTO settlement_lines (settlement_id, entry_no, project_id, enterprise_id, adjusts_period, ratio, \
-             entry_debit_fen, unit_kind, unit_code, weight, row_count, tax_fen, debit_fen, amount_fen) VALUES ",
-        );
-        for (i, l) in part.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" });
-            q.i64(id).push(", ").i64(l.entry_no).push(", ").i64(l.project_id).push(", ").i64(l.enterprise_id);
-            q.push(", ").bind(Arg::OptText(l.adjusts.clone())).push(", ").text(l.ratio.clone());
-            q.push(", ").i64(l.entry_debit_fen).push(", ").text(l.unit_kind).push(", ").text(l.unit_code.clone());
-            q.push(", ").i64(l.weight).push(", ").i64(l.row_count).push(", ").i64(l.tax_fen);
-            q.push(", ").i64(l.debit_fen).push(", ").i64(l.amount_fen).push(")");
-        }
-        q.into_backend(tx.backend).query().execute(&mut *tx.tx).await?;
+/// Executes the statement `build` makes of each chunk of `items`, building the next while the
+/// database executes the one before (SQLite's worker thread, or the PostgreSQL server): both cores.
+async fn insert_chunks<T>(
+    tx: &mut Tx<'_>,
+    items: &[T],
+    chunk: usize,
+    build: impl Fn(&[T]) -> Result<Sql>,
+) -> Result<()> {
+    let backend = tx.backend;
+    let mut parts = items.chunks(chunk.max(1));
+    let mut next = parts.next().map(&build).transpose()?;
+    while let Some(q) = next.take() {
+        let q = q.into_backend(backend);
+        let mut run = std::pin::pin!(q.query().execute(&mut *tx.tx));
+        // The first poll hands the statement to the driver; the next one is built meanwhile.
+        let first = std::future::poll_fn(|cx| Poll::Ready(run.as_mut().poll(cx))).await;
+        next = parts.next().map(&build).transpose()?;
+        match first {
+            Poll::Ready(done) => done?,
+            Poll::Pending => run.await?,
+        };
     }
+    Ok(())
+}
+
+fn slot(q: &mut Sql, s: Option<&Slot>) {
+    match s {
+        Some(s) => {
+            q.push(", ").text(s.unit.clone()).push(", ").i64(s.weight).push(", ").i64(s.row_count);
+            q.push(", ").i64(s.tax_fen).push(", ").i64(s.debit_fen).push(", ").i64(s.amount_fen);
+        }
+        None => {
+            q.push(", NULL, NULL, NULL, NULL, NULL, NULL");
+        }
+    }
+}
+
+/// Writes the entries, the per-tax-type amounts, the late rows and the unshared rows of settlement `id`.
+pub(crate) async fn write(tx: &mut Tx<'_>, id: i64, w: &Written, s: &Settlement, ledger: &[i64]) -> Result<()> {
+    let (chunk, small) = (entries_chunk(tx.backend), import_chunk(tx.backend));
+    insert_chunks(tx, &w.entries, chunk, |part| {
+        let mut q = Sql::new(
+            "INSERT INTO settlement_entries (settlement_id, project_id, enterprise_id, adjusts_period, ratio, debit_fen, \
+             unit1, weight1, rows1, tax1_fen, debit1_fen, amount1_fen, unit2, weight2, rows2, tax2_fen, debit2_fen, \
+             amount2_fen, unit3, weight3, rows3, tax3_fen, debit3_fen, amount3_fen) VALUES ",
+        );
+        for (i, e) in part.iter().enumerate() {
+            q.push(if i == 0 { "(" } else { ", (" });
+            q.i64(id).push(", ").i64(e.project_id).push(", ").i64(e.enterprise_id);
+            q.push(", ").bind(Arg::OptText(e.adjusts.clone())).push(", ").text(e.ratio.clone());
+            q.push(", ").i64(e.debit_fen);
+            for n in 0..3 {
+                slot(&mut q, e.slots.get(n));
+            }
+            q.push(")");
+        }
+        Ok(q)
+    })
+    .await?;
     let types: Vec<_> = w.tax_types.iter().collect();
-    for part in types.chunks(import_chunk(tx.backend)) {
+    insert_chunks(tx, &types, small, |part| {
         let mut q = Sql::new(
             "INSERT INTO settlement_tax_types (settlement_id, unit_kind, unit_code, tax_type, row_count, tax_fen, \
              debit_fen, amount_fen, adjustments_fen) VALUES ",
@@ -209,37 +294,39 @@ pub(crate) async fn write(tx: &mut Tx<'_>, id: i64, w: &Written, s: &Settlement,
             q.push(", ").i64(t.row_count).push(", ").i64(t.tax_fen).push(", ").i64(t.debit_fen);
             q.push(", ").i64(t.amount_fen).push(", ").i64(t.adjustments_fen).push(")");
         }
-        q.into_backend(tx.backend).query().execute(&mut *tx.tx).await?;
-    }
-    for part in w.late_rows.chunks(import_chunk(tx.backend)) {
+        Ok(q)
+    })
+    .await?;
+    insert_chunks(tx, &w.late_rows, small, |part| {
         let mut q = Sql::new("INSERT INTO settlement_late_rows (settlement_id, ledger_id) VALUES ");
         for (i, ledger_id) in part.iter().enumerate() {
             q.push(if i == 0 { "(" } else { ", (" });
             q.i64(id).push(", ").i64(*ledger_id).push(")");
         }
-        q.into_backend(tx.backend).query().execute(&mut *tx.tx).await?;
-    }
-    for part in s.unshared.chunks(import_chunk(tx.backend)) {
+        Ok(q)
+    })
+    .await?;
+    insert_chunks(tx, &s.unshared, small, |part| {
         let mut q = Sql::new(
             "INSERT INTO settlement_unshared (settlement_id, ledger_id, shareable_fen, reason, adjusts_period) VALUES ",
         );
         for (i, u) in part.iter().enumerate() {
             let l = ledger.get(u.row).ok_or_else(|| Error::Invalid("未分成记录对应的台账行不存在".into()))?;
             q.push(if i == 0 { "(" } else { ", (" });
-            q.i64(id).push(", ").i64(l.id).push(", ");
+            q.i64(id).push(", ").i64(*l).push(", ");
             q.bind(Arg::OptI64(u.shareable.map(|f| f.fen()))).push(", ").text(u.reason.clone()).push(", ");
             q.bind(Arg::OptText((u.period != s.period).then(|| u.period.to_string()))).push(")");
         }
-        q.into_backend(tx.backend).query().execute(&mut *tx.tx).await?;
-    }
-    Ok(())
+        Ok(q)
+    })
+    .await
 }
 
 /// Removes what an unconfirmed settlement wrote (before a re-draft or with a withdrawn import); a
 /// confirmed settlement's rows are never touched.
 pub(crate) async fn discard(tx: &mut Tx<'_>, id: i64) -> Result<()> {
     for sql in [
-        "DELETE FROM settlement_lines WHERE settlement_id = $1 AND settlement_id IN \
+        "DELETE FROM settlement_entries WHERE settlement_id = $1 AND settlement_id IN \
          (SELECT id FROM settlements WHERE status <> 'confirmed')",
         "DELETE FROM settlement_tax_types WHERE settlement_id = $1 AND settlement_id IN \
          (SELECT id FROM settlements WHERE status <> 'confirmed')",
@@ -259,8 +346,10 @@ mod tests {
     use super::*;
     use dianxiaoer_core::revenue::agreement::Agreements;
     use dianxiaoer_core::revenue::party::{DepartmentId, HostHistory, TownCode};
-    use dianxiaoer_core::revenue::settlement::{EnterpriseProjects, SettlementInput, settle};
+    use dianxiaoer_core::revenue::party::{Project, ProjectId};
+    use dianxiaoer_core::revenue::settlement::{EnterpriseProjects, SettlementInput, settle, settle_with};
     use dianxiaoer_core::revenue::tax::RetainedShareTable;
+    use dianxiaoer_core::revenue::tax::TaxRow;
 
     #[test]
     fn lines_sum_each_project_s_credits_per_unit() {
@@ -290,35 +379,37 @@ mod tests {
         };
         // A refund, and a fen too small to reach the host town and the zone.
         let rows = [row(0, 1001), row(1, -5), row(2, 1)];
-        let s = settle(&SettlementInput {
+        let ledger = [70, 71, 72];
+        let mut sums = Sums::default();
+        let input = SettlementInput {
             period: m("2022-01"),
             confirmed: &BTreeSet::new(),
             projects: std::slice::from_ref(&project),
             links: &links,
             retained: &RetainedShareTable::default(),
             rows: &rows,
-        })
-        .unwrap();
-        let ledger = [70, 71, 72].map(|id| LedgerInput { id, enterprise_id: 9 });
-        let out = written(&s, &[project], &ledger, &rows).unwrap();
-        let got: Vec<(&str, [i64; 7])> = out
-            .lines
+        };
+        let s = settle_with(&input, |e| sums.add(e, 9)).unwrap();
+        let out = sums.finish(&s, &ledger).unwrap();
+        assert_eq!(out.entries.len(), 1);
+        let e = &out.entries[0];
+        assert_eq!((e.project_id, e.enterprise_id, e.adjusts.as_deref(), e.ratio.as_str()), (5, 9, None, "5:3:2"));
+        assert_eq!(e.debit_fen, 997);
+        let got: Vec<(&str, [i64; 5])> = e
+            .slots
             .iter()
-            .map(|l| {
-                let sums = [l.row_count, l.tax_fen, l.debit_fen, l.amount_fen];
-                (l.unit_kind, [l.entry_no, l.weight, sums[0], sums[1], sums[2], sums[3], l.entry_debit_fen])
-            })
+            .map(|s| (s.unit.as_str(), [s.weight, s.row_count, s.tax_fen, s.debit_fen, s.amount_fen]))
             .collect();
         assert_eq!(
             got,
             [
-                ("department", [1, 5, 3, 997, 997, 501 - 3 + 1, 997]),
-                ("town", [1, 3, 2, 996, 996, 300 - 1, 997]),
-                ("zone", [1, 2, 2, 996, 996, 200 - 1, 997]),
+                ("dept:3", [5, 3, 997, 997, 501 - 3 + 1]),
+                ("town:371323103", [3, 2, 996, 996, 300 - 1]),
+                ("zone", [2, 2, 996, 996, 200 - 1]),
             ]
         );
-        assert_eq!(out.lines.iter().map(|l| l.amount_fen).sum::<i64>(), s.total.fen());
-        assert!(out.lines.iter().all(|l| l.ratio == "5:3:2" && l.adjusts.is_none() && l.enterprise_id == 9));
+        assert_eq!(e.slots.iter().map(|s| s.amount_fen).sum::<i64>(), s.total.fen());
+        assert_eq!((out.core_entries, settle(&input).unwrap().entries.len()), (3, 3));
         let vat = &out.tax_types[&("town", "371323103".to_string(), "增值税".to_string())];
         assert_eq!((vat.row_count, vat.amount_fen, vat.adjustments_fen), (2, 299, 0));
         assert!(out.late_rows.is_empty());

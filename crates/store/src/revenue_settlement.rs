@@ -10,13 +10,14 @@
 use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
 use crate::revenue_settle_input::{self as input, unit_key};
+use crate::revenue_settle_read as read;
 use crate::revenue_settle_write as write;
 use crate::sql::{Arg, Sql};
 use crate::{Backend, Store, Tx};
 use dianxiaoer_core::access::Scope;
 use dianxiaoer_core::revenue::party::Unit;
 use dianxiaoer_core::revenue::period::Period;
-use dianxiaoer_core::revenue::settlement::{Settlement, SettlementInput, settle};
+use dianxiaoer_core::revenue::settlement::{Settlement, SettlementInput, Settler};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -75,7 +76,7 @@ pub struct SettlementRow {
     /// The shareable tax shared: the debits of all entries, equal to the credits to all units.
     pub total_fen: i64,
     /// Balanced entries as the core computed them (one per ledger row and project); stored summed per
-    /// project and month (`settlement_lines`).
+    /// project and month (`settlement_entries`).
     pub entry_count: i64,
     /// Ledger rows considered, adjustments included.
     pub row_count: i64,
@@ -176,10 +177,8 @@ struct Counts {
     unshared_fen: i64,
 }
 
-fn counts(s: &Settlement, considered: usize) -> Result<Counts> {
-    let adjusted = s.entries.iter().filter(|e| e.adjusts.is_some()).map(|e| e.row);
-    let adjusted_unshared = s.unshared.iter().filter(|u| u.period != s.period).map(|u| u.row);
-    let adjustments = adjusted.chain(adjusted_unshared).collect::<std::collections::BTreeSet<_>>().len();
+/// `w.late_rows` are the rows of confirmed months settled here, as entries or unshared.
+fn counts(s: &Settlement, w: &write::Written, considered: usize) -> Result<Counts> {
     let unshared_fen = s
         .unshared
         .iter()
@@ -187,9 +186,9 @@ fn counts(s: &Settlement, considered: usize) -> Result<Counts> {
         .ok_or_else(|| Error::Invalid("金额合计超出范围".into()))?;
     Ok(Counts {
         total: s.total.fen(),
-        entries: s.entries.len() as i64,
+        entries: w.core_entries,
         rows: considered as i64,
-        adjustments: adjustments as i64,
+        adjustments: w.late_rows.len() as i64,
         unshared: s.unshared.len() as i64,
         unshared_fen,
     })
@@ -212,27 +211,27 @@ impl Store {
             return Err(confirmed_refusal(p));
         }
         let confirmed = input::confirmed_periods(&mut tx).await?;
-        let (projects, links, codes) = input::projects(&mut tx).await?;
+        let kept = input::projects_kept(self, &mut tx).await?;
+        let (projects, links, codes) = (&kept.projects, &kept.links, &kept.codes);
         let retained = input::retained_shares(&mut tx).await?;
         let projects_read = t0.elapsed();
-        let (ledger, rows) = input::ledger_rows(&mut tx, p, &codes).await?;
+        let input =
+            SettlementInput { period: p, confirmed: &confirmed, projects, links, retained: &retained, rows: &[] };
+        let mut settler = Settler::new(&input)?;
+        let mut sums = write::Sums::default();
+        let ledger =
+            read::settle_ledger(&mut tx, p, codes, |row, enterprise| settler.row(row, |e| sums.add(e, enterprise)))
+                .await?;
         let rows_read = t0.elapsed();
-        let settled = settle(&SettlementInput {
-            period: p,
-            confirmed: &confirmed,
-            projects: &projects,
-            links: &links,
-            retained: &retained,
-            rows: &rows,
-        })
-        .map_err(input::bad)?;
-        let settled_at = t0.elapsed();
-        if !settled.is_balanced() {
+        let mut settled = settler.finish();
+        // Rows of enterprises without a project were settled last; their reasons go in ledger order.
+        settled.unshared.sort_by_key(|u| u.row);
+        let written = sums.finish(&settled, &ledger)?;
+        if !written.is_balanced(&settled) {
             return Err(Error::Invalid("结算分录不平衡，已放弃本次起草".into()));
         }
-        let c = counts(&settled, rows.len() - settled.other_periods.len())?;
-        let written = write::written(&settled, &projects, &ledger, &rows)?;
-        let through = input::ledger_through(&mut tx).await?;
+        let c = counts(&settled, &written, ledger.len() - settled.other_periods.len())?;
+        let through = read::ledger_through(&mut tx).await?;
         let summed = t0.elapsed();
         let id = match existing {
             Some((id, ..)) => {
@@ -278,8 +277,8 @@ impl Store {
         let committed = t0.elapsed();
         let out = self.settlement(scope, p).await;
         tracing::debug!(
-            period = %p, rows = rows.len(), lines = written.lines.len(), ?projects_read, ?rows_read,
-            settled = ?settled_at, ?summed, ?cleared, written = ?written_at, ?committed, total = ?t0.elapsed(),
+            period = %p, rows = ledger.len(), entries = written.entries.len(), ?projects_read,
+            read_and_settled = ?rows_read, ?summed, ?cleared, written = ?written_at, ?committed, total = ?t0.elapsed(),
             "settlement drafted"
         );
         out

@@ -7,7 +7,7 @@
 
 use crate::Store;
 use crate::error::{Error, Result};
-use crate::revenue_settle_input::{unit_key, unit_name, unit_of};
+use crate::revenue_settle_input::{unit_key, unit_name, unit_of_param};
 use crate::revenue_settlement::{SettlementRow, own_unit, zone_wide};
 use crate::sql::Sql;
 use dianxiaoer_core::access::Scope;
@@ -141,23 +141,36 @@ impl Store {
         }
         let settlement = self.settlement(scope, p).await?;
         let names = self.department_names().await?;
+        // Each of an entry's three slots in turn (the unit it credits, or NULL).
         let mut s = Sql::new(
-            "SELECT unit_kind, unit_code, CAST(SUM(amount_fen) AS BIGINT), \
+            "SELECT unit, CAST(SUM(amount_fen) AS BIGINT), \
              CAST(SUM(CASE WHEN adjusts_period IS NULL THEN 0 ELSE amount_fen END) AS BIGINT), \
-             COUNT(DISTINCT project_id), CAST(SUM(row_count) AS BIGINT) FROM settlement_lines WHERE settlement_id = ",
+             COUNT(DISTINCT project_id), CAST(SUM(n) AS BIGINT) FROM (\
+             SELECT unit1 AS unit, project_id, adjusts_period, rows1 AS n, amount1_fen AS amount_fen \
+             FROM settlement_entries WHERE settlement_id = ",
         );
-        s.i64(settlement.id).push(" GROUP BY unit_kind, unit_code");
+        s.i64(settlement.id);
+        s.push(
+            " UNION ALL SELECT unit2, project_id, adjusts_period, rows2, amount2_fen FROM settlement_entries \
+             WHERE unit2 IS NOT NULL AND settlement_id = ",
+        );
+        s.i64(settlement.id);
+        s.push(
+            " UNION ALL SELECT unit3, project_id, adjusts_period, rows3, amount3_fen FROM settlement_entries \
+             WHERE unit3 IS NOT NULL AND settlement_id = ",
+        );
+        s.i64(settlement.id).push(") x GROUP BY unit");
         let mut units = Vec::new();
         for r in s.fetch_all(self.pool()).await? {
-            let unit = unit_of(&r.try_get::<String, _>(0)?, &r.try_get::<String, _>(1)?)?;
+            let unit = unit_of_param(&r.try_get::<String, _>(0)?)?;
             units.push(UnitTotal {
                 key: unit_param(&unit),
                 name: unit_name(&unit, &names),
                 unit,
-                amount_fen: r.try_get(2)?,
-                adjustments_fen: r.try_get(3)?,
-                projects: r.try_get(4)?,
-                lines: r.try_get(5)?,
+                amount_fen: r.try_get(1)?,
+                adjustments_fen: r.try_get(2)?,
+                projects: r.try_get(3)?,
+                lines: r.try_get(4)?,
             });
         }
         // Towns, then county departments, then the zone; by code within.
@@ -198,18 +211,30 @@ impl Store {
         }
         let settlement = self.settlement(scope, p).await?;
         let (kind, code) = unit_key(unit);
+        // The entries crediting the unit, in whichever slot: one line each (an entry is one project,
+        // enterprise and month adjusted, and credits a unit once).
+        let key = unit_param(unit);
         let mut s = Sql::new(
-            "SELECT se.project_id, p.name AS project_name, se.enterprise_id, e.name AS enterprise_name, e.credit_code, \
-             se.ratio, se.weight, se.adjusts_period, CAST(SUM(se.row_count) AS BIGINT) AS n, \
-             CAST(SUM(se.tax_fen) AS BIGINT) AS tax_fen, CAST(SUM(se.debit_fen) AS BIGINT) AS shareable_fen, \
-             CAST(SUM(se.amount_fen) AS BIGINT) AS amount_fen \
-             FROM settlement_lines se JOIN investment_projects p ON p.id = se.project_id \
-             JOIN enterprises e ON e.id = se.enterprise_id WHERE se.settlement_id = ",
+            "SELECT x.project_id, p.name AS project_name, x.enterprise_id, e.name AS enterprise_name, e.credit_code, \
+             x.ratio, x.weight, x.adjusts_period, x.n, x.tax_fen, x.shareable_fen, x.amount_fen FROM (\
+             SELECT project_id, enterprise_id, ratio, adjusts_period, weight1 AS weight, rows1 AS n, \
+             tax1_fen AS tax_fen, debit1_fen AS shareable_fen, amount1_fen AS amount_fen \
+             FROM settlement_entries WHERE settlement_id = ",
         );
-        s.i64(settlement.id).push(" AND se.unit_kind = ").text(kind).push(" AND se.unit_code = ").text(code.clone());
+        s.i64(settlement.id).push(" AND unit1 = ").text(key.clone());
         s.push(
-            " GROUP BY se.project_id, p.name, se.enterprise_id, e.name, e.credit_code, se.ratio, se.weight, \
-             se.adjusts_period ORDER BY COALESCE(se.adjusts_period, ''), p.name, se.project_id, se.ratio",
+            " UNION ALL SELECT project_id, enterprise_id, ratio, adjusts_period, weight2, rows2, tax2_fen, \
+             debit2_fen, amount2_fen FROM settlement_entries WHERE settlement_id = ",
+        );
+        s.i64(settlement.id).push(" AND unit2 = ").text(key.clone());
+        s.push(
+            " UNION ALL SELECT project_id, enterprise_id, ratio, adjusts_period, weight3, rows3, tax3_fen, \
+             debit3_fen, amount3_fen FROM settlement_entries WHERE settlement_id = ",
+        );
+        s.i64(settlement.id).push(" AND unit3 = ").text(key);
+        s.push(
+            ") x JOIN investment_projects p ON p.id = x.project_id JOIN enterprises e ON e.id = x.enterprise_id \
+             ORDER BY COALESCE(x.adjusts_period, ''), p.name, x.project_id, x.ratio",
         );
         let (mut lines, mut adjustments) = (Vec::new(), Vec::new());
         let (mut tax, mut shareable, mut regular, mut adjusted) = (0i64, 0i64, 0i64, 0i64);

@@ -50,11 +50,16 @@ async fn snapshot(url: &DatabaseUrl, period: &str) -> Vec<String> {
          reviewed_by_name, CAST(confirmed_at AS TEXT), confirmed_by_name, CAST(total_fen AS TEXT), \
          CAST(entry_count AS TEXT), CAST(row_count AS TEXT), CAST(unshared_count AS TEXT), \
          CAST(unshared_fen AS TEXT) || '/' || CAST(ledger_through AS TEXT) FROM settlements WHERE period = $1",
-        "SELECT CAST(se.id AS TEXT), CAST(se.entry_no AS TEXT), CAST(se.project_id AS TEXT), \
-         CAST(se.enterprise_id AS TEXT), se.ratio, CAST(se.entry_debit_fen AS TEXT), se.unit_kind, se.unit_code, \
-         CAST(se.weight AS TEXT), CAST(se.row_count AS TEXT), CAST(se.tax_fen AS TEXT) || '/' || \
-         CAST(se.debit_fen AS TEXT), CAST(se.amount_fen AS TEXT), se.adjusts_period \
-         FROM settlement_lines se JOIN settlements s ON s.id = se.settlement_id WHERE s.period = $1 ORDER BY se.id",
+        "SELECT CAST(se.id AS TEXT), CAST(se.project_id AS TEXT), CAST(se.enterprise_id AS TEXT), se.ratio, \
+         CAST(se.debit_fen AS TEXT), se.adjusts_period, \
+         se.unit1 || '/' || CAST(se.weight1 AS TEXT) || '/' || CAST(se.rows1 AS TEXT) || '/' || \
+         CAST(se.tax1_fen AS TEXT) || '/' || CAST(se.debit1_fen AS TEXT) || '/' || CAST(se.amount1_fen AS TEXT), \
+         se.unit2 || '/' || CAST(se.weight2 AS TEXT) || '/' || CAST(se.rows2 AS TEXT) || '/' || \
+         CAST(se.tax2_fen AS TEXT) || '/' || CAST(se.debit2_fen AS TEXT) || '/' || CAST(se.amount2_fen AS TEXT), \
+         se.unit3 || '/' || CAST(se.weight3 AS TEXT) || '/' || CAST(se.rows3 AS TEXT) || '/' || \
+         CAST(se.tax3_fen AS TEXT) || '/' || CAST(se.debit3_fen AS TEXT) || '/' || CAST(se.amount3_fen AS TEXT), \
+         '', '', '', '' \
+         FROM settlement_entries se JOIN settlements s ON s.id = se.settlement_id WHERE s.period = $1 ORDER BY se.id",
         "SELECT CAST(t.id AS TEXT), t.unit_kind, t.unit_code, t.tax_type, CAST(t.row_count AS TEXT), \
          CAST(t.tax_fen AS TEXT), CAST(t.debit_fen AS TEXT), CAST(t.amount_fen AS TEXT), \
          CAST(t.adjustments_fen AS TEXT), '', '', '', '' \
@@ -275,8 +280,11 @@ async fn story(backend: Backend) {
     let page = leader.get("/revenue/settlements/2022-01?ok=confirmed").await.text().await.unwrap();
     assert!(page.contains("已确认") && page.contains("6,771.23元"), "{page}");
     let confirmed = snapshot(&app.db_url, "2022-01").await;
-    // One credit line per project and unit (10), a unit's amounts per tax type (9), the unshared row.
-    assert_eq!(confirmed.len(), 1 + 10 + 9 + 1, "{confirmed:?}");
+    // One entry per project (4) crediting 10 units in all, a unit's amounts per tax type (9), the
+    // unshared row.
+    assert_eq!(confirmed.len(), 1 + 4 + 9 + 1, "{confirmed:?}");
+    let credited = confirmed.iter().skip(1).take(4).map(|e| e.split('|').skip(6).take(3).filter(|s| *s != "∅").count());
+    assert_eq!(credited.sum::<usize>(), 10);
 
     // A town official sees only its own statement, on the page, in Excel and in the API.
     let st = json_ok(&xujiahu, "/api/v1/revenue/statements?period=2022-01").await;
@@ -379,8 +387,11 @@ async fn story(backend: Backend) {
         staff.post_json("/api/v1/revenue/settlements", &json!({"period": "2022-02"})).await.json().await.unwrap();
     assert_eq!((again["total_fen"].as_i64(), again["entry_count"].as_i64()), (Some(34_000), Some(4)));
     let second_draft = snapshot(&app.db_url, "2022-02").await;
-    // 6 lines (two of them adjustments), 5 per-tax-type amounts, the corrected row held as late.
-    assert_eq!(second_draft.len(), 1 + 6 + 5 + 1, "{second_draft:?}");
+    // 3 entries crediting 6 units (one entry, two credits, an adjustment), 5 per-tax-type amounts, the
+    // corrected row held as late.
+    assert_eq!(second_draft.len(), 1 + 3 + 5 + 1, "{second_draft:?}");
+    let adjusting: Vec<&String> = second_draft.iter().skip(1).take(3).filter(|e| e.contains("|2022-01|")).collect();
+    assert_eq!(adjusting.len(), 1, "{second_draft:?}");
 
     // The confirmed month is byte-for-byte what it was.
     assert_eq!(snapshot(&app.db_url, "2022-01").await, confirmed);
@@ -420,17 +431,18 @@ async fn story(backend: Backend) {
     );
     assert_eq!(snapshot(&app.db_url, "2022-03").await.iter().filter(|r| r.starts_with("late|")).count(), 0);
     assert_eq!(snapshot(&app.db_url, "2022-04").await.iter().filter(|r| r.starts_with("late|")).count(), 1);
-    // Every stored entry balances: its lines sum to its debit, and all lines to the settlement's total.
+    // Every stored entry balances: its credits sum to its debit, and all credits to the settlement's total.
     let unbalanced = sql_count(
         &app.db_url,
-        "SELECT COUNT(*) FROM (SELECT settlement_id, entry_no FROM settlement_lines GROUP BY settlement_id, entry_no \
-         HAVING SUM(amount_fen) <> MIN(entry_debit_fen) OR MIN(entry_debit_fen) <> MAX(entry_debit_fen)) x",
+        "SELECT COUNT(*) FROM settlement_entries \
+         WHERE amount1_fen + COALESCE(amount2_fen, 0) + COALESCE(amount3_fen, 0) <> debit_fen",
     )
     .await;
     let off_total = sql_count(
         &app.db_url,
-        "SELECT COUNT(*) FROM settlements s WHERE s.total_fen <> (SELECT COALESCE(SUM(l.amount_fen), 0) \
-         FROM settlement_lines l WHERE l.settlement_id = s.id)",
+        "SELECT COUNT(*) FROM settlements s WHERE s.total_fen <> (SELECT COALESCE(SUM(l.amount1_fen \
+         + COALESCE(l.amount2_fen, 0) + COALESCE(l.amount3_fen, 0)), 0) FROM settlement_entries l \
+         WHERE l.settlement_id = s.id)",
     )
     .await;
     assert_eq!((unbalanced, off_total), (0, 0));
@@ -439,3 +451,50 @@ async fn story(backend: Backend) {
     app.cleanup().await;
 }
 dual!(settle_review_confirm_and_adjust, super::story);
+
+/// A draft keeps the projects it read for the next one; a change to a project, through the
+/// application or straight in the database (another instance), is seen by the next draft even when
+/// the clock has not moved.
+async fn kept_projects(backend: Backend) {
+    let Some(app) = TestApp::spawn(backend).await else { return };
+    let code = app.store.enterprise(&Scope::Zone, app.fixture.enterprise("a")).await.unwrap().credit_code;
+    let staff = app.login("staff").await;
+    let project = json!({"name": "甲", "credit_code": code, "introducer": format!("town:{XUJIAHU}"),
+        "host_town": YICHENG, "planned_investment_wan": "5000", "signed_on": "2021-03-01", "stage": "producing",
+        "landed_on": "2021-06-01"});
+    let r = staff.post_json("/api/v1/revenue/projects", &project).await;
+    assert_eq!(r.status(), StatusCode::CREATED);
+    let id = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    let csv = format!(
+        "纳税人识别号,纳税人名称,征收项目,税款所属期起,税款所属期止,实缴金额,预算分配比例,票证种类\n\
+         {code},x,增值税,2022-01-01,2022-01-28,1000.00,{VAT},电子缴税付款凭证\n"
+    );
+    upload(&staff, csv, "2022-01.csv").await;
+    let hosts = async || {
+        let s = staff.post_json("/api/v1/revenue/settlements", &json!({"period": "2022-01"})).await;
+        assert!(s.status().is_success(), "{}", s.status());
+        units(&json_ok(&staff, "/api/v1/revenue/settlements/2022-01").await)
+    };
+    let town = |code: &str| format!("town:{code}");
+    assert_eq!(hosts().await[&town(YICHENG)], 9_000);
+    let path = format!("/api/v1/revenue/projects/{id}/host-moves");
+    assert_eq!(staff.post_json(&path, &json!({"host_town": MAZHAN, "from": "2022-01"})).await.status(), StatusCode::OK);
+    let after_move = hosts().await;
+    assert_eq!((after_move.get(&town(YICHENG)), after_move[&town(MAZHAN)]), (None, 9_000));
+    let s = match &app.db_url {
+        DatabaseUrl::Sqlite(p) => format!("sqlite://{}", p.display()),
+        DatabaseUrl::Postgres(u) => u.clone(),
+    };
+    let mut c = sqlx::AnyConnection::connect(&s).await.unwrap();
+    sqlx::query("UPDATE investment_projects SET introducer_town = $1 WHERE id = $2")
+        .bind(YICHENG)
+        .bind(id)
+        .execute(&mut c)
+        .await
+        .unwrap();
+    c.close().await.unwrap();
+    let after_update = hosts().await;
+    assert_eq!((after_update.get(&town(XUJIAHU)), after_update[&town(YICHENG)]), (None, 15_000));
+    app.cleanup().await;
+}
+dual!(kept_projects_follow_changes, super::kept_projects);

@@ -19,36 +19,83 @@ use super::RevenueError;
 /// The parts sum to `amount` exactly, each is within 1 fen of its exact share, and a part with weight
 /// zero is always zero. Fails only when the weights are empty or all zero.
 pub fn split(amount: Fen, weights: &[u32]) -> Result<Vec<Fen>, RevenueError> {
+    let mut parts = Vec::with_capacity(weights.len());
+    split_into(amount, weights, &mut parts)?;
+    Ok(parts)
+}
+
+/// Weights a split handles on the stack; more (an enterprise with many projects) take the heap.
+const SMALL: usize = 4;
+
+/// [`split`] into `out` (cleared first), without allocating for up to four weights: settlement splits
+/// every ledger row's share among its units, 1.2 million times a month at 10⁵ enterprises.
+pub fn split_into(amount: Fen, weights: &[u32], out: &mut Vec<Fen>) -> Result<(), RevenueError> {
+    out.clear();
+    if weights.len() <= SMALL {
+        let (mut parts, mut remainders, mut taken) = ([0u128; SMALL], [0u128; SMALL], [false; SMALL]);
+        let n = weights.len();
+        largest_remainder(amount, weights, &mut parts[..n], &mut remainders[..n], &mut taken[..n])?;
+        return signed(amount, &parts[..n], out);
+    }
+    let n = weights.len();
+    let (mut parts, mut remainders, mut taken) = (vec![0u128; n], vec![0u128; n], vec![false; n]);
+    largest_remainder(amount, weights, &mut parts, &mut remainders, &mut taken)?;
+    signed(amount, &parts, out)
+}
+
+/// The magnitudes of the parts, in `parts` (all slices as long as `weights`).
+fn largest_remainder(
+    amount: Fen,
+    weights: &[u32],
+    parts: &mut [u128],
+    remainders: &mut [u128],
+    taken: &mut [bool],
+) -> Result<(), RevenueError> {
     let total: u128 = weights.iter().map(|&w| u128::from(w)).sum();
     if total == 0 {
         return Err(RevenueError::new("分成权重不能全为 0"));
     }
     let magnitude = u128::from(amount.fen().unsigned_abs());
     // |amount| < 2⁶⁴ and w < 2³², so the products fit in u128.
-    let mut parts: Vec<u128> = Vec::with_capacity(weights.len());
-    let mut remainders: Vec<(u128, u32, usize)> = Vec::with_capacity(weights.len());
-    for (i, &w) in weights.iter().enumerate() {
+    let mut floors = 0u128;
+    for ((&w, part), remainder) in weights.iter().zip(parts.iter_mut()).zip(remainders.iter_mut()) {
         let exact = magnitude * u128::from(w);
-        parts.push(exact / total);
-        remainders.push((exact % total, w, i));
+        *part = exact / total;
+        *remainder = exact % total;
+        floors += *part;
     }
-    let floors: u128 = parts.iter().sum();
-    let left_over = magnitude - floors;
-    // Largest remainder first; ties: larger weight, then earlier position.
-    remainders.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
-    for &(_, _, i) in remainders.iter().take(usize::try_from(left_over).unwrap_or(usize::MAX)) {
-        if let Some(p) = parts.get_mut(i) {
+    // Fewer fen left over than parts: each goes to the largest remainder not yet served; ties to the
+    // larger weight, then the earlier position (strictly greater replaces the best so far).
+    for _ in 0..magnitude - floors {
+        let mut best: Option<usize> = None;
+        for (i, (&r, &w)) in remainders.iter().zip(weights).enumerate() {
+            if taken.get(i).copied().unwrap_or(true) {
+                continue;
+            }
+            let better = match best {
+                None => true,
+                Some(b) => (r, w) > (remainders.get(b).copied().unwrap_or(0), weights.get(b).copied().unwrap_or(0)),
+            };
+            if better {
+                best = Some(i);
+            }
+        }
+        let Some(b) = best else { break };
+        if let (Some(t), Some(p)) = (taken.get_mut(b), parts.get_mut(b)) {
+            *t = true;
             *p += 1;
         }
     }
-    parts
-        .into_iter()
-        .map(|p| {
-            let p = i128::try_from(p).map_err(|_| RevenueError::new("金额超出范围"))?;
-            let signed = if amount.is_negative() { -p } else { p };
-            i64::try_from(signed).map(Fen::from_fen).map_err(|_| RevenueError::new("金额超出范围"))
-        })
-        .collect()
+    Ok(())
+}
+
+fn signed(amount: Fen, parts: &[u128], out: &mut Vec<Fen>) -> Result<(), RevenueError> {
+    for &p in parts {
+        let p = i128::try_from(p).map_err(|_| RevenueError::new("金额超出范围"))?;
+        let signed = if amount.is_negative() { -p } else { p };
+        out.push(i64::try_from(signed).map(Fen::from_fen).map_err(|_| RevenueError::new("金额超出范围"))?);
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -110,6 +157,21 @@ mod tests {
         assert_eq!(min.iter().map(|f| i128::from(f.fen())).sum::<i128>(), i128::from(i64::MIN));
     }
 
+    /// The rule as first written: sort the remainders (largest, larger weight, earlier position).
+    fn by_sorting(amount: i64, weights: &[u32]) -> Vec<Fen> {
+        let total: u128 = weights.iter().map(|&w| u128::from(w)).sum();
+        let magnitude = u128::from(amount.unsigned_abs());
+        let mut parts: Vec<u128> = weights.iter().map(|&w| magnitude * u128::from(w) / total).collect();
+        let mut order: Vec<(u128, u32, usize)> =
+            weights.iter().enumerate().map(|(i, &w)| (magnitude * u128::from(w) % total, w, i)).collect();
+        order.sort_by(|a, b| b.0.cmp(&a.0).then(b.1.cmp(&a.1)).then(a.2.cmp(&b.2)));
+        let left_over = magnitude - parts.iter().sum::<u128>();
+        for &(_, _, i) in order.iter().take(left_over as usize) {
+            parts[i] += 1;
+        }
+        parts.into_iter().map(|p| Fen::from_fen(if amount < 0 { (-(p as i128)) as i64 } else { p as i64 })).collect()
+    }
+
     fn weights() -> impl Strategy<Value = Vec<u32>> {
         proptest::collection::vec(0u32..1000, 1..6).prop_filter("some weight", |w| w.iter().any(|&x| x > 0))
     }
@@ -122,6 +184,12 @@ mod tests {
             let parts = parts.unwrap_or_default();
             prop_assert_eq!(parts.len(), w.len());
             prop_assert_eq!(parts.iter().map(|p| i128::from(p.fen())).sum::<i128>(), i128::from(amount));
+        }
+
+        #[test]
+        fn agrees_with_sorting_the_remainders(amount in any::<i64>(), w in proptest::collection::vec(0u32..1000, 1..9)
+            .prop_filter("some weight", |w| w.iter().any(|&x| x > 0))) {
+            prop_assert_eq!(split(Fen::from_fen(amount), &w).unwrap_or_default(), by_sorting(amount, &w));
         }
 
         #[test]
