@@ -16,7 +16,7 @@ const MINUTE: i64 = 60_000;
 
 /// Most aggregates one step writes, so that closing a minute of 100,000 detectors is spread over
 /// steps rather than stalling one.
-pub(super) const CLOSE_PER_STEP: usize = 2_000;
+pub(super) const CLOSE_PER_STEP: usize = 500;
 
 pub(super) struct Minutes {
     /// By (minute, detector): the oldest minutes first.
