@@ -145,6 +145,17 @@ pub enum Series {
     Buckets { bucket_ms: i64, rows: Vec<MinuteBucket> },
 }
 
+/// A minute row: start, count, sum, min, max.
+fn bucket(r: &sqlx::any::AnyRow) -> Result<MinuteBucket> {
+    Ok(MinuteBucket {
+        start: r.try_get(0)?,
+        n: r.try_get(1)?,
+        sum_milli: r.try_get(2)?,
+        min_milli: r.try_get(3)?,
+        max_milli: r.try_get(4)?,
+    })
+}
+
 impl Store {
     /// The first minute whose aggregate may be incomplete in the table ([`OPEN_FROM`]).
     pub async fn minutes_open_from(&self) -> Result<i64> {
@@ -197,17 +208,7 @@ impl Store {
         .bind(minute_of(to.saturating_sub(1)).saturating_add(60_000))
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(MinuteBucket {
-                    start: r.try_get(0)?,
-                    n: r.try_get(1)?,
-                    sum_milli: r.try_get(2)?,
-                    min_milli: r.try_get(3)?,
-                    max_milli: r.try_get(4)?,
-                })
-            })
-            .collect()
+        rows.iter().map(bucket).collect()
     }
 
     /// The readings of a detector in scope with `from <= ts < to`: the raw readings when `raw` and
@@ -287,18 +288,7 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         let open = self.open_minutes(id, open_from, from, to).await?;
-        let stored = rows
-            .iter()
-            .map(|r| {
-                Ok(MinuteBucket {
-                    start: r.try_get(0)?,
-                    n: r.try_get(1)?,
-                    sum_milli: r.try_get(2)?,
-                    min_milli: r.try_get(3)?,
-                    max_milli: r.try_get(4)?,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
+        let stored = rows.iter().map(bucket).collect::<Result<Vec<_>>>()?;
         Ok(stored.into_iter().chain(open).collect())
     }
 }
