@@ -34,9 +34,17 @@ impl CodeError {
 }
 
 /// A valid 统一社会信用代码: 18 symbols whose 18th is the GB 32100-2015 check character.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// Held inline (18 ASCII symbols, checked by [`CreditCode::parse`]): a tax ledger row carries one, and
+/// a settlement copies hundreds of thousands of rows (issue 5, Measure), so a copy allocates nothing.
+#[derive(Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct CreditCode(String);
+pub struct CreditCode([u8; 18]);
+
+impl fmt::Debug for CreditCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("CreditCode").field(&self.as_str()).finish()
+    }
+}
 
 /// Value (0–30) of a symbol, or `None` if it is not one of the 31.
 fn value_of(c: char) -> Option<u32> {
@@ -95,7 +103,9 @@ impl CreditCode {
         let expected = values.get(..17).and_then(check_char);
         let actual = raw.chars().nth(17);
         match (expected, actual) {
-            (Some(e), Some(a)) if e == a => Ok(CreditCode(raw.to_owned())),
+            (Some(e), Some(a)) if e == a => {
+                raw.as_bytes().try_into().map(CreditCode).map_err(|_| CodeError::new("统一社会信用代码格式不正确"))
+            }
             (Some(e), Some(a)) => Err(CodeError::new(format!("校验码错误：第18位应为“{e}”，实际为“{a}”"))),
             _ => Err(CodeError::new("统一社会信用代码格式不正确")),
         }
@@ -108,22 +118,23 @@ impl CreditCode {
             return None;
         }
         let c = check_char(&values)?;
-        Some(CreditCode(format!("{first17}{c}")))
+        format!("{first17}{c}").as_bytes().try_into().ok().map(CreditCode)
     }
 
     pub fn as_str(&self) -> &str {
-        &self.0
+        // Always ASCII: only `parse` and `with_check_digit` make one.
+        std::str::from_utf8(&self.0).unwrap_or("")
     }
 
     /// Administrative division code of the registering office: positions 3–8 (GB 32100-2015 §4.2).
     pub fn division(&self) -> &str {
-        self.0.get(2..8).unwrap_or("")
+        self.as_str().get(2..8).unwrap_or("")
     }
 
     /// The organisation code in positions 9–17 carries its own GB 11714-1997 check character. Old
     /// codes exist whose inner check fails, so a failure is only a warning for the user to verify.
     pub fn inner_check_warning(&self) -> Option<String> {
-        let org = self.0.get(8..17)?;
+        let org = self.as_str().get(8..17)?;
         let mut sum = 0u32;
         for (c, w) in org.chars().zip(ORG_WEIGHTS) {
             // GB 11714: digits are 0–9, letters A=10 … Z=35.
@@ -142,7 +153,7 @@ impl CreditCode {
 
 impl fmt::Display for CreditCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.as_str())
     }
 }
 
@@ -162,7 +173,7 @@ impl TryFrom<String> for CreditCode {
 
 impl From<CreditCode> for String {
     fn from(c: CreditCode) -> String {
-        c.0
+        c.as_str().to_owned()
     }
 }
 

@@ -84,15 +84,18 @@ pub fn town_by_code(code: &str) -> Option<&'static Town> {
     TOWNS.iter().find(|t| t.code == code)
 }
 
-/// A known division code: the county itself or one of its 18 towns and streets.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+/// A known division code: the county itself or one of its 18 towns and streets. Holds the code from
+/// the table above, so a copy costs nothing (every settled tax row names its units by town).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
-pub struct DivisionCode(String);
+pub struct DivisionCode(&'static str);
 
 impl DivisionCode {
     pub fn parse(raw: &str) -> Result<DivisionCode, CodeError> {
-        if raw == COUNTY_CODE || town_by_code(raw).is_some() {
-            Ok(DivisionCode(raw.to_owned()))
+        if raw == COUNTY_CODE {
+            Ok(DivisionCode(COUNTY_CODE))
+        } else if let Some(t) = town_by_code(raw) {
+            Ok(DivisionCode(t.code))
         } else {
             // Echo at most a short prefix: the message may be shown or logged.
             let mut shown: String = raw.chars().take(20).collect();
@@ -105,8 +108,8 @@ impl DivisionCode {
         }
     }
 
-    pub fn as_str(&self) -> &str {
-        &self.0
+    pub fn as_str(&self) -> &'static str {
+        self.0
     }
 
     /// Name of the division: 沂水县 or the town's name.
@@ -116,7 +119,7 @@ impl DivisionCode {
 
     /// The town, or `None` for the county itself.
     pub fn town(&self) -> Option<&'static Town> {
-        town_by_code(&self.0)
+        town_by_code(self.0)
     }
 
     pub fn is_county(&self) -> bool {
@@ -126,7 +129,7 @@ impl DivisionCode {
 
 impl fmt::Display for DivisionCode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0)
     }
 }
 
@@ -146,7 +149,7 @@ impl TryFrom<String> for DivisionCode {
 
 impl From<DivisionCode> for String {
     fn from(c: DivisionCode) -> String {
-        c.0
+        c.0.to_owned()
     }
 }
 

@@ -48,6 +48,8 @@ mod registry_index;
 mod revenue_assessment;
 mod revenue_projects;
 mod revenue_retained;
+mod revenue_settle_draft;
+mod revenue_settle_entries;
 mod revenue_settle_input;
 mod revenue_settle_read;
 mod revenue_settle_write;
@@ -100,6 +102,7 @@ pub use org::{DepartmentRow, GridRow, ProjectAreaRow, TownRow};
 pub use revenue_assessment::{BoardRow, TownCoverage};
 pub use revenue_projects::{AgreementRow, ProjectFilter, ProjectInput, ProjectRow, ProjectSort};
 pub use revenue_retained::{HostMoveRow, RetainedRuleRow};
+pub use revenue_settle_draft::{DraftedMonths, MAX_MONTHS_DRAFTED};
 pub use revenue_settle_input::{BeneficiaryRow, unit_key};
 pub use revenue_settlement::{SettlementRow, SettlementStatus, own_unit};
 pub use revenue_statement::{
@@ -260,6 +263,17 @@ impl Store {
             Backend::Postgres => self.pool.begin().await?,
         };
         Ok(Tx { tx, backend: self.backend, _writer: guard })
+    }
+
+    /// A read-only transaction beside a writer's: on SQLite a snapshot from its first read (WAL), on
+    /// PostgreSQL one snapshot for all its statements. Begun while a writer holds the settlement lock,
+    /// it sees what that writer saw before its own writes.
+    pub(crate) async fn begin_read(&self) -> Result<Tx<'static>> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN").await?,
+            Backend::Postgres => self.pool.begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY").await?,
+        };
+        Ok(Tx { tx, backend: self.backend, _writer: None })
     }
 
     /// For `/readyz`: the database answers a trivial query.

@@ -11,8 +11,9 @@ use dianxiaoer_core::revenue::party::{DepartmentId, HostHistory, HostSpell, Proj
 use dianxiaoer_core::revenue::period::Period;
 use dianxiaoer_core::revenue::settlement::EnterpriseProjects;
 use dianxiaoer_core::revenue::tax::{RetainedShare, RetainedShareRule, RetainedShareTable, TaxType};
+use rustc_hash::FxHashMap as HashMap;
 use sqlx::Row;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 pub(crate) fn bad(e: RevenueError) -> Error {
@@ -62,7 +63,7 @@ pub(crate) async fn projects_kept(store: &crate::Store, tx: &mut Tx<'_>) -> Resu
 /// Every project as the core sees it, and which projects each enterprise's tax belongs to (each of an
 /// enterprise's projects with weight 1: several projects of one enterprise share its tax equally).
 pub(crate) async fn projects(tx: &mut Tx<'_>) -> Result<(Vec<Project>, EnterpriseProjects, HashMap<i64, CreditCode>)> {
-    let mut agreements: HashMap<i64, Vec<Agreement>> = HashMap::new();
+    let mut agreements: HashMap<i64, Vec<Agreement>> = HashMap::default();
     let rows = sqlx::query("SELECT project_id, introducer, host, zone, from_period, to_period FROM sharing_agreements")
         .fetch_all(&mut *tx.tx)
         .await?;
@@ -79,7 +80,7 @@ pub(crate) async fn projects(tx: &mut Tx<'_>) -> Result<(Vec<Project>, Enterpris
         .map_err(bad)?;
         agreements.entry(r.try_get("project_id")?).or_default().push(a);
     }
-    let mut moves: HashMap<i64, Vec<(String, Period)>> = HashMap::new();
+    let mut moves: HashMap<i64, Vec<(String, Period)>> = HashMap::default();
     let rows =
         sqlx::query("SELECT project_id, host_town, to_period FROM project_host_moves ORDER BY project_id, to_period")
             .fetch_all(&mut *tx.tx)
@@ -96,7 +97,7 @@ pub(crate) async fn projects(tx: &mut Tx<'_>) -> Result<(Vec<Project>, Enterpris
     .await?;
     let mut projects = Vec::with_capacity(rows.len());
     let mut links = Vec::with_capacity(rows.len());
-    let mut codes: HashMap<i64, CreditCode> = HashMap::with_capacity(rows.len());
+    let mut codes: HashMap<i64, CreditCode> = HashMap::with_capacity_and_hasher(rows.len(), Default::default());
     for r in &rows {
         let id: i64 = r.try_get("id")?;
         let town: Option<String> = r.try_get("introducer_town")?;
@@ -112,11 +113,11 @@ pub(crate) async fn projects(tx: &mut Tx<'_>) -> Result<(Vec<Project>, Enterpris
         projects.push(Project::new(ProjectId::new(id), introducer, hosts, list));
         let enterprise: i64 = r.try_get("enterprise_id")?;
         let code = match codes.get(&enterprise) {
-            Some(code) => code.clone(),
+            Some(code) => *code,
             None => {
                 let raw: String = r.try_get("credit_code")?;
                 let code = CreditCode::parse(&raw).map_err(|e| Error::Invalid(e.message))?;
-                codes.insert(enterprise, code.clone());
+                codes.insert(enterprise, code);
                 code
             }
         };

@@ -15,8 +15,9 @@ use dianxiaoer_core::credit_code::CreditCode;
 use dianxiaoer_core::money::Fen;
 use dianxiaoer_core::revenue::period::{Period, TaxPeriod};
 use dianxiaoer_core::revenue::tax::{RetainedShare, TaxRow, TaxType, VoucherKind};
+use rustc_hash::FxHashMap as HashMap;
 use sqlx::Row;
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::task::Poll;
 
@@ -73,7 +74,7 @@ impl Raw {
             .map_err(bad)?;
         Ok(TaxRow {
             row,
-            credit_code: code.clone(),
+            credit_code: *code,
             taxpayer_name: None,
             tax_type: self.tax_type.clone(),
             tax_item: None,
@@ -240,7 +241,7 @@ pub(crate) async fn settle_ledger(
 /// Credit codes of the enterprises `ids`.
 async fn unlinked_codes(tx: &mut Tx<'_>, ids: &BTreeSet<i64>) -> Result<HashMap<i64, CreditCode>> {
     let ids: Vec<i64> = ids.iter().copied().collect();
-    let mut out = HashMap::new();
+    let mut out = HashMap::default();
     for part in ids.chunks(lookup_chunk(tx.backend)) {
         let mut s = Sql::new("SELECT id, credit_code FROM enterprises WHERE id IN (");
         for (i, id) in part.iter().enumerate() {

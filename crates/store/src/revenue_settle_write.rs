@@ -8,26 +8,30 @@
 //! is the same to the fen as one line per row and unit would give, at a twelfth of the rows (issue 5,
 //! Measure: 100,000 entries a month at 10⁵ enterprises).
 
+use crate::Tx;
 use crate::enterprise_import::import_chunk;
 use crate::error::{Error, Result};
+use crate::revenue_settle_entries as entries;
 use crate::revenue_settle_input::unit_key;
 use crate::revenue_statement::unit_param;
 use crate::sql::{Arg, Sql};
-use crate::{Backend, Tx};
+use dianxiaoer_core::revenue::agreement::SharingRatio;
 use dianxiaoer_core::revenue::party::Unit;
 use dianxiaoer_core::revenue::period::Period;
 use dianxiaoer_core::revenue::settlement::{EntryRef, Settlement};
 use dianxiaoer_core::revenue::tax::TaxType;
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
+use std::sync::Arc;
 use std::task::Poll;
 
 /// One unit credited by an entry, with its sums over the ledger rows that credited it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Slot {
-    /// As statements name it: "town:371323103", "dept:4", "zone".
-    pub unit: String,
+    /// As statements name it: "town:371323103", "dept:4", "zone"; shared by the month's entries.
+    pub unit: Arc<str>,
     pub weight: i64,
     pub row_count: i64,
     pub tax_fen: i64,
@@ -41,7 +45,8 @@ pub(crate) struct EntryRow {
     pub project_id: i64,
     pub enterprise_id: i64,
     pub adjusts: Option<String>,
-    pub ratio: String,
+    /// "5:3:2"; shared by the entries of the same ratio.
+    pub ratio: Arc<str>,
     pub debit_fen: i64,
     /// One to three, in the split's order (introducer, host town, zone).
     pub slots: Vec<Slot>,
@@ -92,9 +97,10 @@ fn add(a: &mut i64, b: i64) -> Result<()> {
 /// the unit's place in [`Sums::units`], its weight and the sums [rows, tax, debit, amount].
 struct Group {
     key: (i64, i64, Option<Period>),
-    ratio: String,
+    ratio: SharingRatio,
     debit: i64,
-    shares: Vec<(usize, i64, [i64; 4])>,
+    shares: [(usize, i64, [i64; 4]); 3],
+    len: usize,
 }
 
 /// Sums the core's entries as [`settle_with`](dianxiaoer_core::revenue::settlement::settle_with)
@@ -123,19 +129,17 @@ impl Sums {
         let g = match self.index.entry(key) {
             Entry::Occupied(o) => *o.get(),
             Entry::Vacant(v) => {
-                let shares = e
-                    .beneficiaries
-                    .shares()
-                    .iter()
-                    .map(|(u, w)| {
-                        let place = *self.unit_index.entry(u.clone()).or_insert_with(|| {
-                            self.units.push(u.clone());
-                            self.units.len() - 1
-                        });
-                        (place, i64::from(*w), [0; 4])
-                    })
-                    .collect();
-                self.groups.push(Group { key, ratio: e.beneficiaries.ratio().to_string(), debit: 0, shares });
+                let mut group =
+                    Group { key, ratio: e.beneficiaries.ratio(), debit: 0, shares: [(0, 0, [0; 4]); 3], len: 0 };
+                for (slot, (u, w)) in group.shares.iter_mut().zip(e.beneficiaries.shares()) {
+                    let place = *self.unit_index.entry(*u).or_insert_with(|| {
+                        self.units.push(*u);
+                        self.units.len() - 1
+                    });
+                    *slot = (place, i64::from(*w), [0; 4]);
+                    group.len += 1;
+                }
+                self.groups.push(group);
                 *v.insert(self.groups.len() - 1)
             }
         };
@@ -148,7 +152,8 @@ impl Sums {
         };
         let group = self.groups.get_mut(g).ok_or_else(|| Error::Invalid("结算分录无法汇总".into()))?;
         add(&mut group.debit, debit)?;
-        for ((place, _, sums), part) in group.shares.iter_mut().zip(e.parts) {
+        let shares = group.shares.get_mut(..group.len).unwrap_or_default();
+        for ((place, _, sums), part) in shares.iter_mut().zip(e.parts) {
             let amount = part.fen();
             if amount == 0 {
                 continue;
@@ -176,17 +181,19 @@ impl Sums {
     /// The entries in (project, enterprise, month adjusted) order, and the late rows: those of the
     /// entries adjusting a confirmed month and those of `s` left unshared from one.
     pub fn finish(mut self, s: &Settlement, ledger: &[i64]) -> Result<Written> {
-        let keys: Vec<String> = self.units.iter().map(unit_param).collect();
+        let keys: Vec<Arc<str>> = self.units.iter().map(|u| Arc::from(unit_param(u))).collect();
         self.groups.sort_unstable_by_key(|g| g.key);
         let mut entries = Vec::with_capacity(self.groups.len());
+        let mut ratios: Vec<(SharingRatio, Arc<str>)> = Vec::new();
         for g in self.groups {
             let (project_id, enterprise_id, adjusts) = g.key;
             let slots = g
                 .shares
                 .into_iter()
+                .take(g.len)
                 .filter(|(.., sums)| sums[0] > 0)
                 .map(|(place, weight, [row_count, tax_fen, debit_fen, amount_fen])| Slot {
-                    unit: keys.get(place).cloned().unwrap_or_default(),
+                    unit: keys.get(place).cloned().unwrap_or_else(|| Arc::from("")),
                     weight,
                     row_count,
                     tax_fen,
@@ -195,7 +202,15 @@ impl Sums {
                 })
                 .collect();
             let adjusts = adjusts.map(|p| p.to_string());
-            entries.push(EntryRow { project_id, enterprise_id, adjusts, ratio: g.ratio, debit_fen: g.debit, slots });
+            let ratio = match ratios.iter().find(|(r, _)| *r == g.ratio) {
+                Some((_, text)) => text.clone(),
+                None => {
+                    let text: Arc<str> = Arc::from(g.ratio.to_string());
+                    ratios.push((g.ratio, text.clone()));
+                    text
+                }
+            };
+            entries.push(EntryRow { project_id, enterprise_id, adjusts, ratio, debit_fen: g.debit, slots });
         }
         let mut tax_types = BTreeMap::new();
         for ((place, t), total) in self.by_tax_type {
@@ -211,15 +226,6 @@ impl Sums {
             .map(|i| ledger.get(i).copied().ok_or_else(|| Error::Invalid("调整记录对应的台账行不存在".into())))
             .collect::<Result<_>>()?;
         Ok(Written { entries, tax_types, late_rows, core_entries: self.core_entries })
-    }
-}
-
-/// Entries per statement: positional parameters on SQLite bind in linear time (sql.rs `for_backend`),
-/// so larger statements only save round trips (512 × 24 values, under SQLite's 32,766).
-fn entries_chunk(backend: Backend) -> usize {
-    match backend {
-        Backend::Sqlite => 512,
-        Backend::Postgres => import_chunk(backend),
     }
 }
 
@@ -248,40 +254,10 @@ async fn insert_chunks<T>(
     Ok(())
 }
 
-fn slot(q: &mut Sql, s: Option<&Slot>) {
-    match s {
-        Some(s) => {
-            q.push(", ").text(s.unit.clone()).push(", ").i64(s.weight).push(", ").i64(s.row_count);
-            q.push(", ").i64(s.tax_fen).push(", ").i64(s.debit_fen).push(", ").i64(s.amount_fen);
-        }
-        None => {
-            q.push(", NULL, NULL, NULL, NULL, NULL, NULL");
-        }
-    }
-}
-
 /// Writes the entries, the per-tax-type amounts, the late rows and the unshared rows of settlement `id`.
 pub(crate) async fn write(tx: &mut Tx<'_>, id: i64, w: &Written, s: &Settlement, ledger: &[i64]) -> Result<()> {
-    let (chunk, small) = (entries_chunk(tx.backend), import_chunk(tx.backend));
-    insert_chunks(tx, &w.entries, chunk, |part| {
-        let mut q = Sql::new(
-            "INSERT INTO settlement_entries (settlement_id, project_id, enterprise_id, adjusts_period, ratio, debit_fen, \
-             unit1, weight1, rows1, tax1_fen, debit1_fen, amount1_fen, unit2, weight2, rows2, tax2_fen, debit2_fen, \
-             amount2_fen, unit3, weight3, rows3, tax3_fen, debit3_fen, amount3_fen) VALUES ",
-        );
-        for (i, e) in part.iter().enumerate() {
-            q.push(if i == 0 { "(" } else { ", (" });
-            q.i64(id).push(", ").i64(e.project_id).push(", ").i64(e.enterprise_id);
-            q.push(", ").bind(Arg::OptText(e.adjusts.clone())).push(", ").text(e.ratio.clone());
-            q.push(", ").i64(e.debit_fen);
-            for n in 0..3 {
-                slot(&mut q, e.slots.get(n));
-            }
-            q.push(")");
-        }
-        Ok(q)
-    })
-    .await?;
+    let small = import_chunk(tx.backend);
+    entries::insert(tx, id, &w.entries).await?;
     let types: Vec<_> = w.tax_types.iter().collect();
     insert_chunks(tx, &types, small, |part| {
         let mut q = Sql::new(
@@ -359,13 +335,13 @@ mod tests {
         let project = Project::new(
             ProjectId::new(5),
             Some(Unit::Department(DepartmentId::new(3))),
-            HostHistory::since(town.clone(), m("2020-01")),
+            HostHistory::since(town, m("2020-01")),
             Agreements::default(),
         );
-        let links = EnterpriseProjects::new(vec![(code.clone(), ProjectId::new(5), 1)]).unwrap();
+        let links = EnterpriseProjects::new(vec![(code, ProjectId::new(5), 1)]).unwrap();
         let row = |i: usize, fen: i64| TaxRow {
             row: i,
-            credit_code: code.clone(),
+            credit_code: code,
             taxpayer_name: None,
             tax_type: dianxiaoer_core::revenue::tax::TaxType::ValueAdded,
             tax_item: None,
@@ -393,13 +369,10 @@ mod tests {
         let out = sums.finish(&s, &ledger).unwrap();
         assert_eq!(out.entries.len(), 1);
         let e = &out.entries[0];
-        assert_eq!((e.project_id, e.enterprise_id, e.adjusts.as_deref(), e.ratio.as_str()), (5, 9, None, "5:3:2"));
+        assert_eq!((e.project_id, e.enterprise_id, e.adjusts.as_deref(), &*e.ratio), (5, 9, None, "5:3:2"));
         assert_eq!(e.debit_fen, 997);
-        let got: Vec<(&str, [i64; 5])> = e
-            .slots
-            .iter()
-            .map(|s| (s.unit.as_str(), [s.weight, s.row_count, s.tax_fen, s.debit_fen, s.amount_fen]))
-            .collect();
+        let got: Vec<(&str, [i64; 5])> =
+            e.slots.iter().map(|s| (&*s.unit, [s.weight, s.row_count, s.tax_fen, s.debit_fen, s.amount_fen])).collect();
         assert_eq!(
             got,
             [

@@ -9,15 +9,12 @@
 
 use crate::audit::{Actor, AuditEntry};
 use crate::error::{Error, Result};
-use crate::revenue_settle_input::{self as input, unit_key};
-use crate::revenue_settle_read as read;
-use crate::revenue_settle_write as write;
+use crate::revenue_settle_input::unit_key;
 use crate::sql::{Arg, Sql};
 use crate::{Backend, Store, Tx};
 use dianxiaoer_core::access::Scope;
 use dianxiaoer_core::revenue::party::Unit;
 use dianxiaoer_core::revenue::period::Period;
-use dianxiaoer_core::revenue::settlement::{Settlement, SettlementInput, Settler};
 use serde::Serialize;
 use sqlx::Row;
 use sqlx::any::AnyRow;
@@ -144,7 +141,10 @@ pub(crate) async fn lock(tx: &mut Tx<'_>) -> Result<()> {
     Ok(())
 }
 
-async fn current(tx: &mut Tx<'_>, p: Period) -> Result<Option<(i64, SettlementStatus, Option<i64>, Option<i64>)>> {
+pub(crate) async fn current(
+    tx: &mut Tx<'_>,
+    p: Period,
+) -> Result<Option<(i64, SettlementStatus, Option<i64>, Option<i64>)>> {
     let r = sqlx::query("SELECT id, status, drafted_by, reviewed_by FROM settlements WHERE period = $1")
         .bind(p.to_string())
         .fetch_optional(&mut *tx.tx)
@@ -160,130 +160,14 @@ async fn current(tx: &mut Tx<'_>, p: Period) -> Result<Option<(i64, SettlementSt
     .transpose()
 }
 
-fn confirmed_refusal(p: Period) -> Error {
+pub(crate) fn confirmed_refusal(p: Period) -> Error {
     Error::Conflict(format!(
         "{}的结算已确认，不能重新起草或修改；对该月的更正请导入台账，将作为调整计入下一个未确认的月份",
         p.label()
     ))
 }
 
-/// Counts of a computed settlement, as stored on its row.
-struct Counts {
-    total: i64,
-    entries: i64,
-    rows: i64,
-    adjustments: i64,
-    unshared: i64,
-    unshared_fen: i64,
-}
-
-/// `w.late_rows` are the rows of confirmed months settled here, as entries or unshared.
-fn counts(s: &Settlement, w: &write::Written, considered: usize) -> Result<Counts> {
-    let unshared_fen = s
-        .unshared
-        .iter()
-        .try_fold(0i64, |t, u| t.checked_add(u.shareable.map_or(0, |f| f.fen())))
-        .ok_or_else(|| Error::Invalid("金额合计超出范围".into()))?;
-    Ok(Counts {
-        total: s.total.fen(),
-        entries: w.core_entries,
-        rows: considered as i64,
-        adjustments: w.late_rows.len() as i64,
-        unshared: s.unshared.len() as i64,
-        unshared_fen,
-    })
-}
-
 impl Store {
-    /// Drafts (or re-drafts) the settlement of `p`; see the module docs. Refused, with nothing written,
-    /// when `p` is confirmed. Whole-zone or zone-department scope only.
-    pub async fn draft_settlement(&self, actor: &Actor, scope: &Scope, p: Period, now: i64) -> Result<SettlementRow> {
-        if !zone_wide(scope) {
-            return Err(Error::Invalid("结算需全区或部门数据范围".into()));
-        }
-        // Where a draft's time goes, logged at debug level (benches/revenue.sh prints it): the time
-        // elapsed at the end of each step.
-        let t0 = std::time::Instant::now();
-        let mut tx = self.begin().await?;
-        lock(&mut tx).await?;
-        let existing = current(&mut tx, p).await?;
-        if matches!(existing, Some((_, SettlementStatus::Confirmed, ..))) {
-            return Err(confirmed_refusal(p));
-        }
-        let confirmed = input::confirmed_periods(&mut tx).await?;
-        let kept = input::projects_kept(self, &mut tx).await?;
-        let (projects, links, codes) = (&kept.projects, &kept.links, &kept.codes);
-        let retained = input::retained_shares(&mut tx).await?;
-        let projects_read = t0.elapsed();
-        let input =
-            SettlementInput { period: p, confirmed: &confirmed, projects, links, retained: &retained, rows: &[] };
-        let mut settler = Settler::new(&input)?;
-        let mut sums = write::Sums::default();
-        let ledger =
-            read::settle_ledger(&mut tx, p, codes, |row, enterprise| settler.row(row, |e| sums.add(e, enterprise)))
-                .await?;
-        let rows_read = t0.elapsed();
-        let mut settled = settler.finish();
-        // Rows of enterprises without a project were settled last; their reasons go in ledger order.
-        settled.unshared.sort_by_key(|u| u.row);
-        let written = sums.finish(&settled, &ledger)?;
-        if !written.is_balanced(&settled) {
-            return Err(Error::Invalid("结算分录不平衡，已放弃本次起草".into()));
-        }
-        let c = counts(&settled, &written, ledger.len() - settled.other_periods.len())?;
-        let through = read::ledger_through(&mut tx).await?;
-        let summed = t0.elapsed();
-        let id = match existing {
-            Some((id, ..)) => {
-                write::discard(&mut tx, id).await?;
-                let mut s = Sql::new("UPDATE settlements SET status = 'draft', drafted_at = ");
-                s.i64(now).push(", drafted_by = ").bind(Arg::OptI64(actor.user_id));
-                s.push(", drafted_by_name = ").text(actor.username.clone());
-                s.push(", reviewed_at = NULL, reviewed_by = NULL, reviewed_by_name = NULL, total_fen = ").i64(c.total);
-                s.push(", entry_count = ").i64(c.entries).push(", row_count = ").i64(c.rows);
-                s.push(", adjustment_count = ").i64(c.adjustments).push(", unshared_count = ").i64(c.unshared);
-                s.push(", unshared_fen = ").i64(c.unshared_fen).push(", ledger_through = ").i64(through);
-                s.push(" WHERE id = ").i64(id).push(" AND status <> 'confirmed'");
-                if s.query().execute(&mut *tx.tx).await?.rows_affected() == 0 {
-                    return Err(confirmed_refusal(p));
-                }
-                id
-            }
-            None => {
-                let mut s = Sql::new(
-                    "INSERT INTO settlements (period, status, drafted_at, drafted_by, drafted_by_name, total_fen, \
-                     entry_count, row_count, adjustment_count, unshared_count, unshared_fen, ledger_through) VALUES (",
-                );
-                s.text(p.to_string()).push(", 'draft', ").i64(now).push(", ").bind(Arg::OptI64(actor.user_id));
-                s.push(", ").text(actor.username.clone()).push(", ").i64(c.total).push(", ").i64(c.entries);
-                s.push(", ").i64(c.rows).push(", ").i64(c.adjustments).push(", ").i64(c.unshared);
-                s.push(", ").i64(c.unshared_fen).push(", ").i64(through).push(") RETURNING id");
-                s.query()
-                    .fetch_one(&mut *tx.tx)
-                    .await
-                    .map_err(|e| Error::from(e).unique_as("该月结算正由他人同时起草，请稍后刷新查看"))?
-                    .try_get(0)?
-            }
-        };
-        let cleared = t0.elapsed();
-        write::write(&mut tx, id, &written, &settled, &ledger).await?;
-        let written_at = t0.elapsed();
-        let entry = AuditEntry::ok("draft_settlement", "settlement", p).detail(serde_json::json!({
-            "settlement_id": id, "redraft": existing.is_some(), "total_fen": c.total, "entries": c.entries,
-            "rows": c.rows, "adjustments": c.adjustments, "unshared": c.unshared, "unshared_fen": c.unshared_fen,
-        }));
-        self.audit(&mut tx, actor, entry, now).await?;
-        tx.commit().await?;
-        let committed = t0.elapsed();
-        let out = self.settlement(scope, p).await;
-        tracing::debug!(
-            period = %p, rows = ledger.len(), entries = written.entries.len(), ?projects_read,
-            read_and_settled = ?rows_read, ?summed, ?cleared, written = ?written_at, ?committed, total = ?t0.elapsed(),
-            "settlement drafted"
-        );
-        out
-    }
-
     /// Marks a draft reviewed. The reviewer must not be the drafter (four eyes).
     pub async fn review_settlement(&self, actor: &Actor, scope: &Scope, p: Period, now: i64) -> Result<()> {
         if !zone_wide(scope) {

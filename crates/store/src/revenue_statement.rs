@@ -174,7 +174,7 @@ impl Store {
             });
         }
         // Towns, then county departments, then the zone; by code within.
-        units.sort_by(|a, b| a.unit.cmp(&b.unit));
+        units.sort_by_key(|a| a.unit);
         let mut q = Sql::new(
             "SELECT su.ledger_id, l.enterprise_id, e.name, l.credit_code, l.period, l.tax_type, l.amount_fen, \
              su.shareable_fen, su.reason, su.adjusts_period FROM settlement_unshared su \
@@ -269,7 +269,7 @@ impl Store {
             settlement,
             key: unit_param(unit),
             unit_name: unit_name(unit, &self.department_names().await?),
-            unit: unit.clone(),
+            unit: *unit,
             lines,
             adjustments,
             tax_fen: tax,

@@ -103,6 +103,7 @@ fn notice_text(code: &str) -> Option<&'static str> {
         "document" => "材料已上传，将随下一步办理一并提交。",
         "assigned" => "承办人已更新。",
         "drafted" => "结算已起草，请交由另一位工作人员复核。",
+        "drafted_range" => "所选月份中未确认的结算均已起草（已确认的月份保持不变），请交由另一位工作人员复核。",
         "reviewed" => "结算已复核，待领导确认。",
         "confirmed" => "结算已确认，此后不再改动。",
         "seal_generated" => "已生成新的审批专用章密钥并启用；此后的准予决定用它签章，旧密钥仅用于核验。",

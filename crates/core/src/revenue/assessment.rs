@@ -222,13 +222,13 @@ pub fn score_year(
         if *unit == Unit::Zone {
             return;
         }
-        let s = out.entry(unit.clone()).or_default();
+        let s = out.entry(*unit).or_default();
         s.total = Points(s.total.0 + line.points.0);
         s.lines.push(line);
     };
     let mut landed: BTreeMap<Unit, u32> = BTreeMap::new();
     for p in projects.iter().filter(|p| p.landed_year == Some(year)) {
-        *landed.entry(p.introducer.clone()).or_default() += 1;
+        *landed.entry(p.introducer).or_default() += 1;
         let project = Some((p.id, p.name.clone()));
         let line = |r: &ScoringRule| ScoreLine {
             project: project.clone(),
@@ -275,7 +275,7 @@ pub fn score_year(
         }
     }
     for q in quotas.iter().filter(|q| q.year == year && q.unit != Unit::Zone) {
-        out.entry(q.unit.clone()).or_default();
+        out.entry(q.unit).or_default();
     }
     out
 }
@@ -319,7 +319,7 @@ mod tests {
         let (a, b) = (town("371323103"), town("371323001"));
         let rules = default_rules(2020);
         // 60亿元 at 许家湖镇's introduction, hosted by 沂城街道 on 120 mu, a top-500 investor.
-        let scores = score_year(2025, &[project(1, a.clone(), b.clone(), 600, 120, true)], &rules, &[]);
+        let scores = score_year(2025, &[project(1, a, b, 600, 120, true)], &rules, &[]);
         let sa = &scores[&a];
         assert_eq!(sa.total.tenths(), 80 + 100, "≥50亿 tier only, plus top-500");
         assert_eq!(sa.lines.len(), 2);
@@ -334,7 +334,7 @@ mod tests {
         let a = town("371323103");
         let scores = score_year(
             2025,
-            &[project(1, a.clone(), a.clone(), 15, 60, false), project(2, Unit::Zone, a.clone(), 200, 10, false)],
+            &[project(1, a, a, 15, 60, false), project(2, Unit::Zone, a, 200, 10, false)],
             &default_rules(2020),
             &[],
         );
@@ -346,11 +346,8 @@ mod tests {
     fn departments_score_as_introducers_and_quotas_deduct() {
         let d = Unit::Department(DepartmentId::new(7));
         let a = town("371323103");
-        let quotas = vec![
-            Quota { unit: d.clone(), year: 2025, projects: 3 },
-            Quota { unit: a.clone(), year: 2025, projects: 1 },
-        ];
-        let scores = score_year(2025, &[project(1, d.clone(), a.clone(), 12, 0, false)], &default_rules(2020), &quotas);
+        let quotas = vec![Quota { unit: d, year: 2025, projects: 3 }, Quota { unit: a, year: 2025, projects: 1 }];
+        let scores = score_year(2025, &[project(1, d, a, 12, 0, false)], &default_rules(2020), &quotas);
         let sd = &scores[&d];
         assert_eq!(sd.total.tenths(), 10 - 2 * 20);
         let shortfall = sd.lines.iter().find(|l| l.project.is_none()).unwrap();
@@ -364,7 +361,7 @@ mod tests {
         let a = town("371323103");
         let mut rules = default_rules(2020);
         rules[0].to_year = Some(2024);
-        let mut p = project(1, a.clone(), a.clone(), 15, 0, false);
+        let mut p = project(1, a, a, 15, 0, false);
         assert!(score_year(2025, std::slice::from_ref(&p), &rules, &[]).get(&a).is_none_or(|s| s.total.tenths() <= 0));
         p.landed_year = None;
         assert!(score_year(2025, &[p], &default_rules(2020), &[]).is_empty());
@@ -391,7 +388,7 @@ mod tests {
         ) {
             let units = [town("371323103"), town("371323001"), Unit::Department(DepartmentId::new(3)), Unit::Zone];
             let projects: Vec<_> = ps.iter().enumerate()
-                .map(|(i, (a, b, inv, mu, t))| project(i as i64, units[*a].clone(), units[*b].clone(), *inv, *mu, *t))
+                .map(|(i, (a, b, inv, mu, t))| project(i as i64, units[*a], units[*b], *inv, *mu, *t))
                 .collect();
             let scores = score_year(2025, &projects, &default_rules(2020), &[]);
             for (unit, s) in &scores {

@@ -21,7 +21,7 @@ use super::period::{Period, Validity, check_no_overlap};
 use super::{RevenueError, shown};
 
 /// One of the 18 towns and streets (not the county itself), by its 9-digit division code.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
 pub struct TownCode(DivisionCode);
 
@@ -88,7 +88,7 @@ impl ProjectId {
 }
 
 /// A unit that receives a share: a town, a county department, or the zone.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "code", rename_all = "snake_case")]
 pub enum Unit {
     Town(TownCode),
@@ -191,29 +191,47 @@ impl Project {
             RevenueError::new(format!("项目（编号 {}）在 {} 没有落地单位，不参与分成", self.id.get(), period.label()))
         })?;
         let ratio = self.agreements.ratio_for(period);
-        let introducer = self.introducer.clone().unwrap_or(Unit::Zone);
-        let mut shares: Vec<(Unit, u32)> = Vec::with_capacity(3);
+        let introducer = self.introducer.unwrap_or(Unit::Zone);
+        let mut b = Beneficiaries { ratio, shares: [(Unit::Zone, 0); 3], len: 0 };
         for (unit, weight) in
-            [(introducer, ratio.introducer()), (Unit::Town(host.clone()), ratio.host()), (Unit::Zone, ratio.zone())]
+            [(introducer, ratio.introducer()), (Unit::Town(*host), ratio.host()), (Unit::Zone, ratio.zone())]
         {
             if weight == 0 {
                 continue;
             }
-            match shares.iter_mut().find(|(u, _)| *u == unit) {
+            let held = b.shares.get_mut(..b.len).unwrap_or_default();
+            match held.iter_mut().find(|(u, _)| *u == unit) {
                 Some((_, w)) => *w += weight,
-                None => shares.push((unit, weight)),
+                None => {
+                    if let Some(free) = b.shares.get_mut(b.len) {
+                        *free = (unit, weight);
+                        b.len += 1;
+                    }
+                }
             }
         }
-        Ok(Beneficiaries { ratio, shares })
+        Ok(b)
     }
 }
 
 /// The units receiving one project's tax in a period with their weights (in tenths), at most three,
-/// each unit once. Order: introducer, host town, zone — the tie-break order of the split.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// each unit once. Order: introducer, host town, zone — the tie-break order of the split. Held inline:
+/// a settlement works them out for every project it settles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Beneficiaries {
     ratio: SharingRatio,
-    shares: Vec<(Unit, u32)>,
+    shares: [(Unit, u32); 3],
+    len: usize,
+}
+
+impl Serialize for Beneficiaries {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Beneficiaries", 2)?;
+        st.serialize_field("ratio", &self.ratio)?;
+        st.serialize_field("shares", self.shares())?;
+        st.end()
+    }
 }
 
 impl Beneficiaries {
@@ -223,11 +241,11 @@ impl Beneficiaries {
     }
 
     pub fn shares(&self) -> &[(Unit, u32)] {
-        &self.shares
+        self.shares.get(..self.len).unwrap_or_default()
     }
 
     pub fn weights(&self) -> Vec<u32> {
-        self.shares.iter().map(|(_, w)| *w).collect()
+        self.shares().iter().map(|(_, w)| *w).collect()
     }
 }
 

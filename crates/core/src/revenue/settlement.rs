@@ -17,8 +17,9 @@
 //! A row whose period is already confirmed is an adjustment: it is settled in the next open period, and
 //! its entries say which period they adjust.
 
+use rustc_hash::FxHashMap as HashMap;
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::Serialize;
 
@@ -45,7 +46,8 @@ pub struct EnterpriseProjects(HashMap<CreditCode, Vec<ProjectLink>>);
 impl EnterpriseProjects {
     /// Links `(enterprise, project, weight)`; a weight must be at least 1 and a pair appear once.
     pub fn new(links: Vec<(CreditCode, ProjectId, u32)>) -> Result<EnterpriseProjects, RevenueError> {
-        let mut map: HashMap<CreditCode, Vec<ProjectLink>> = HashMap::with_capacity(links.len());
+        let mut map: HashMap<CreditCode, Vec<ProjectLink>> =
+            HashMap::with_capacity_and_hasher(links.len(), Default::default());
         for (code, project, weight) in links {
             if weight == 0 {
                 return Err(RevenueError::new(format!(
@@ -53,7 +55,7 @@ impl EnterpriseProjects {
                     project.get()
                 )));
             }
-            let list = map.entry(code.clone()).or_default();
+            let list = map.entry(code).or_default();
             if list.iter().any(|l| l.project == project) {
                 return Err(RevenueError::new(format!("企业 {code} 与项目（编号 {}）重复关联", project.get())));
             }
@@ -193,11 +195,11 @@ impl EntryRef<'_> {
             period: self.period,
             adjusts: self.adjusts,
             row: self.row.row,
-            credit_code: self.row.credit_code.clone(),
+            credit_code: self.row.credit_code,
             tax_type: self.row.tax_type.clone(),
             project: self.project,
             debit: self.debit,
-            credits: self.credits().map(|(u, f)| (u.clone(), f)).collect(),
+            credits: self.credits().map(|(u, f)| (*u, f)).collect(),
         }
     }
 }
@@ -205,8 +207,20 @@ impl EntryRef<'_> {
 /// A project's beneficiaries in one month, with their weights and their units' places in the totals.
 struct Split {
     beneficiaries: Beneficiaries,
-    weights: Vec<u32>,
-    units: Vec<usize>,
+    weights: [u32; 3],
+    /// Per share of `beneficiaries`, the unit's place in the settler's units.
+    units: [usize; 3],
+    len: usize,
+}
+
+impl Split {
+    fn weights(&self) -> &[u32] {
+        self.weights.get(..self.len).unwrap_or_default()
+    }
+
+    fn units(&self) -> &[usize] {
+        self.units.get(..self.len).unwrap_or_default()
+    }
 }
 
 /// [`settle`], handing each entry to `on_entry` instead of keeping it: the returned settlement has no
@@ -258,9 +272,9 @@ impl<'a> Settler<'a> {
             links: input.links,
             retained: input.retained,
             projects: input.projects.iter().map(|p| (p.id(), p)).collect(),
-            splits: HashMap::new(),
+            splits: HashMap::default(),
             units: Vec::new(),
-            unit_index: HashMap::new(),
+            unit_index: HashMap::default(),
             totals: Vec::new(),
             out: Settlement {
                 period,
@@ -290,14 +304,14 @@ impl<'a> Settler<'a> {
         }
         let unshared = |shareable: Option<Fen>, reason: String| Unshared {
             row: row.row,
-            credit_code: row.credit_code.clone(),
+            credit_code: row.credit_code,
             tax_type: row.tax_type.clone(),
             period: row.period,
             shareable,
             reason,
         };
-        let configured = self.retained.lookup(&row.tax_type, row.period);
-        let share = if row.tax_type.is_other() { configured } else { row.retained_share.or(configured) };
+        let configured = || self.retained.lookup(&row.tax_type, row.period);
+        let share = if row.tax_type.is_other() { configured() } else { row.retained_share.or_else(configured) };
         let Some(share) = share else {
             let reason = if row.tax_type.is_other() {
                 format!("“{}”不是分成税种，未配置其县级留成比例", row.tax_type)
@@ -339,18 +353,19 @@ impl<'a> Settler<'a> {
             let found = match self.splits.entry((link.project, row.period)) {
                 Entry::Occupied(o) => o.into_mut(),
                 Entry::Vacant(v) => v.insert(project.beneficiaries(row.period).map_err(|e| e.message).map(|b| {
-                    let places = b
-                        .shares()
-                        .iter()
-                        .map(|(u, _)| {
-                            *unit_index.entry(u.clone()).or_insert_with(|| {
-                                units.push(u.clone());
-                                totals.push((Fen::ZERO, false));
-                                units.len() - 1
-                            })
-                        })
-                        .collect();
-                    Split { weights: b.weights(), beneficiaries: b, units: places }
+                    let mut split = Split { beneficiaries: b, weights: [0; 3], units: [0; 3], len: 0 };
+                    for (i, (u, w)) in b.shares().iter().enumerate().take(3) {
+                        let place = *unit_index.entry(*u).or_insert_with(|| {
+                            units.push(*u);
+                            totals.push((Fen::ZERO, false));
+                            units.len() - 1
+                        });
+                        if let (Some(wi), Some(ui)) = (split.weights.get_mut(i), split.units.get_mut(i)) {
+                            (*wi, *ui) = (*w, place);
+                            split.len = i + 1;
+                        }
+                    }
+                    split
                 })),
             };
             let split = match found {
@@ -360,8 +375,8 @@ impl<'a> Settler<'a> {
                     continue;
                 }
             };
-            split_into(part, &split.weights, &mut self.parts).map_err(E::from)?;
-            for (&place, &amount) in split.units.iter().zip(&self.parts) {
+            split_into(part, split.weights(), &mut self.parts).map_err(E::from)?;
+            for (&place, &amount) in split.units().iter().zip(&self.parts) {
                 if let Some((total, credited)) = totals.get_mut(place).filter(|_| amount != Fen::ZERO) {
                     *total = add(*total, amount).map_err(E::from)?;
                     *credited = true;

@@ -177,8 +177,7 @@ fn a_refund_is_the_exact_negation_of_its_payment() {
         row(3, XINYUAN, TaxType::ValueAdded, "2022-01", -1_523_055, Some("30%")),
     ];
     let s = world().settle("2022-01", &rows).unwrap();
-    let negated: Vec<(Unit, Fen)> =
-        s.entries[0].credits.iter().map(|(u, f)| (u.clone(), Fen::from_fen(-f.fen()))).collect();
+    let negated: Vec<(Unit, Fen)> = s.entries[0].credits.iter().map(|(u, f)| (*u, Fen::from_fen(-f.fen()))).collect();
     assert_eq!(s.entries[1].credits, negated);
     assert_eq!(s.entries[1].debit, Fen::from_fen(-s.entries[0].debit.fen()));
     assert!(s.totals.values().all(|f| *f == Fen::ZERO));

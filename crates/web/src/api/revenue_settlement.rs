@@ -60,6 +60,29 @@ pub async fn draft(
     }
 }
 
+#[derive(Deserialize)]
+pub struct DraftRangeBody {
+    /// "2022-01".
+    from: String,
+    /// "2022-12": at most 12 months after `from`, counting both.
+    to: String,
+}
+
+/// Drafts every month of a range that is not confirmed, in one transaction: 201 with the months
+/// drafted and those skipped as confirmed; 422 for a bad range (nothing written).
+pub async fn draft_range(
+    State(state): State<AppState>,
+    Extension(me): Extension<CurrentUser>,
+    ApiJson(b): ApiJson<DraftRangeBody>,
+) -> Result<Response, ApiError> {
+    let from = parse_period(&b.from)?;
+    let to = Period::parse(&b.to).map_err(|e| AppError::BadRequest(format!("结束月份：{}", e.message)))?;
+    match state.store.draft_settlements(&me.actor(), &me.scope, from, to, state.now()).await {
+        Ok(d) => Ok((StatusCode::CREATED, Json(d)).into_response()),
+        Err(e) => refused("结算未起草", e),
+    }
+}
+
 pub async fn settlement(
     State(state): State<AppState>,
     Extension(me): Extension<CurrentUser>,

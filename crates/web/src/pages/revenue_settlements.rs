@@ -112,6 +112,9 @@ pub async fn list(
 pub struct DraftForm {
     #[serde(deserialize_with = "super::enterprise_form::de_text")]
     pub period: String,
+    /// The last month of a range to draft; empty for one month.
+    #[serde(deserialize_with = "super::enterprise_form::de_text")]
+    pub to: String,
 }
 
 /// A refusal the page shows above the list: bad input 400, a confirmed month 409.
@@ -128,12 +131,27 @@ pub async fn draft(
     Extension(me): Extension<CurrentUser>,
     PageForm(f): PageForm<DraftForm>,
 ) -> Result<Response, PageError> {
-    let result = match parse_period(&f.period) {
-        Ok(p) => state.store.draft_settlement(&me.actor(), &me.scope, p, state.now()).await.map_err(AppError::from),
-        Err(e) => Err(e),
+    let to = f.to.trim();
+    let result = match (parse_period(&f.period), to) {
+        (Ok(p), "") => state
+            .store
+            .draft_settlement(&me.actor(), &me.scope, p, state.now())
+            .await
+            .map(|s| format!("/revenue/settlements/{}?ok=drafted", s.period))
+            .map_err(AppError::from),
+        (Ok(p), to) => match Period::parse(to) {
+            Ok(to) => state
+                .store
+                .draft_settlements(&me.actor(), &me.scope, p, to, state.now())
+                .await
+                .map(|_| "/revenue/settlements?ok=drafted_range".to_string())
+                .map_err(AppError::from),
+            Err(e) => Err(AppError::BadRequest(format!("结束月份：{}", e.message))),
+        },
+        (Err(e), _) => Err(e),
     };
     match result {
-        Ok(s) => Ok(see_other(&format!("/revenue/settlements/{}?ok=drafted", s.period))),
+        Ok(to) => Ok(see_other(&to)),
         Err(e) => list_page(&state, &me, None, Some(refusal(e)?)).await,
     }
 }

@@ -267,6 +267,13 @@ pub(super) fn api() -> Vec<Route> {
             post(api::revenue_settlement::draft),
         ),
         r(
+            "POST",
+            "/api/v1/revenue/settlements/range",
+            Some(P::SettleRevenue),
+            "起草多个月的结算（from、to，最多 12 个月，已确认的月份跳过）",
+            post(api::revenue_settlement::draft_range),
+        ),
+        r(
             "GET",
             "/api/v1/revenue/settlements/{period}",
             Some(P::ReadRevenue),
