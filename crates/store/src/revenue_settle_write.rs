@@ -113,8 +113,10 @@ pub(crate) struct Sums {
     units: Vec<Unit>,
     unit_index: HashMap<Unit, usize>,
     tax_types: Vec<TaxType>,
-    /// (unit place, tax type place) → amounts.
-    by_tax_type: HashMap<(usize, usize), TaxTypeTotal>,
+    /// Per unit place, per tax type place: the amounts (none credited while `row_count` is 0).
+    by_tax_type: Vec<Vec<TaxTypeTotal>>,
+    /// The last entry's key and group: the rows of one enterprise come one after another.
+    last: Option<((i64, i64, Option<Period>), usize)>,
     late: BTreeSet<usize>,
     core_entries: i64,
 }
@@ -126,22 +128,25 @@ impl Sums {
         let tax = e.row.amount.fen();
         let debit = e.debit.fen();
         let key = (e.project.get(), enterprise_id, e.adjusts);
-        let g = match self.index.entry(key) {
-            Entry::Occupied(o) => *o.get(),
-            Entry::Vacant(v) => {
-                let mut group =
-                    Group { key, ratio: e.beneficiaries.ratio(), debit: 0, shares: [(0, 0, [0; 4]); 3], len: 0 };
-                for (slot, (u, w)) in group.shares.iter_mut().zip(e.beneficiaries.shares()) {
-                    let place = *self.unit_index.entry(*u).or_insert_with(|| {
-                        self.units.push(*u);
-                        self.units.len() - 1
-                    });
-                    *slot = (place, i64::from(*w), [0; 4]);
-                    group.len += 1;
+        let g = match self.last {
+            Some((k, g)) if k == key => g,
+            _ => match self.index.entry(key) {
+                Entry::Occupied(o) => *o.get(),
+                Entry::Vacant(v) => {
+                    let mut group =
+                        Group { key, ratio: e.beneficiaries.ratio(), debit: 0, shares: [(0, 0, [0; 4]); 3], len: 0 };
+                    for (slot, (u, w)) in group.shares.iter_mut().zip(e.beneficiaries.shares()) {
+                        let place = *self.unit_index.entry(*u).or_insert_with(|| {
+                            self.units.push(*u);
+                            self.units.len() - 1
+                        });
+                        *slot = (place, i64::from(*w), [0; 4]);
+                        group.len += 1;
+                    }
+                    self.groups.push(group);
+                    *v.insert(self.groups.len() - 1)
                 }
-                self.groups.push(group);
-                *v.insert(self.groups.len() - 1)
-            }
+            },
         };
         let t = match self.tax_types.iter().position(|t| *t == e.row.tax_type) {
             Some(t) => t,
@@ -150,6 +155,7 @@ impl Sums {
                 self.tax_types.len() - 1
             }
         };
+        self.last = Some((key, g));
         let group = self.groups.get_mut(g).ok_or_else(|| Error::Invalid("结算分录无法汇总".into()))?;
         add(&mut group.debit, debit)?;
         let shares = group.shares.get_mut(..group.len).unwrap_or_default();
@@ -162,7 +168,14 @@ impl Sums {
             add(&mut sums[1], tax)?;
             add(&mut sums[2], debit)?;
             add(&mut sums[3], amount)?;
-            let total = self.by_tax_type.entry((*place, t)).or_default();
+            if self.by_tax_type.len() <= *place {
+                self.by_tax_type.resize_with(*place + 1, Vec::new);
+            }
+            let per_unit = self.by_tax_type.get_mut(*place).ok_or_else(|| Error::Invalid("结算分录无法汇总".into()))?;
+            if per_unit.len() <= t {
+                per_unit.resize_with(t + 1, TaxTypeTotal::default);
+            }
+            let total = per_unit.get_mut(t).ok_or_else(|| Error::Invalid("结算分录无法汇总".into()))?;
             total.row_count += 1;
             add(&mut total.tax_fen, tax)?;
             add(&mut total.debit_fen, debit)?;
@@ -213,7 +226,10 @@ impl Sums {
             entries.push(EntryRow { project_id, enterprise_id, adjusts, ratio, debit_fen: g.debit, slots });
         }
         let mut tax_types = BTreeMap::new();
-        for ((place, t), total) in self.by_tax_type {
+        let credited = self.by_tax_type.into_iter().enumerate().flat_map(|(place, per_unit)| {
+            per_unit.into_iter().enumerate().filter(|(_, t)| t.row_count > 0).map(move |(t, total)| (place, t, total))
+        });
+        for (place, t, total) in credited {
             let (Some(unit), Some(tax_type)) = (self.units.get(place), self.tax_types.get(t)) else { continue };
             let (kind, code) = unit_key(unit);
             tax_types.insert((kind, code, tax_type.name().to_string()), total);
