@@ -374,21 +374,23 @@ impl<'a> Settler<'a> {
                 (None, Some(project)) => {
                     let found = match self.splits.entry(key) {
                         Entry::Occupied(o) => o.into_mut(),
-                        Entry::Vacant(v) => v.insert(project.beneficiaries(row.period).map_err(|e| e.message).map(|b| {
-                            let mut split = Split { beneficiaries: b, weights: [0; 3], units: [0; 3], len: 0 };
-                            for (i, (u, w)) in b.shares().iter().enumerate().take(3) {
-                                let place = *unit_index.entry(*u).or_insert_with(|| {
-                                    units.push(*u);
-                                    totals.push((Fen::ZERO, false));
-                                    units.len() - 1
-                                });
-                                if let (Some(wi), Some(ui)) = (split.weights.get_mut(i), split.units.get_mut(i)) {
-                                    (*wi, *ui) = (*w, place);
-                                    split.len = i + 1;
+                        Entry::Vacant(v) => {
+                            v.insert(project.beneficiaries(row.period).map_err(|e| e.message).map(|b| {
+                                let mut split = Split { beneficiaries: b, weights: [0; 3], units: [0; 3], len: 0 };
+                                for (i, (u, w)) in b.shares().iter().enumerate().take(3) {
+                                    let place = *unit_index.entry(*u).or_insert_with(|| {
+                                        units.push(*u);
+                                        totals.push((Fen::ZERO, false));
+                                        units.len() - 1
+                                    });
+                                    if let (Some(wi), Some(ui)) = (split.weights.get_mut(i), split.units.get_mut(i)) {
+                                        (*wi, *ui) = (*w, place);
+                                        split.len = i + 1;
+                                    }
                                 }
-                            }
-                            split
-                        })),
+                                split
+                            }))
+                        }
                     };
                     match found {
                         Ok(s) => {

@@ -1,5 +1,6 @@
 #![allow(clippy::unwrap_used)]
 
+use crate::revenue::split::split;
 use proptest::prelude::*;
 
 use super::*;
@@ -385,5 +386,64 @@ proptest! {
         prop_assert!(after.entries.iter().all(|e| e.period == month("2022-02")
             && e.adjusts.is_none_or(|a| confirmed.contains(&a))));
         prop_assert!(input("2022-01", &more).is_err());
+    }
+}
+
+proptest! {
+    /// Every entry is what splitting its row alone gives: the row's shareable amount split among the
+    /// enterprise's projects by link weight, then among the project's units of the row's month. Rows
+    /// come in runs per enterprise and month, as sheets list them, so the settler's reuse of the last
+    /// enterprise's links and the last project-month's split is exercised alongside fresh lookups.
+    #[test]
+    fn each_entry_is_its_row_split_alone(
+        projects in (arb_project(1), arb_project(2), arb_project(3)),
+        link_weights in proptest::collection::vec(proptest::collection::vec(0u32..4, 3), 4),
+        runs in proptest::collection::vec((0usize..4, 0u32..3, proptest::collection::vec((-10_000_000i64..10_000_000, 0u32..=10_000), 1..4)), 0..8),
+    ) {
+        let projects = vec![projects.0, projects.1, projects.2];
+        let mut list = Vec::new();
+        for (enterprise, weights) in link_weights.iter().enumerate() {
+            for (p, &w) in weights.iter().enumerate() {
+                if w > 0 {
+                    list.push((code(CODES[enterprise]), ProjectId::new(p as i64 + 1), w));
+                }
+            }
+        }
+        let months = ["2021-05", "2022-01", "2022-02"];
+        let mut rows = Vec::new();
+        for (e, m, amounts) in &runs {
+            for &(fen, bp) in amounts {
+                let mut r = row(rows.len() + 2, CODES[*e], TaxType::ValueAdded, months[*m as usize], fen, None);
+                r.retained_share = Some(RetainedShare::from_basis_points(bp).unwrap());
+                rows.push(r);
+            }
+        }
+        let confirmed: BTreeSet<Period> = [month("2022-01")].into_iter().collect();
+        let links = EnterpriseProjects::new(list).unwrap();
+        let retained = RetainedShareTable::default();
+        let s = settle(&SettlementInput { period: month("2022-02"), confirmed: &confirmed, projects: &projects, links: &links, retained: &retained, rows: &rows }).unwrap();
+        let mut expected = Vec::new();
+        for r in rows.iter().filter(|r| r.period != month("2021-05")) {
+            let shareable = r.retained_share.unwrap().shareable(r.amount);
+            let linked = links.links(&r.credit_code);
+            if shareable == Fen::ZERO || linked.is_empty() {
+                continue;
+            }
+            let weights: Vec<u32> = linked.iter().map(|l| l.weight).collect();
+            for (l, part) in linked.iter().zip(split(shareable, &weights).unwrap()) {
+                let project = projects.iter().find(|p| p.id() == l.project).unwrap();
+                let b = project.beneficiaries(r.period).unwrap();
+                if part == Fen::ZERO {
+                    continue;
+                }
+                let credits: Vec<(Unit, Fen)> = b.shares().iter().map(|(u, _)| *u)
+                    .zip(split(part, &b.weights()).unwrap())
+                    .filter(|(_, f)| *f != Fen::ZERO)
+                    .collect();
+                expected.push((r.row, l.project, part, credits));
+            }
+        }
+        let got: Vec<_> = s.entries.iter().map(|e| (e.row, e.project, e.debit, e.credits.clone())).collect();
+        prop_assert_eq!(got, expected);
     }
 }
