@@ -490,6 +490,25 @@ async function journey(browser, base, secrets) {
     const refs = await page.locator('svg[data-testid=chart-svg] line.ref').count();
     check('7 the detector page charts the reading with its set-points', marks >= 1 && refs === 2, `${marks} marks, ${refs} set-point lines`);
     await shot(page, '10-gas-chart.png', { fullPage: true });
+    // Settlements: drafting a range from the newest confirmed month to the draft after it redrafts the
+    // draft and leaves the confirmed month as it was.
+    await page.goto(`${base}/revenue/settlements`);
+    const periods = await page.locator('[data-testid=settlements] tbody tr[data-period]').evaluateAll(
+      (trs) => trs.map((tr) => [tr.dataset.period, tr.querySelector('td:nth-child(2)')?.textContent.trim() || '']));
+    const open = periods.find(([, st]) => st.startsWith('草稿'));
+    const confirmedBefore = periods.find(([p, st]) => st.startsWith('已确认') && open && p < open[0]);
+    if (check('7 the settlements list has a draft after a confirmed month', !!open && !!confirmedBefore, JSON.stringify(periods.slice(0, 3)))) {
+      await page.fill('input[name=period]', confirmedBefore[0]);
+      await page.fill('input[name=to]', open[0]);
+      await Promise.all([page.waitForNavigation({ waitUntil: 'load' }), page.getByRole('button', { name: '起草结算' }).click()]);
+      const notice = (await page.locator('.notice').allInnerTexts()).join(' ');
+      check('7 a range of months is drafted from the list page', notice.includes('所选月份中未确认的结算均已起草'), JSON.stringify(notice));
+      const status = async (p) => (await page.locator(`tr[data-period="${p}"] td:nth-child(2)`).innerText()).trim();
+      check('7 the confirmed month stays confirmed, the open one is a draft again',
+        (await status(confirmedBefore[0])).startsWith('已确认') && (await status(open[0])).startsWith('草稿'),
+        `${await status(confirmedBefore[0])} / ${await status(open[0])}`);
+      await shot(page, '11-settlements.png', { fullPage: true });
+    }
     await logout(page);
   });
 

@@ -5,7 +5,8 @@
 //!
 //! SQLite takes the values bound one by one into a statement made once; PostgreSQL takes a chunk as
 //! one comma-separated list per column, unnested together in the server: 24 parameters a statement
-//! instead of 24 per entry (a month's store 3.2 s → 0.9 s, docs/BENCHMARKS.md).
+//! instead of 24 per entry (storing a month: 3.2 s on a busy machine before, 0.9 s on a quiet one
+//! after; docs/BENCHMARKS.md).
 
 use crate::error::Result;
 use crate::revenue_settle_write::EntryRow;

@@ -93,10 +93,13 @@ fn add(a: &mut i64, b: i64) -> Result<()> {
     Ok(())
 }
 
+/// What one entry sums: (project, enterprise, month adjusted).
+type EntryKey = (i64, i64, Option<Period>);
+
 /// One entry being summed: the ratio in force, its debit, and per share of the split (in its order)
 /// the unit's place in [`Sums::units`], its weight and the sums [rows, tax, debit, amount].
 struct Group {
-    key: (i64, i64, Option<Period>),
+    key: EntryKey,
     ratio: SharingRatio,
     debit: i64,
     shares: [(usize, i64, [i64; 4]); 3],
@@ -108,7 +111,7 @@ struct Group {
 /// ratio and weights in force for the rows' own month, and a unit's amounts per tax type.
 #[derive(Default)]
 pub(crate) struct Sums {
-    index: HashMap<(i64, i64, Option<Period>), usize>,
+    index: HashMap<EntryKey, usize>,
     groups: Vec<Group>,
     units: Vec<Unit>,
     unit_index: HashMap<Unit, usize>,
@@ -116,7 +119,7 @@ pub(crate) struct Sums {
     /// Per unit place, per tax type place: the amounts (none credited while `row_count` is 0).
     by_tax_type: Vec<Vec<TaxTypeTotal>>,
     /// The last entry's key and group: the rows of one enterprise come one after another.
-    last: Option<((i64, i64, Option<Period>), usize)>,
+    last: Option<(EntryKey, usize)>,
     late: BTreeSet<usize>,
     core_entries: i64,
 }
