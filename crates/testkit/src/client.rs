@@ -95,4 +95,16 @@ impl Session {
     pub async fn post_json(&self, path: &str, body: &serde_json::Value) -> Response {
         self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).json(body).send().await.unwrap()
     }
+
+    /// A multipart POST (a file upload) with the CSRF header.
+    pub async fn post_multipart(&self, path: &str, form: reqwest::multipart::Form) -> Response {
+        self.client.post(self.url(path)).header("x-csrf-token", &self.csrf).multipart(form).send().await.unwrap()
+    }
+
+    /// Uploads a tax sheet as UTF-8 CSV through `POST /api/v1/revenue/tax/import`.
+    pub async fn upload_tax_csv(&self, csv: String, name: &str) -> Response {
+        let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name(name.to_string());
+        let form = reqwest::multipart::Form::new().text("encoding", "utf8").part("file", part);
+        self.post_multipart("/api/v1/revenue/tax/import", form).await
+    }
 }

@@ -22,16 +22,7 @@ const VAT: &str = "\"中央50%,省10%,市10%,县30%\"";
 const EIT: &str = "\"中央60%,省8%,市8%,县24%\"";
 
 async fn upload(s: &Session, csv: String, name: &str) -> Value {
-    let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name(name.to_string());
-    let form = reqwest::multipart::Form::new().text("encoding", "utf8").part("file", part);
-    let r = s
-        .client
-        .post(s.url("/api/v1/revenue/tax/import"))
-        .header("x-csrf-token", &s.csrf)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
+    let r = s.upload_tax_csv(csv, name).await;
     assert_eq!(r.status(), StatusCode::CREATED, "{name}");
     r.json().await.unwrap()
 }

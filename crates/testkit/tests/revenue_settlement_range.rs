@@ -17,17 +17,7 @@ const VAT: &str = "\"中央50%,省10%,市10%,县30%\"";
 const HEAD: &str = "纳税人识别号,纳税人名称,征收项目,税款所属期起,税款所属期止,实缴金额,预算分配比例,票证种类\n";
 
 async fn upload(s: &Session, csv: String, name: &str) {
-    let part = reqwest::multipart::Part::bytes(csv.into_bytes()).file_name(name.to_string());
-    let form = reqwest::multipart::Form::new().text("encoding", "utf8").part("file", part);
-    let r = s
-        .client
-        .post(s.url("/api/v1/revenue/tax/import"))
-        .header("x-csrf-token", &s.csrf)
-        .multipart(form)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), StatusCode::CREATED, "{name}");
+    assert_eq!(s.upload_tax_csv(csv, name).await.status(), StatusCode::CREATED, "{name}");
 }
 
 fn line(code: &str, month: &str, amount: &str) -> String {

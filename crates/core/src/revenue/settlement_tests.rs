@@ -302,6 +302,19 @@ fn arb_project(id: i64) -> impl Strategy<Value = Project> {
 
 const CODES: [&str; 4] = [XINYUAN, RUNDA, LUSHAN, HUAKE];
 
+/// Links of enterprise `i` (of [`CODES`]) to project `p + 1` with weight `weights[i][p]`, zero for none.
+fn links_of(weights: &[Vec<u32>]) -> Vec<(CreditCode, ProjectId, u32)> {
+    let mut list = Vec::new();
+    for (enterprise, weights) in weights.iter().enumerate() {
+        for (p, &w) in weights.iter().enumerate() {
+            if w > 0 {
+                list.push((code(CODES[enterprise]), ProjectId::new(p as i64 + 1), w));
+            }
+        }
+    }
+    list
+}
+
 proptest! {
     #[test]
     fn totals_reconcile_to_the_fen(
@@ -310,14 +323,7 @@ proptest! {
         rows in proptest::collection::vec((0usize..4, -10_000_000_000i64..10_000_000_000, 0u32..=10_000, 0u32..3), 0..12),
     ) {
         let projects = vec![projects.0, projects.1, projects.2];
-        let mut list = Vec::new();
-        for (enterprise, weights) in link_weights.iter().enumerate() {
-            for (p, &w) in weights.iter().enumerate() {
-                if w > 0 {
-                    list.push((code(CODES[enterprise]), ProjectId::new(p as i64 + 1), w));
-                }
-            }
-        }
+        let list = links_of(&link_weights);
         let months = ["2021-05", "2022-01", "2022-02"];
         let rows: Vec<TaxRow> = rows
             .iter()
@@ -401,14 +407,7 @@ proptest! {
         runs in proptest::collection::vec((0usize..4, 0u32..3, proptest::collection::vec((-10_000_000i64..10_000_000, 0u32..=10_000), 1..4)), 0..8),
     ) {
         let projects = vec![projects.0, projects.1, projects.2];
-        let mut list = Vec::new();
-        for (enterprise, weights) in link_weights.iter().enumerate() {
-            for (p, &w) in weights.iter().enumerate() {
-                if w > 0 {
-                    list.push((code(CODES[enterprise]), ProjectId::new(p as i64 + 1), w));
-                }
-            }
-        }
+        let list = links_of(&link_weights);
         let months = ["2021-05", "2022-01", "2022-02"];
         let mut rows = Vec::new();
         for (e, m, amounts) in &runs {
