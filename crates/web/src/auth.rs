@@ -145,9 +145,13 @@ async fn resolve(state: &AppState, headers: &HeaderMap, ip: &str, api: bool) -> 
         return Ok(Resolved::Expired);
     }
     // Activity is written at most once a minute: a write per request would serialise every page
-    // behind SQLite's single writer.
-    if now - session.last_seen_at >= 60_000 {
-        state.store.touch_session(&token, now).await?;
+    // behind SQLite's single writer. Best effort: behind a long import or a year's settlement the
+    // write can time out waiting for SQLite's lock, and the request need not fail for it (the session
+    // only looks idle a minute longer).
+    if now - session.last_seen_at >= 60_000
+        && let Err(e) = state.store.touch_session(&token, now).await
+    {
+        tracing::warn!(error = %e, "session activity not recorded");
     }
     let pending = if !session.mfa_done {
         Some("mfa".to_string())
