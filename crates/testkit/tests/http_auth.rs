@@ -354,3 +354,23 @@ async fn api_keys(backend: Backend) {
     app.cleanup().await;
 }
 dual!(api_keys, super::api_keys);
+
+/// Behind a writer holding SQLite's lock longer than the busy timeout (a large import, a year's
+/// settlement), a request whose session is due its activity mark still succeeds: the mark is best
+/// effort. SQLite only: PostgreSQL has no database-wide write lock.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn activity_mark_behind_a_held_write_lock() {
+    use sqlx::Connection;
+    let Some(app) = TestApp::spawn(Backend::Sqlite).await else {
+        return;
+    };
+    let s = app.login("leader").await;
+    app.clock.advance_ms(2 * 60_000);
+    let dianxiaoer_store::DatabaseUrl::Sqlite(path) = &app.db_url else { panic!("SQLite") };
+    let mut writer = sqlx::AnyConnection::connect(&format!("sqlite://{}", path.display())).await.unwrap();
+    sqlx::query("BEGIN IMMEDIATE").execute(&mut writer).await.unwrap();
+    let r = s.get("/").await;
+    sqlx::query("ROLLBACK").execute(&mut writer).await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    app.cleanup().await;
+}
