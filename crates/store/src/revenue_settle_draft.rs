@@ -199,10 +199,10 @@ impl Store {
         }
         let mut tx = self.begin().await?;
         lock(&mut tx).await?;
-        if matches!(current(&mut tx, p).await?, Some((_, SettlementStatus::Confirmed, ..))) {
+        let s = shared(self, &mut tx).await?;
+        if s.confirmed.contains(&p) {
             return Err(confirmed_refusal(p));
         }
-        let s = shared(self, &mut tx).await?;
         let m = prepare(&mut tx, &s, p).await?;
         store_month(self, &mut tx, actor, &m, s.through, now).await?;
         tx.commit().await?;

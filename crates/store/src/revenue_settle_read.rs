@@ -147,23 +147,14 @@ struct Feed<'c, F> {
     ledger: Vec<i64>,
     deferred: Vec<(usize, Raw)>,
     settle: F,
-    /// The last row's enterprise and its credit code: an enterprise's rows come one after another.
-    last: Option<(i64, CreditCode)>,
 }
 
 impl<F: FnMut(&TaxRow, i64) -> Result<()>> Feed<'_, F> {
     fn push(&mut self, r: Raw) -> Result<()> {
         let i = self.ledger.len();
         self.ledger.push(r.id);
-        let code = match self.last {
-            Some((id, code)) if id == r.enterprise_id => Some(code),
-            _ => self.codes.get(&r.enterprise_id).copied(),
-        };
-        match code {
-            Some(code) => {
-                self.last = Some((r.enterprise_id, code));
-                (self.settle)(&r.tax_row(i, &code)?, r.enterprise_id)
-            }
+        match self.codes.get(&r.enterprise_id) {
+            Some(code) => (self.settle)(&r.tax_row(i, code)?, r.enterprise_id),
             None => {
                 self.deferred.push((i, r));
                 Ok(())
@@ -209,7 +200,7 @@ pub(crate) async fn settle_ledger(
     }
     late.sort_unstable_by_key(|r| r.id);
     let mut late = late.into_iter().peekable();
-    let mut feed = Feed { codes, ledger: Vec::new(), deferred: Vec::new(), settle, last: None };
+    let mut feed = Feed { codes, ledger: Vec::new(), deferred: Vec::new(), settle };
     let (lo, hi): (Option<i64>, Option<i64>) =
         sqlx::query_as("SELECT MIN(id), MAX(id) FROM tax_ledger WHERE period = $1")
             .bind(&ps)

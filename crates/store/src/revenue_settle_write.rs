@@ -118,8 +118,6 @@ pub(crate) struct Sums {
     tax_types: Vec<TaxType>,
     /// Per unit place, per tax type place: the amounts (none credited while `row_count` is 0).
     by_tax_type: Vec<Vec<TaxTypeTotal>>,
-    /// The last entry's key and group: the rows of one enterprise come one after another.
-    last: Option<(EntryKey, usize)>,
     late: BTreeSet<usize>,
     core_entries: i64,
 }
@@ -131,25 +129,22 @@ impl Sums {
         let tax = e.row.amount.fen();
         let debit = e.debit.fen();
         let key = (e.project.get(), enterprise_id, e.adjusts);
-        let g = match self.last {
-            Some((k, g)) if k == key => g,
-            _ => match self.index.entry(key) {
-                Entry::Occupied(o) => *o.get(),
-                Entry::Vacant(v) => {
-                    let mut group =
-                        Group { key, ratio: e.beneficiaries.ratio(), debit: 0, shares: [(0, 0, [0; 4]); 3], len: 0 };
-                    for (slot, (u, w)) in group.shares.iter_mut().zip(e.beneficiaries.shares()) {
-                        let place = *self.unit_index.entry(*u).or_insert_with(|| {
-                            self.units.push(*u);
-                            self.units.len() - 1
-                        });
-                        *slot = (place, i64::from(*w), [0; 4]);
-                        group.len += 1;
-                    }
-                    self.groups.push(group);
-                    *v.insert(self.groups.len() - 1)
+        let g = match self.index.entry(key) {
+            Entry::Occupied(o) => *o.get(),
+            Entry::Vacant(v) => {
+                let mut group =
+                    Group { key, ratio: e.beneficiaries.ratio(), debit: 0, shares: [(0, 0, [0; 4]); 3], len: 0 };
+                for (slot, (u, w)) in group.shares.iter_mut().zip(e.beneficiaries.shares()) {
+                    let place = *self.unit_index.entry(*u).or_insert_with(|| {
+                        self.units.push(*u);
+                        self.units.len() - 1
+                    });
+                    *slot = (place, i64::from(*w), [0; 4]);
+                    group.len += 1;
                 }
-            },
+                self.groups.push(group);
+                *v.insert(self.groups.len() - 1)
+            }
         };
         let t = match self.tax_types.iter().position(|t| *t == e.row.tax_type) {
             Some(t) => t,
@@ -158,7 +153,6 @@ impl Sums {
                 self.tax_types.len() - 1
             }
         };
-        self.last = Some((key, g));
         let group = self.groups.get_mut(g).ok_or_else(|| Error::Invalid("结算分录无法汇总".into()))?;
         add(&mut group.debit, debit)?;
         let shares = group.shares.get_mut(..group.len).unwrap_or_default();

@@ -205,7 +205,6 @@ impl EntryRef<'_> {
 }
 
 /// A project's beneficiaries in one month, with their weights and their units' places in the totals.
-#[derive(Clone, Copy)]
 struct Split {
     beneficiaries: Beneficiaries,
     weights: [u32; 3],
@@ -255,10 +254,6 @@ pub struct Settler<'a> {
     out: Settlement,
     link_parts: Vec<Fen>,
     parts: Vec<Fen>,
-    /// The last enterprise's links and the last project-month's split: a sheet lists an enterprise's
-    /// tax types one after another, so most rows look nothing up.
-    last_links: Option<(CreditCode, &'a [ProjectLink])>,
-    last_split: Option<((ProjectId, Period), Split)>,
 }
 
 impl<'a> Settler<'a> {
@@ -291,8 +286,6 @@ impl<'a> Settler<'a> {
             },
             link_parts: Vec::new(),
             parts: Vec::new(),
-            last_links: None,
-            last_split: None,
         })
     }
 
@@ -333,14 +326,7 @@ impl<'a> Settler<'a> {
             out.unshared.push(unshared(Some(shareable), "县级留成部分为 0，无需分成".to_owned()));
             return Ok(());
         }
-        let links = match self.last_links {
-            Some((code, links)) if code == row.credit_code => links,
-            _ => {
-                let links = self.links.links(&row.credit_code);
-                self.last_links = Some((row.credit_code, links));
-                links
-            }
-        };
+        let links = self.links.links(&row.credit_code);
         if links.is_empty() {
             out.unshared.push(unshared(Some(shareable), "企业未关联招商项目，不参与分成".to_owned()));
             return Ok(());
@@ -353,58 +339,44 @@ impl<'a> Settler<'a> {
             split_into(shareable, &weights, &mut self.link_parts).map_err(E::from)?;
         }
         for (link, &part) in links.iter().zip(&self.link_parts) {
-            let key = (link.project, row.period);
-            let cached = self.last_split.filter(|(k, _)| *k == key).map(|(_, s)| s);
-            let project = match cached {
-                Some(_) => None,
-                None => Some(self.projects.get(&link.project).ok_or_else(|| {
-                    E::from(RevenueError::new(format!(
-                        "企业 {} 关联的项目（编号 {}）不存在",
-                        row.credit_code,
-                        link.project.get()
-                    )))
-                })?),
+            let (units, unit_index, totals) = (&mut self.units, &mut self.unit_index, &mut self.totals);
+            // A project's split is worked out at its first row of a month, the project looked up then.
+            let found = match self.splits.entry((link.project, row.period)) {
+                Entry::Occupied(o) => o.into_mut(),
+                Entry::Vacant(v) => {
+                    let project = self.projects.get(&link.project).ok_or_else(|| {
+                        E::from(RevenueError::new(format!(
+                            "企业 {} 关联的项目（编号 {}）不存在",
+                            row.credit_code,
+                            link.project.get()
+                        )))
+                    })?;
+                    v.insert(project.beneficiaries(row.period).map_err(|e| e.message).map(|b| {
+                        let mut split = Split { beneficiaries: b, weights: [0; 3], units: [0; 3], len: 0 };
+                        for (i, (u, w)) in b.shares().iter().enumerate().take(3) {
+                            let place = *unit_index.entry(*u).or_insert_with(|| {
+                                units.push(*u);
+                                totals.push((Fen::ZERO, false));
+                                units.len() - 1
+                            });
+                            if let (Some(wi), Some(ui)) = (split.weights.get_mut(i), split.units.get_mut(i)) {
+                                (*wi, *ui) = (*w, place);
+                                split.len = i + 1;
+                            }
+                        }
+                        split
+                    }))
+                }
             };
             if part == Fen::ZERO {
                 continue;
             }
-            let (units, unit_index, totals) = (&mut self.units, &mut self.unit_index, &mut self.totals);
-            let split = match (cached, project) {
-                (Some(s), _) => s,
-                (None, Some(project)) => {
-                    let found = match self.splits.entry(key) {
-                        Entry::Occupied(o) => o.into_mut(),
-                        Entry::Vacant(v) => {
-                            v.insert(project.beneficiaries(row.period).map_err(|e| e.message).map(|b| {
-                                let mut split = Split { beneficiaries: b, weights: [0; 3], units: [0; 3], len: 0 };
-                                for (i, (u, w)) in b.shares().iter().enumerate().take(3) {
-                                    let place = *unit_index.entry(*u).or_insert_with(|| {
-                                        units.push(*u);
-                                        totals.push((Fen::ZERO, false));
-                                        units.len() - 1
-                                    });
-                                    if let (Some(wi), Some(ui)) = (split.weights.get_mut(i), split.units.get_mut(i)) {
-                                        (*wi, *ui) = (*w, place);
-                                        split.len = i + 1;
-                                    }
-                                }
-                                split
-                            }))
-                        }
-                    };
-                    match found {
-                        Ok(s) => {
-                            self.last_split = Some((key, *s));
-                            *s
-                        }
-                        Err(message) => {
-                            out.unshared.push(unshared(Some(part), message.clone()));
-                            continue;
-                        }
-                    }
+            let split = match found {
+                Ok(s) => &*s,
+                Err(message) => {
+                    out.unshared.push(unshared(Some(part), message.clone()));
+                    continue;
                 }
-                // Not reached: without a cached split the project was looked up above.
-                (None, None) => continue,
             };
             split_into(part, split.weights(), &mut self.parts).map_err(E::from)?;
             for (&place, &amount) in split.units().iter().zip(&self.parts) {

@@ -398,8 +398,8 @@ proptest! {
 proptest! {
     /// Every entry is what splitting its row alone gives: the row's shareable amount split among the
     /// enterprise's projects by link weight, then among the project's units of the row's month. Rows
-    /// come in runs per enterprise and month, as sheets list them, so the settler's reuse of the last
-    /// enterprise's links and the last project-month's split is exercised alongside fresh lookups.
+    /// come in runs per enterprise and month, as sheets list them, so a project-month's split worked
+    /// out once serves the rows after it.
     #[test]
     fn each_entry_is_its_row_split_alone(
         projects in (arb_project(1), arb_project(2), arb_project(3)),
